@@ -1,0 +1,53 @@
+# devaipod — `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+VPY := $(VENV)/bin/python
+PYTEST_ARGS ?=
+HOST_PACKAGES ?=
+
+.PHONY: help setup venv images service run test test-unit test-integration lint man man-check bench clean
+
+help: ## Show this help
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+setup: venv ## Install what is missing: Debian packages and the Python venv
+	@bash hack/setup-host.sh $(HOST_PACKAGES)
+
+venv: $(VENV)/.stamp
+$(VENV)/.stamp: pyproject.toml
+	@bash hack/setup-host.sh $(HOST_PACKAGES)
+	$(PYTHON) -m venv $(VENV)
+	$(VPY) -m pip install -q -e '.[test]'
+	@touch $@
+
+images: setup ## Build the devaipod and devenv images (cached: a second run builds nothing)
+	@bash hack/build-images.sh
+
+service: setup ## Start a podman service on /run/podman/podman.sock if none answers
+	@bash hack/podman-service.sh
+
+run: images service ## Set up everything, then run devaipod's main job
+	bin/devaipod doctor
+
+test: images ## Set up everything, then run every test (unit, real podman, browser)
+	bash hack/run-tests.sh $(PYTEST_ARGS)
+
+test-unit: venv ## Only the fast unit tests
+	$(VPY) -m pytest tests/unit -q $(PYTEST_ARGS)
+
+lint: venv ## ruff
+	$(VENV)/bin/ruff check lib tests bench
+
+man: ## Render man/*.md into build/man
+	@mkdir -p build/man
+	@for f in man/*.md; do out=build/man/$$(basename $${f%.md}); go-md2man -in $$f -out $$out || exit 1; done
+	@echo "man pages in build/man"
+
+bench: images service ## Run the benchmarks in bench/ (figures on stdout)
+	@for b in bench/*; do [ -x "$$b" ] && [ -f "$$b" ] && { echo "== $$b"; PATH=$(CURDIR)/bin:$$PATH $(VPY) "$$b" || exit 1; }; done
+
+clean: ## Remove build output and the venv
+	rm -rf build $(VENV) .pytest_cache

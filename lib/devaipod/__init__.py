@@ -1,0 +1,3 @@
+"""devaipod: run AI coding agents sandboxed in podman pods."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+from devaipod.cli import main
+
+main()

@@ -1,0 +1,114 @@
+"""The ``devaipod`` dispatcher.
+
+``devaipod VERB ...`` and ``devaipod-VERB ...`` are the same program: when
+invoked as ``devaipod-VERB`` (a console script or a ``bin/`` link), the verb
+is taken from the program name, git-style. Each verb lives in its own module
+under ``devaipod.commands`` and is imported only when it runs (or when
+``--help`` lists the verbs), so start-up stays light.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import sys
+
+import click
+
+from devaipod import __version__
+from devaipod.clikit import CONTEXT_SETTINGS, global_options, settings
+
+# verb -> module under devaipod.commands (each module defines `cli`)
+VERBS: dict[str, str] = {
+    "doctor": "doctor",
+}
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(VERBS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        module = VERBS.get(name)
+        if module is None:
+            return None
+        return importlib.import_module(f"devaipod.commands.{module}").cli
+
+    def resolve_command(self, ctx, args):
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError as exc:
+            name = args[0] if args else ""
+            import difflib
+
+            close = difflib.get_close_matches(name, VERBS, n=1)
+            if close:
+                raise click.UsageError(
+                    f"no such command '{name}'; did you mean '{close[0]}'?", ctx
+                ) from exc
+            raise
+
+
+@click.group(cls=LazyGroup, context_settings=CONTEXT_SETTINGS)
+@click.version_option(__version__, "--version", prog_name="devaipod")
+@global_options
+def cli() -> None:
+    """Run AI coding agents (OpenCode) sandboxed in podman pods.
+
+    Each workspace is one podman pod: the human's devcontainer, the agent
+    (OpenCode, without your trusted credentials), and a small API sidecar.
+    Every verb is also a program of its own: `devaipod-VERB`.
+    """
+
+
+class _Formatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return f"devaipod: {record.getMessage()}"
+
+
+def setup_logging() -> None:
+    logger = logging.getLogger("devaipod")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(_Formatter())
+        logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+
+
+def program_args(argv0: str, args: list[str]) -> list[str]:
+    """``devaipod-up X`` is ``devaipod up X``."""
+    prog = os.path.basename(argv0)
+    if prog.startswith("devaipod-") and prog[len("devaipod-"):] in VERBS:
+        return [prog[len("devaipod-"):], *args]
+    return args
+
+
+def main(argv: list[str] | None = None) -> None:
+    setup_logging()
+    args = program_args(sys.argv[0], sys.argv[1:] if argv is None else argv)
+    if os.environ.get("DEVAIPOD_DEBUG") or "--debug" in args:
+        settings.debug = True
+    try:
+        rv = cli.main(args=args, prog_name="devaipod", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("devaipod: interrupted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        if settings.debug:
+            import traceback
+
+            traceback.print_exc()
+        exc.show()
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("devaipod: interrupted", err=True)
+        sys.exit(130)
+    except BrokenPipeError:
+        sys.exit(141)
+    except Exception as exc:  # a bug: one line, traceback with --debug
+        if settings.debug:
+            raise
+        click.echo(f"Error: internal error: {exc!r}; rerun with --debug for details", err=True)
+        sys.exit(70)
+    sys.exit(rv if isinstance(rv, int) else 0)

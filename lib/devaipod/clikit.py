@@ -1,0 +1,79 @@
+"""Shared pieces of every devaipod command: global options, --dry-run, --json."""
+
+from __future__ import annotations
+
+import logging
+
+import click
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+class Settings:
+    debug: bool = False
+
+
+settings = Settings()
+
+
+def _set_debug(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value:
+        settings.debug = True
+        logging.getLogger("devaipod").setLevel(logging.DEBUG)
+
+
+def _set_url(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    if value:
+        from devaipod.podman import connection
+
+        connection.set_url(value)
+
+
+def global_options(func):
+    """Options every devaipod program accepts, before or after the verb."""
+    func = click.option(
+        "--url", metavar="URL", expose_value=False, callback=_set_url,
+        help="podman service URL (default: $DEVAIPOD_PODMAN_URL, $CONTAINER_HOST, "
+        "the rootless socket, then /run/podman/podman.sock).",
+    )(func)
+    func = click.option(
+        "--debug", is_flag=True, expose_value=False, is_eager=True, callback=_set_debug,
+        help="Log every command run (secrets redacted) and show tracebacks.",
+    )(func)
+    return func
+
+
+def dry_run_option(func):
+    """``--dry-run``: print each podman command that would change something."""
+
+    def _set(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+        if value:
+            from devaipod import runner
+
+            runner.options.dry_run = True
+
+    return click.option(
+        "--dry-run", is_flag=True, expose_value=False, callback=_set,
+        help="Print each podman command that would change something, instead of running it.",
+    )(func)
+
+
+def command(name: str | None = None, **kwargs):
+    """A devaipod verb: a click command that also takes the global options."""
+
+    def wrap(func):
+        return click.command(name, context_settings=CONTEXT_SETTINGS, **kwargs)(
+            global_options(func)
+        )
+
+    return wrap
+
+
+def json_option(func):
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout.")(func)
+
+
+def emit_json(data) -> None:
+    import json
+
+    click.echo(json.dumps(data, indent=2, sort_keys=True, default=str))

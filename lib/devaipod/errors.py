@@ -1,0 +1,140 @@
+"""The error types devaipod raises.
+
+Library code raises; only the CLI layer turns an error into an exit code.
+Every error renders as one line: what failed, why, and what to do.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+
+import click
+
+
+class DevaipodError(click.ClickException):
+    """A failure the user can act on. ``hint`` says what to do."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint
+
+    def format_message(self) -> str:
+        if self.hint:
+            return f"{self.message}; {self.hint}"
+        return self.message
+
+
+class CommandError(DevaipodError):
+    """An external command (podman, git, tmux) exited non-zero."""
+
+    def __init__(
+        self,
+        argv: list[str],
+        returncode: int,
+        stderr: str,
+        hint: str | None = None,
+    ) -> None:
+        self.argv = list(argv)
+        self.returncode = returncode
+        self.stderr = stderr
+        super().__init__(
+            f"{describe(argv)} failed (exit {returncode}): {last_line(stderr)}", hint
+        )
+        self.exit_code = returncode if 0 < returncode < 256 else 1
+
+    @property
+    def command_line(self) -> str:
+        return shlex.join(self.argv)
+
+
+class NotFound(CommandError):
+    """podman said: no such pod / container / volume / secret / network / image."""
+
+
+class AlreadyExists(CommandError):
+    """podman said: the name is already in use."""
+
+
+class PodmanUnreachable(CommandError):
+    """Nothing answers on the podman socket."""
+
+
+class ExecutableNotFound(DevaipodError):
+    """The program to run is not installed."""
+
+    exit_code = 127
+
+
+def describe(argv: list[str]) -> str:
+    """A short name for a command: ``podman pod create``, ``git clone``."""
+    words = [a for a in argv if not a.startswith("-")]
+    prog = words[0].rsplit("/", 1)[-1] if words else "command"
+    if prog != "podman":
+        return " ".join([prog, *words[1:2]])
+    # skip the value of --url (the only global option with a value we pass)
+    rest = argv[1:]
+    verbs: list[str] = []
+    skip = False
+    for arg in rest:
+        if skip:
+            skip = False
+            continue
+        if arg in ("--url", "--connection", "--identity"):
+            skip = True
+            continue
+        if arg.startswith("-"):
+            continue
+        verbs.append(arg)
+        if len(verbs) == 2 or verbs[0] not in NOUNS:
+            break
+    return " ".join(["podman", *verbs])
+
+
+NOUNS = {
+    "pod", "container", "volume", "secret", "image", "network", "system", "machine",
+}
+
+_NOT_FOUND = re.compile(
+    r"no such (pod|container|volume|secret|network|image|object)|image not known"
+    r"|no pod with name or id|no container with name or id|not found in local storage",
+    re.IGNORECASE,
+)
+_EXISTS = re.compile(r"already exists|already in use|name is in use", re.IGNORECASE)
+_UNREACHABLE = re.compile(r"unable to connect to Podman|Cannot connect to Podman", re.IGNORECASE)
+
+
+def last_line(stderr: str) -> str:
+    """The most useful line of a command's stderr (podman puts the error last)."""
+    lines = [ln.strip() for ln in stderr.strip().splitlines() if ln.strip()]
+    if not lines:
+        return "no error message"
+    line = lines[-1]
+    return line.removeprefix("Error: ").removeprefix("error: ")
+
+
+def classify(argv: list[str], returncode: int, stderr: str) -> CommandError:
+    """Map a failed command to the most specific error type."""
+    prog = argv[0].rsplit("/", 1)[-1] if argv else ""
+    if prog == "podman":
+        if _UNREACHABLE.search(stderr):
+            return PodmanUnreachable(argv, returncode, stderr, hint=unreachable_hint(argv))
+        if _NOT_FOUND.search(stderr):
+            return NotFound(argv, returncode, stderr)
+        if _EXISTS.search(stderr):
+            return AlreadyExists(argv, returncode, stderr)
+    return CommandError(argv, returncode, stderr)
+
+
+def unreachable_hint(argv: list[str]) -> str:
+    url = ""
+    if "--url" in argv:
+        url = argv[argv.index("--url") + 1]
+    return (
+        f"nothing answers at {url or 'the podman socket'}: start the service with "
+        "'systemctl --user enable --now podman.socket' (or as root "
+        "'systemctl enable --now podman.socket'), or run "
+        "'podman system service --time=0 &', or pass --url"
+    )

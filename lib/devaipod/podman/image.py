@@ -1,0 +1,55 @@
+"""podman image: argv builders and thin wrappers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from devaipod import podman
+
+
+def exists_argv(ref: str) -> list[str]:
+    return ["image", "exists", ref]
+
+
+def inspect_argv(ref: str) -> list[str]:
+    return ["image", "inspect", ref]
+
+
+def build_argv(
+    tag: str,
+    context: str,
+    containerfile: str | None = None,
+    build_args: dict[str, str] | None = None,
+    target: str | None = None,
+    labels: dict[str, str] | None = None,
+) -> list[str]:
+    args = ["build", "--pull=never", "--tag", tag]
+    if containerfile:
+        args += ["--file", containerfile]
+    for key, value in (build_args or {}).items():
+        args += ["--build-arg", f"{key}={value}"]
+    if target:
+        args += ["--target", target]
+    args += podman.label_args(labels or {})
+    return [*args, context]
+
+
+def tag_argv(ref: str, new: str) -> list[str]:
+    return ["tag", ref, new]
+
+
+def rm_argv(refs: list[str], force: bool = False) -> list[str]:
+    return ["image", "rm", *(["--force"] if force else []), *refs]
+
+
+def exists(ref: str) -> bool:
+    return podman.exists(exists_argv(ref))
+
+
+def inspect(ref: str) -> dict[str, Any]:
+    data = podman.json(inspect_argv(ref))
+    return data[0] if isinstance(data, list) else data
+
+
+def rm(refs: list[str], force: bool = False) -> None:
+    podman.change(rm_argv(refs, force))

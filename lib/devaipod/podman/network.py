@@ -1,0 +1,40 @@
+"""podman network: argv builders and thin wrappers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from devaipod import podman
+
+
+def create_argv(name: str, labels: dict[str, str] | None = None) -> list[str]:
+    return ["network", "create", *podman.label_args(labels or {}), name]
+
+
+def exists_argv(name: str) -> list[str]:
+    return ["network", "exists", name]
+
+
+def inspect_argv(name: str) -> list[str]:
+    return ["network", "inspect", name]
+
+
+def rm_argv(name: str, force: bool = False) -> list[str]:
+    return ["network", "rm", *(["--force"] if force else []), name]
+
+
+def create(name: str, labels: dict[str, str] | None = None) -> None:
+    podman.change(create_argv(name, labels))
+
+
+def exists(name: str) -> bool:
+    return podman.exists(exists_argv(name))
+
+
+def inspect(name: str) -> dict[str, Any]:
+    data = podman.json(inspect_argv(name))
+    return data[0] if isinstance(data, list) else data
+
+
+def rm(name: str, force: bool = False) -> None:
+    podman.change(rm_argv(name, force))

@@ -1,0 +1,198 @@
+"""The one module that runs external commands (podman, git, tmux).
+
+Three ways to run an argv list:
+
+- ``capture(argv)``: output captured; raises a typed error on a non-zero exit.
+- ``stream(argv)``: the child inherits the terminal; returns its exit code.
+- ``replace(argv)``: the child replaces this process (interactive attach).
+
+Commands that change something are run with ``mutating=True``; under
+``--dry-run`` those are printed (``shlex.join``, one per line, on stdout)
+instead of run, while read-only look-ups still run so that the plan printed
+is the plan a real run would carry out. ``--debug`` logs every command run,
+with secrets redacted.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from typing import NoReturn
+
+from devaipod import errors
+
+log = logging.getLogger("devaipod")
+
+
+@dataclass
+class Options:
+    dry_run: bool = False
+    planned: list[list[str]] = field(default_factory=list)
+
+
+options = Options()
+
+
+@dataclass(frozen=True)
+class Result:
+    argv: list[str]
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0
+
+
+_SECRET_KEY = re.compile(r"(?i)(KEY|TOKEN|SECRET|PASSW|PRIVATE|CREDENTIAL)")
+_URL_CREDS = re.compile(r"(://)[^/@\s]+@")
+_SECRET_FLAGS = {"--password", "--opencode-password", "--token", "--creds"}
+
+
+def redact(argv: list[str]) -> list[str]:
+    """argv with secret-looking values masked, for logs and error messages."""
+    out: list[str] = []
+    hide_next = False
+    for arg in argv:
+        if hide_next:
+            out.append("***")
+            hide_next = False
+            continue
+        if arg in _SECRET_FLAGS:
+            hide_next = True
+            out.append(arg)
+            continue
+        flag, eq, value = arg.partition("=")
+        if eq and flag in _SECRET_FLAGS:
+            out.append(f"{flag}=***")
+            continue
+        key, eq, value = arg.partition("=")
+        if eq and _SECRET_KEY.search(key) and not key.startswith("-") and value:
+            out.append(f"{key}=***")
+            continue
+        out.append(_URL_CREDS.sub(r"\1***@", arg))
+    return out
+
+
+def display(argv: list[str]) -> str:
+    return shlex.join(redact(argv))
+
+
+def resolve(argv: list[str]) -> list[str]:
+    """argv with argv[0] resolved on PATH; a clear error when it is missing."""
+    prog = argv[0]
+    path = shutil.which(prog)
+    if path is None:
+        raise errors.ExecutableNotFound(
+            f"{prog} is not installed (not found on PATH)",
+            hint=f"install {prog} (on Debian: apt-get install {prog})",
+        )
+    return [path, *argv[1:]]
+
+
+def _command(argv: list[str]):
+    from plumbum import local  # imported here: keeps `devaipod --help` light
+
+    full = resolve(argv)
+    return local[full[0]][full[1:]]
+
+
+def _plan(argv: list[str]) -> Result:
+    options.planned.append(list(argv))
+    click_echo(display(argv))
+    return Result(list(argv), 0, "", "")
+
+
+def click_echo(line: str) -> None:
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
+def capture(
+    argv: list[str],
+    *,
+    input: str | None = None,
+    check: bool = True,
+    mutating: bool = False,
+    timeout: float | None = None,
+    env: dict[str, str] | None = None,
+    cwd: str | None = None,
+) -> Result:
+    """Run argv with stdout and stderr captured."""
+    if mutating and options.dry_run:
+        return _plan(argv)
+    log.debug("+ %s", display(argv))
+    cmd = _command(argv)
+    kwargs = {"env": env} if env is not None else {}
+    if cwd is not None:
+        kwargs["cwd"] = cwd
+    proc = cmd.popen(**kwargs)
+    try:
+        out, err = proc.communicate(input=input.encode() if input is not None else None,
+                                    timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        raise errors.CommandError(argv, 124, f"timed out after {timeout:g}s") from None
+    except BaseException:
+        _terminate(proc)
+        raise
+    result = Result(list(argv), proc.returncode, _text(out), _text(err))
+    if check and not result.ok:
+        raise errors.classify(redact(argv), result.returncode, result.stderr)
+    return result
+
+
+def _text(data: bytes | str | None) -> str:
+    if data is None:
+        return ""
+    if isinstance(data, bytes):
+        return data.decode("utf-8", errors="replace")
+    return data
+
+
+def _terminate(proc) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def stream(argv: list[str], *, mutating: bool = False, check: bool = False,
+           stdin=None) -> int:
+    """Run argv attached to this terminal; return its exit code."""
+    if mutating and options.dry_run:
+        _plan(argv)
+        return 0
+    log.debug("+ %s", display(argv))
+    cmd = _command(argv)
+    proc = cmd.popen(stdin=stdin, stdout=None, stderr=None)
+    try:
+        rc = proc.wait()
+    except BaseException:
+        _terminate(proc)
+        raise
+    if check and rc != 0:
+        raise errors.classify(redact(argv), rc, "")
+    return rc
+
+
+def replace(argv: list[str]) -> NoReturn:
+    """Replace this process with argv (for interactive attach)."""
+    if options.dry_run:
+        _plan(argv)
+        sys.exit(0)
+    full = resolve(argv)
+    log.debug("+ exec %s", display(argv))
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(full[0], full)
