@@ -21,7 +21,21 @@ from devaipod.clikit import CONTEXT_SETTINGS, global_options, settings
 
 # verb -> module under devaipod.commands (each module defines `cli`)
 VERBS: dict[str, str] = {
+    "cleanup": "cleanup",
+    "delete": "delete",
     "doctor": "doctor",
+    "done": "done",
+    "exec": "exec",
+    "list": "list",
+    "logs": "logs",
+    "pod-api": "pod_api",
+    "prune": "prune",
+    "rebuild": "rebuild",
+    "run": "run",
+    "start": "start",
+    "status": "status",
+    "stop": "stop",
+    "up": "up",
 }
 
 class LazyGroup(click.Group):

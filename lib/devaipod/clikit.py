@@ -11,6 +11,7 @@ CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 
 
 class Settings:
     debug: bool = False
+    config: str | None = None
 
 
 settings = Settings()
@@ -29,8 +30,17 @@ def _set_url(ctx: click.Context, _param: click.Parameter, value: str | None) -> 
         connection.set_url(value)
 
 
+def _set_config(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    if value:
+        settings.config = value
+
+
 def global_options(func):
     """Options every devaipod program accepts, before or after the verb."""
+    func = click.option(
+        "--config", metavar="PATH", expose_value=False, callback=_set_config,
+        help="Config file (default: $DEVAIPOD_CONFIG, then ~/.config/devaipod.toml).",
+    )(func)
     func = click.option(
         "--url", metavar="URL", expose_value=False, callback=_set_url,
         help="podman service URL (default: $DEVAIPOD_PODMAN_URL, $CONTAINER_HOST, "
@@ -77,3 +87,23 @@ def emit_json(data) -> None:
     import json
 
     click.echo(json.dumps(data, indent=2, sort_keys=True, default=str))
+
+
+def workspace_argument(func):
+    """WORKSPACE (short or full name) or -l/--latest, resolved to the pod name."""
+
+    def resolve(ctx: click.Context, _param, value):
+        if ctx.resilient_parsing:
+            return value
+        from devaipod.workspace import lookup
+
+        return lookup.resolve(value, ctx.meta.get("devaipod.latest", False))
+
+    func = click.argument("workspace", required=False, callback=resolve)(func)
+    return click.option("-l", "--latest", is_flag=True, is_eager=True, expose_value=False,
+                        callback=_remember_latest, help="Act on the newest workspace.")(func)
+
+
+def _remember_latest(ctx: click.Context, _param, value):
+    ctx.meta["devaipod.latest"] = value
+    return value

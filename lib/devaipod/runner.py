@@ -51,7 +51,8 @@ class Result:
         return self.returncode == 0
 
 
-_SECRET_KEY = re.compile(r"(?i)(KEY|TOKEN|SECRET|PASSW|PRIVATE|CREDENTIAL)")
+_SECRET_KEY = re.compile(r"(?i)(API_?KEY|TOKEN|SECRET|PASSW|PRIVATE|CREDENTIAL|_KEY$)")
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _URL_CREDS = re.compile(r"(://)[^/@\s]+@")
 _SECRET_FLAGS = {"--password", "--opencode-password", "--token", "--creds"}
 
@@ -74,7 +75,7 @@ def redact(argv: list[str]) -> list[str]:
             out.append(f"{flag}=***")
             continue
         key, eq, value = arg.partition("=")
-        if eq and _SECRET_KEY.search(key) and not key.startswith("-") and value:
+        if eq and _SECRET_KEY.search(key) and _ENV_NAME.fullmatch(key) and value:
             out.append(f"{key}=***")
             continue
         out.append(_URL_CREDS.sub(r"\1***@", arg))
@@ -105,8 +106,9 @@ def _command(argv: list[str]):
 
 
 def _plan(argv: list[str]) -> Result:
+    # the plan is printed exactly: secrets never travel on a command line
     options.planned.append(list(argv))
-    click_echo(display(argv))
+    click_echo(shlex.join(argv))
     return Result(list(argv), 0, "", "")
 
 

@@ -106,7 +106,9 @@ def cli(as_json: bool, image: str | None) -> int:
 
     Exits 0 only when every check passes; each failed check says how to fix it.
     """
-    checks = run_checks(image or images.default_image())
+    from devaipod.workspace.inputs import load_config
+
+    checks = run_checks(image or images.default_image(load_config().default_image))
     ok = all(c.ok for c in checks)
     if as_json:
         emit_json({"ok": ok, "checks": [asdict(c) for c in checks]})

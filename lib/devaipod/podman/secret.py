@@ -20,7 +20,9 @@ def inspect_argv(names: list[str]) -> list[str]:
 
 
 def ls_argv() -> list[str]:
-    return ["secret", "ls", "--format", "json"]
+    # podman 4.3 prints the word "json" for `--format json` and ignores label
+    # filters, so list IDs and inspect them.
+    return ["secret", "ls", "--quiet"]
 
 
 def rm_argv(names: list[str]) -> list[str]:
@@ -48,7 +50,17 @@ def exists(name: str) -> bool:
 
 
 def ls() -> list[dict[str, Any]]:
-    return podman.json(ls_argv()) or []
+    """Every secret, as `podman secret inspect` shows it (two podman calls)."""
+    ids = podman.capture(ls_argv()).stdout.split()
+    return inspect(ids) if ids else []
+
+
+def labels_of(info: dict[str, Any]) -> dict[str, str]:
+    return (info.get("Spec") or {}).get("Labels") or {}
+
+
+def name_of(info: dict[str, Any]) -> str:
+    return (info.get("Spec") or {}).get("Name", "")
 
 
 def inspect(names: list[str]) -> list[dict[str, Any]]:

@@ -1,0 +1,44 @@
+"""devaipod cleanup: remove volumes, secrets and containers whose workspace is gone."""
+
+from __future__ import annotations
+
+import click
+
+from devaipod.clikit import command, dry_run_option, emit_json, json_option
+from devaipod.podman import container, secret, volume
+from devaipod.workspace import lookup, names
+
+
+def orphans() -> dict[str, list[str]]:
+    live = {p["Name"] for p in lookup.pods()}
+
+    def orphaned(labels: dict | None) -> bool:
+        labels = labels or {}
+        return names.in_instance(labels) and labels.get(names.POD, "") not in live
+
+    flt = names.instance_filter()
+    return {
+        "containers": [c["Names"][0] for c in container.ps(flt)
+                       if orphaned(c.get("Labels")) and not c.get("Pod")],
+        "volumes": [v["Name"] for v in volume.ls(flt) if orphaned(v.get("Labels"))],
+        "secrets": [secret.name_of(s) for s in secret.ls()
+                    if secret.labels_of(s).get(names.MANAGED) == "true"
+                    and orphaned(secret.labels_of(s))],
+    }
+
+
+@command("cleanup")
+@dry_run_option
+@json_option
+def cli(as_json) -> None:
+    """Remove this instance's volumes, secrets and containers left without a pod."""
+    found = orphans()
+    container.rm(found["containers"], force=True)
+    volume.rm(found["volumes"], force=True)
+    secret.rm(found["secrets"])
+    if as_json:
+        emit_json(found)
+    else:
+        for kind, items in found.items():
+            for item in items:
+                click.echo(f"{kind[:-1]} {item}")

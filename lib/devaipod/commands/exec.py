@@ -1,0 +1,31 @@
+"""devaipod exec: run a command (default: a shell) in a workspace container."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from devaipod import podman
+from devaipod.clikit import command, workspace_argument
+from devaipod.podman import container
+from devaipod.workspace import names
+
+
+@command("exec")
+@workspace_argument
+@click.option("-W", "--workspace", "in_workspace", is_flag=True,
+              help="In the workspace container (with your credentials).")
+@click.option("--worker", is_flag=True, help="In the worker container.")
+@click.argument("cmd", nargs=-1, type=click.UNPROCESSED)
+def cli(workspace, in_workspace, worker, cmd) -> None:
+    """Run CMD (default: bash) in WORKSPACE's agent container, or -W workspace.
+
+    Put `--` before a CMD that has options. A TTY is allocated only when
+    both stdin and stdout are terminals.
+    """
+    role = "workspace" if in_workspace else "worker" if worker else "agent"
+    tty = sys.stdin.isatty() and sys.stdout.isatty()
+    argv = container.exec_argv(names.container(workspace, role), list(cmd) or ["bash"],
+                               interactive=True, tty=tty)
+    podman.replace(argv)

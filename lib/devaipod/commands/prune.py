@@ -1,0 +1,23 @@
+"""devaipod prune: delete every done workspace of this instance."""
+
+from __future__ import annotations
+
+import click
+
+from devaipod.clikit import command, dry_run_option, emit_json, json_option
+from devaipod.workspace import lookup, remove
+
+
+@command("prune")
+@dry_run_option
+@json_option
+def cli(as_json) -> None:
+    """Delete the workspaces marked done, with their volumes and secrets."""
+    pruned = [r.name for r in lookup.rows() if r.done]
+    for name in pruned:
+        remove.purge(name)
+    if as_json:
+        emit_json(pruned)
+    else:
+        for name in pruned:
+            click.echo(name)

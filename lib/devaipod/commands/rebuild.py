@@ -1,0 +1,60 @@
+"""devaipod rebuild: new containers for a workspace, same volumes."""
+
+from __future__ import annotations
+
+import click
+
+from devaipod import errors
+from devaipod.clikit import command, dry_run_option, workspace_argument
+from devaipod.podman import container, pod, secret
+from devaipod.workspace import create, inputs, names, plan
+
+
+def _label(labels: dict, key: str) -> str | None:
+    return labels.get(f"{names.LABEL}.{key}") or None
+
+
+def replan(name: str, image: str | None) -> plan.Plan:
+    labels = pod.inspect(name).get("Labels") or {}
+    if not _label(labels, "source"):
+        raise errors.DevaipodError(f"{name} has no io.devaipod.source label",
+                                   "it was not made by devaipod; delete and recreate it")
+    i = inputs.make(_label(labels, "source"), mode=_label(labels, "mode") or "up", name=name,
+                    image=image or _label(labels, "image"), network=_label(labels, "network"),
+                    task=_label(labels, "task"), title=_label(labels, "title"))
+    p = plan.build(i, password="")
+    keep = {k: v for k, v in labels.items() if k.endswith((".created", ".pr", ".forge"))}
+    p.labels.update(keep)
+    p.pod_create["labels"] = p.labels
+    for spec in p.containers:
+        if spec.labels.get(names.ROLE) == "workspace":
+            spec.labels.update(keep)
+    return p
+
+
+@command("rebuild")
+@workspace_argument
+@click.option("--image", metavar="IMAGE", help="Rebuild with this image.")
+@dry_run_option
+def cli(workspace, image) -> None:
+    """Recreate WORKSPACE's containers (e.g. with a new --image), keeping its volumes.
+
+    The git trees, the agent's home and the pod's secrets are kept.
+    """
+    p = replan(workspace, image)
+    inputs.check_images([spec.image for spec in p.containers])
+    with create.step("removing the old containers"):
+        pod.rm(workspace, force=True)
+    with create.step("refreshing the pod's secrets"):
+        stale = [s for s in p.secrets if s != names.password_secret(workspace)]
+        secret.rm([s for s in stale if secret.exists(s)])
+        for s in stale:
+            secret.create(s, p.secrets[s], labels=names.base_labels(workspace))
+    with create.step("creating the pod"):
+        pod.create(workspace, **p.pod_create)
+    for spec in p.containers:
+        with create.step(f"creating container {spec.name}"):
+            container.create(spec)
+    with create.step("starting the pod"):
+        pod.start(workspace)
+    click.echo(workspace)

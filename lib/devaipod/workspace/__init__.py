@@ -1,0 +1,1 @@
+"""Workspaces: one podman pod per workspace, and its lifecycle."""

@@ -1,0 +1,85 @@
+"""Carry out a workspace plan; on any failure or Ctrl-C, remove what was made."""
+
+from __future__ import annotations
+
+import logging
+import signal
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from devaipod import errors, runner
+from devaipod.podman import container, pod, secret, volume
+from devaipod.workspace import names, remove
+from devaipod.workspace.plan import Plan
+
+log = logging.getLogger("devaipod")
+
+
+class StepFailed(errors.DevaipodError):
+    pass
+
+
+@contextmanager
+def step(what: str) -> Iterator[None]:
+    log.info("%s", what)
+    try:
+        yield
+    except errors.CommandError as exc:
+        detail = errors.last_line(exc.stderr)
+        raise StepFailed(f"{what} failed: {detail}", exc.hint) from exc
+
+
+@contextmanager
+def rollback_on_failure(pod_name: str) -> Iterator[None]:
+    """Remove everything of ``pod_name`` when the block fails or is interrupted."""
+    try:
+        yield
+    except BaseException as exc:
+        if runner.options.dry_run:
+            raise
+        interrupted = isinstance(exc, KeyboardInterrupt)
+        log.info("%s; removing what was created", "interrupted" if interrupted else "failed")
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            remove.purge(pod_name)
+        except errors.DevaipodError as cleanup_error:
+            log.warning("cleanup of %s incomplete: %s", pod_name, cleanup_error)
+        finally:
+            signal.signal(signal.SIGINT, previous)
+        raise
+
+
+def _run_init(spec, what: str) -> None:
+    with step(what):
+        result = container.run(spec, check=False)
+        if result.returncode != 0:
+            raise errors.CommandError(
+                ["podman", "run", spec.name], result.returncode,
+                result.stderr or result.stdout)
+        for line in result.stdout.splitlines():
+            log.info("  %s", line)
+
+
+def execute(plan: Plan, after_start: Callable[[], None] | None = None) -> None:
+    with rollback_on_failure(plan.pod):
+        with step("creating secrets"):
+            for name, value in plan.secrets.items():
+                secret.create(name, value, labels=_labels(plan))
+        with step("creating volumes"):
+            for name in plan.volumes:
+                volume.create(name, labels=_labels(plan))
+        _run_init(plan.init[0], f"cloning {plan.labels.get('io.devaipod.source')}")
+        with step("creating the pod"):
+            pod.create(plan.pod, **plan.pod_create)
+        _run_init(plan.init[1], "making the agent's clone")
+        for spec in plan.containers:
+            with step(f"creating container {spec.name}"):
+                container.create(spec)
+        with step("starting the pod"):
+            pod.start(plan.pod)
+        if after_start:
+            after_start()
+
+
+def _labels(plan: Plan) -> dict[str, str]:
+    return names.base_labels(plan.pod)

@@ -1,0 +1,112 @@
+"""Which container gets which variable and which secret.
+
+| source                                  | workspace | agent | worker | gator |
+|-----------------------------------------|-----------|-------|--------|-------|
+| [env] allowlist + vars                  | yes       | yes   | yes    | no    |
+| [trusted.env] allowlist + vars          | yes       | no    | no     | yes   |
+| [trusted] secrets                       | yes       | no*   | no*    | yes   |
+| [trusted] file_secrets                  | yes       | no    | no     | yes   |
+| LLM keys in devaipod's own environment  | yes       | yes   | yes    | no    |
+| DEVAIPOD_AGENT_<X> in the environment   | no        | yes   | yes    | no    |
+
+(*) a trusted secret whose variable is an LLM key (ANTHROPIC_API_KEY, ...)
+reaches the agent and worker too, so that the Quick Start's configuration
+works as written.
+
+Values never travel on a command line: any value that looks secret (its
+name says KEY, TOKEN, SECRET, PASSWORD ... or it is an LLM key) becomes a
+podman secret owned by the pod, and only its name appears in
+``podman create``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from devaipod.podman import secret
+
+SECRETISH = re.compile(r"(?i)(KEY|TOKEN|SECRET|PASSW|PRIVATE|CREDENTIAL|AUTH)")
+ALL = ("workspace", "agent", "worker")
+TRUSTED = ("workspace", "gator")
+AGENT_PREFIX = "DEVAIPOD_AGENT_"
+
+
+@dataclass(frozen=True)
+class Inputs:
+    env_allowlist: tuple[str, ...] = ()
+    env_vars: Mapping[str, str] = field(default_factory=dict)
+    trusted_allowlist: tuple[str, ...] = ()
+    trusted_vars: Mapping[str, str] = field(default_factory=dict)
+    trusted_secrets: tuple[tuple[str, str], ...] = ()  # (ENV, secret name)
+    file_secrets: tuple[tuple[str, str], ...] = ()
+    llm_env: frozenset[str] = frozenset()
+    host_env: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Partition:
+    env: dict[str, dict[str, str]] = field(default_factory=dict)
+    flags: dict[str, list[list[str]]] = field(default_factory=dict)
+    pod_secrets: dict[str, str] = field(default_factory=dict)  # name -> value
+
+    def env_for(self, role: str) -> dict[str, str]:
+        return dict(self.env.get(role, {}))
+
+    def flags_for(self, role: str) -> list[list[str]]:
+        return list(self.flags.get(role, []))
+
+
+def _selected(allowlist, explicit: Mapping[str, str], host: Mapping[str, str]) -> dict:
+    values = {name: host[name] for name in allowlist if name in host}
+    values.update(explicit)
+    return values
+
+
+def _secret_name(pod: str, var: str) -> str:
+    return f"{pod}-env-{var.lower().replace('_', '-')}"
+
+
+class _Builder:
+    def __init__(self, pod: str, llm_env: frozenset[str]) -> None:
+        self.pod = pod
+        self.llm_env = llm_env
+        self.out = Partition()
+
+    def value(self, var: str, value: str, roles) -> None:
+        if SECRETISH.search(var) or var in self.llm_env:
+            name = _secret_name(self.pod, var)
+            self.out.pod_secrets[name] = value
+            self.flag(secret.env_flag(name, var), roles)
+            return
+        for role in roles:
+            self.out.env.setdefault(role, {})[var] = value
+
+    def flag(self, flags: list[str], roles) -> None:
+        for role in roles:
+            if flags not in self.out.flags.setdefault(role, []):
+                self.out.flags[role].append(flags)
+
+
+def partition(pod: str, inputs: Inputs) -> Partition:
+    b = _Builder(pod, inputs.llm_env)
+    host = inputs.host_env
+    for var, value in _selected(inputs.env_allowlist, inputs.env_vars, host).items():
+        b.value(var, value, ALL)
+    for var, value in _selected(inputs.trusted_allowlist, inputs.trusted_vars, host).items():
+        b.value(var, value, TRUSTED)
+    for var in sorted(inputs.llm_env):
+        if host.get(var):
+            b.value(var, host[var], ALL)
+    for key, value in host.items():
+        if key.startswith(AGENT_PREFIX) and len(key) > len(AGENT_PREFIX):
+            b.value(key[len(AGENT_PREFIX):], value, ("agent", "worker"))
+    for var, name in inputs.trusted_secrets:
+        roles = TRUSTED + (("agent", "worker") if var in inputs.llm_env else ())
+        b.flag(secret.env_flag(name, var), roles)
+    for var, name in inputs.file_secrets:
+        b.flag(secret.file_flag(name), TRUSTED)
+        for role in TRUSTED:
+            b.out.env.setdefault(role, {})[var] = f"/run/secrets/{name}"
+    return b.out

@@ -1,0 +1,93 @@
+"""Turn what the user asked for (source, options, config) into a plan's inputs."""
+
+from __future__ import annotations
+
+import os
+import secrets as _secrets
+
+from devaipod import config, errors, images, runner, source
+from devaipod.podman import image as image_
+from devaipod.podman import network as network_
+from devaipod.podman import pod
+from devaipod.workspace import credentials, names
+from devaipod.workspace.plan import Inputs
+
+
+def in_container() -> bool:
+    return os.environ.get("DEVAIPOD_CONTAINER") == "1"
+
+
+def credential_inputs(cfg: config.Config) -> credentials.Inputs:
+    return credentials.Inputs(
+        env_allowlist=tuple(cfg.env.allowlist),
+        env_vars=dict(cfg.env.vars),
+        trusted_allowlist=tuple(cfg.trusted.env.allowlist),
+        trusted_vars=dict(cfg.trusted.env.vars),
+        trusted_secrets=tuple((s.env, s.secret) for s in cfg.trusted.secrets),
+        file_secrets=tuple((s.env, s.secret) for s in cfg.trusted.file_secrets),
+        llm_env=frozenset(cfg.llm_api_key_vars),
+        host_env=dict(os.environ),
+    )
+
+
+def local_origin(path: str) -> str | None:
+    result = runner.capture(["git", "-C", path, "remote", "get-url", "origin"], check=False)
+    return result.stdout.strip() or None
+
+
+def load_config() -> config.Config:
+    from devaipod.clikit import settings
+
+    return config.load_config(settings.config)
+
+
+def make(
+    text: str,
+    *,
+    mode: str,
+    name: str | None = None,
+    image: str | None = None,
+    network: str | None = None,
+    task: str | None = None,
+    title: str | None = None,
+) -> Inputs:
+    cfg = load_config()
+    src = source.parse(text, extra_hosts=tuple(cfg.git.extra_hosts), in_container=in_container())
+    pod_name = names.new_pod_name(src.project, name)
+    if src.kind == "local" and not os.path.isdir(os.path.join(src.clone_url, ".git")):
+        raise errors.DevaipodError(f"{src.clone_url} is not a git repository",
+                                   "run 'git init' there, or give a git URL")
+    return Inputs(
+        pod=pod_name, source=src, mode=mode,
+        image=image or images.default_image(cfg.default_image),
+        api_image=images.api_image(cfg.api_image),
+        task=task or None, title=title,
+        network=network or cfg.podman.network,
+        publish_address="0.0.0.0" if in_container() else "127.0.0.1",
+        creds=credentials.partition(pod_name, credential_inputs(cfg)),
+        origin=local_origin(src.clone_url) if src.kind == "local" else None,
+    )
+
+
+def preflight(i: Inputs) -> None:
+    """Fail early, before anything is created, on the mistakes a user can make."""
+    if pod.exists(i.pod):
+        raise errors.DevaipodError(
+            f"workspace '{names.short(i.pod)}' already exists",
+            "pick another --name, or remove it with 'devaipod delete'")
+    check_images([i.image, i.api_image])
+    if i.network and not network_.exists(i.network):
+        raise errors.DevaipodError(f"podman network '{i.network}' does not exist",
+                                   f"create it with 'podman network create {i.network}'")
+
+
+def check_images(refs: list[str]) -> None:
+    for ref in dict.fromkeys(refs):
+        if not image_.exists(ref):
+            raise errors.DevaipodError(
+                f"image {ref} not found",
+                "build or pull it first (make images), or choose another with --image")
+
+
+def new_password() -> str:
+    return _secrets.token_hex(16)

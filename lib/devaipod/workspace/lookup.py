@@ -1,0 +1,94 @@
+"""Find workspaces: list them (a fixed number of podman calls), resolve a name."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from devaipod import errors
+from devaipod.podman import pod, volume
+from devaipod.workspace import names
+
+
+@dataclass
+class Row:
+    name: str
+    short: str
+    status: str
+    mode: str
+    repo: str
+    source: str
+    task: str
+    title: str
+    created: str
+    done: bool
+    containers: dict[str, str]
+    labels: dict[str, str]
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def pods() -> list[dict[str, Any]]:
+    """This instance's pods as `podman pod ps` reports them, newest first."""
+    found = [p for p in pod.ps(names.instance_filter()) if names.in_instance(p.get("Labels"))]
+    return sorted(found, key=lambda p: p.get("Created", ""), reverse=True)
+
+
+def done_pods() -> set[str]:
+    # podman 4.3 ORs repeated label filters on volumes: filter here
+    labels = [v.get("Labels") or {} for v in volume.ls({"label": names.DONE})]
+    return {lb.get(names.POD, "") for lb in labels if names.in_instance(lb)}
+
+
+def _label(labels: dict[str, str], key: str) -> str:
+    return labels.get(f"{names.LABEL}.{key}", "")
+
+
+def row(info: dict[str, Any], done: set[str]) -> Row:
+    labels = info.get("Labels") or {}
+    prefix = info["Name"] + "-"
+    containers = {
+        c["Names"].removeprefix(prefix): c.get("Status", "")
+        for c in info.get("Containers") or []
+        if c.get("Names", "").startswith(prefix)
+    }
+    return Row(
+        name=info["Name"], short=names.short(info["Name"]), status=info.get("Status", ""),
+        mode=_label(labels, "mode"), repo=_label(labels, "repo"),
+        source=_label(labels, "source"), task=_label(labels, "task"),
+        title=_label(labels, "title"), created=_label(labels, "created"),
+        done=info["Name"] in done, containers=containers, labels=labels,
+    )
+
+
+def rows() -> list[Row]:
+    """Every workspace of this instance: two podman calls however many there are."""
+    infos = pods()
+    done = done_pods() if infos else set()
+    return [row(info, done) for info in infos]
+
+
+def resolve(name: str | None, latest: bool = False) -> str:
+    """A workspace name (short or full) or --latest -> the full pod name."""
+    infos = pods()
+    existing = [p["Name"] for p in infos]
+    if latest or not name:
+        if not existing:
+            raise errors.DevaipodError("there is no workspace", "create one with 'devaipod up URL'")
+        if not latest:
+            raise errors.DevaipodError("no workspace given", "name one, or pass --latest")
+        return existing[0]
+    full = names.normalize(name)
+    if full in existing:
+        return full
+    raise not_found(name, existing)
+
+
+def not_found(name: str, existing: list[str]) -> errors.DevaipodError:
+    shorts = [names.short(e) for e in existing]
+    close = difflib.get_close_matches(names.short(names.normalize(name)), shorts, n=3)
+    hint = (f"did you mean {', '.join(close)}?" if close
+            else "'devaipod list' shows the workspaces")
+    return errors.DevaipodError(f"no workspace named '{name}'", hint)

@@ -1,0 +1,97 @@
+"""Names and labels of everything a workspace owns.
+
+A workspace ``devaipod-<project>-<6 hex>`` owns the pod of that name, the
+containers ``{pod}-workspace``, ``{pod}-agent``, ``{pod}-api`` (and
+``{pod}-gator``, ``{pod}-worker``), the volumes ``{pod}-workspace``,
+``{pod}-agent-home``, ``{pod}-agent-workspace`` (and the worker's), the
+secrets ``{pod}-*`` and a ``{pod}-done`` marker volume while it is done.
+Everything carries the labels ``io.devaipod.managed=true`` and
+``io.devaipod.pod={pod}``, plus ``io.devaipod.instance`` under
+``DEVAIPOD_INSTANCE``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+
+PREFIX = "devaipod-"
+LABEL = "io.devaipod"
+MANAGED = f"{LABEL}.managed"
+POD = f"{LABEL}.pod"
+INSTANCE = f"{LABEL}.instance"
+ROLE = f"{LABEL}.role"
+DONE = f"{LABEL}.done"
+
+ROLES = ("workspace", "agent", "api", "gator", "worker")
+VOLUMES = ("workspace", "agent-home", "agent-workspace")
+WORKER_VOLUMES = ("worker-home", "worker-workspace")
+
+_BAD = re.compile(r"[^a-z0-9_.-]+")
+
+
+def instance() -> str | None:
+    return os.environ.get("DEVAIPOD_INSTANCE") or None
+
+
+def slug(text: str) -> str:
+    """A name fragment podman accepts: lower case, [a-z0-9_.-]."""
+    return _BAD.sub("-", text.lower()).strip("-.") or "workspace"
+
+
+def new_pod_name(project: str, name: str | None = None) -> str:
+    if name:
+        return normalize(name)
+    return f"{PREFIX}{slug(project)[:40]}-{secrets.token_hex(3)}"
+
+
+def normalize(name: str) -> str:
+    """Short or full workspace name -> full pod name."""
+    name = name.strip()
+    return name if name.startswith(PREFIX) else PREFIX + name
+
+
+def short(pod: str) -> str:
+    return pod.removeprefix(PREFIX)
+
+
+def container(pod: str, role: str) -> str:
+    return f"{pod}-{role}"
+
+
+def volume(pod: str, kind: str) -> str:
+    return f"{pod}-{kind}"
+
+
+def volumes(pod: str, worker: bool = False) -> list[str]:
+    kinds = VOLUMES + (WORKER_VOLUMES if worker else ())
+    return [volume(pod, k) for k in kinds]
+
+
+def done_volume(pod: str) -> str:
+    return f"{pod}-done"
+
+
+def password_secret(pod: str) -> str:
+    return f"{pod}-opencode-password"
+
+
+def base_labels(pod: str) -> dict[str, str]:
+    labels = {MANAGED: "true", POD: pod}
+    if instance():
+        labels[INSTANCE] = instance()
+    return labels
+
+
+def instance_filter() -> dict[str, str | list[str]]:
+    """podman --filter arguments selecting this instance's objects."""
+    labels = [f"{MANAGED}=true"]
+    if instance():
+        labels.append(f"{INSTANCE}={instance()}")
+    return {"label": labels}
+
+
+def in_instance(labels: dict[str, str] | None) -> bool:
+    """Objects of another instance are invisible; unset sees only unlabelled ones."""
+    return (labels or {}).get(INSTANCE) == instance()

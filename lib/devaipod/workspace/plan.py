@@ -1,0 +1,172 @@
+"""The plan of a workspace pod: pure data, no podman calls.
+
+``build(inputs)`` returns every volume, secret, init container, the pod and
+its containers, in the order they are created; ``create.py`` carries it out.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+
+from devaipod import __version__
+from devaipod.podman.container import Spec
+from devaipod.podman.secret import env_flag
+from devaipod.workspace import names, scripts
+from devaipod.workspace.credentials import Partition
+
+AGENT_PORT = 4096
+API_PORT = 8090
+AGENT_HOME = "/home/devenv"
+SAFE_GIT = {"GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "safe.directory",
+            "GIT_CONFIG_VALUE_0": "*"}
+OPENCODE_OFFLINE = {
+    "OPENCODE_DISABLE_MODELS_FETCH": "1",
+    "OPENCODE_DISABLE_AUTOUPDATE": "1",
+    "OPENCODE_DISABLE_SHARE": "1",
+    "OPENCODE_DISABLE_LSP_DOWNLOAD": "1",
+}
+
+
+@dataclass
+class Inputs:
+    pod: str
+    source: object  # devaipod.source.Source
+    image: str
+    api_image: str
+    mode: str = "up"
+    task: str | None = None
+    title: str | None = None
+    network: str | None = None
+    publish_address: str = "127.0.0.1"
+    creds: Partition = field(default_factory=Partition)
+    origin: str | None = None  # origin URL to record (local sources)
+
+
+@dataclass
+class Plan:
+    pod: str
+    project: str
+    labels: dict[str, str]
+    volumes: list[str]
+    secrets: dict[str, str]  # name -> value (sent on stdin)
+    init: list[Spec]
+    pod_create: dict
+    containers: list[Spec]
+
+
+def pod_labels(i: Inputs) -> dict[str, str]:
+    src = i.source
+    labels = names.base_labels(i.pod)
+    labels.update({
+        f"{names.LABEL}.mode": i.mode,
+        f"{names.LABEL}.source": src.display,
+        f"{names.LABEL}.repo": src.repo,
+        f"{names.LABEL}.project": src.project,
+        f"{names.LABEL}.image": i.image,
+        f"{names.LABEL}.created": datetime.datetime.now(datetime.UTC).isoformat(
+            timespec="seconds"),
+        f"{names.LABEL}.version": __version__,
+    })
+    optional = {"task": i.task, "title": i.title, "forge": src.forge,
+                "pr": str(src.pr_number) if src.pr_number else None,
+                "issue": src.issue_url, "network": i.network}
+    for key, value in optional.items():
+        if value and value != "unknown":
+            labels[f"{names.LABEL}.{key}"] = value
+    return labels
+
+
+def _role_labels(i: Inputs, role: str) -> dict[str, str]:
+    return {**names.base_labels(i.pod), names.ROLE: role}
+
+
+def init_clone(i: Inputs, project: str) -> Spec:
+    src = i.source
+    mounts = [f"{names.volume(i.pod, 'workspace')}:/workspaces"]
+    security: list[str] = []
+    url = src.clone_url
+    if src.kind == "local":
+        mounts.append(f"{src.clone_url.rstrip('/')}/.git:/mnt/host-git:ro")
+        security = ["--security-opt", "label=disable"]
+        url = "/mnt/host-git"
+    pr_branch = f"pr-{src.pr_number}" if src.pr_number else None
+    return Spec(
+        name=f"{i.pod}-init-clone", image=i.image, mounts=mounts, security=security,
+        labels=_role_labels(i, "init"), network=i.network, entrypoint="",
+        command=scripts.clone_workspace_argv(url, project, src.pr_ref, pr_branch, i.origin),
+    )
+
+
+def init_agent(i: Inputs, project: str) -> Spec:
+    return Spec(
+        name=f"{i.pod}-init-agent", image=i.image, network="none", entrypoint="",
+        labels=_role_labels(i, "init"),
+        mounts=[f"{names.volume(i.pod, 'workspace')}:/mnt/main-workspace:ro",
+                f"{names.volume(i.pod, 'agent-workspace')}:/workspaces",
+                f"{names.volume(i.pod, 'agent-home')}:{AGENT_HOME}"],
+        command=scripts.clone_agent_argv(project),
+    )
+
+
+def workspace(i: Inputs, project: str, labels: dict[str, str]) -> Spec:
+    env = {**i.creds.env_for("workspace"), **SAFE_GIT,
+           "OPENCODE_AGENT_URL": f"http://127.0.0.1:{AGENT_PORT}"}
+    return Spec(
+        name=names.container(i.pod, "workspace"), image=i.image, pod=i.pod,
+        entrypoint="", command=["sleep", "infinity"], workdir=f"/workspaces/{project}",
+        env=env, secrets=i.creds.flags_for("workspace"),
+        labels={**labels, names.ROLE: "workspace"},
+        mounts=[f"{names.volume(i.pod, 'workspace')}:/workspaces",
+                f"{names.volume(i.pod, 'workspace')}:/mnt/main-workspace:ro",
+                f"{names.volume(i.pod, 'agent-home')}:/opt/devaipod:ro",
+                f"{names.volume(i.pod, 'agent-workspace')}:/mnt/agent-workspace:ro"],
+    )
+
+
+def agent(i: Inputs, project: str) -> Spec:
+    env = {**i.creds.env_for("agent"), **SAFE_GIT, **OPENCODE_OFFLINE,
+           "HOME": AGENT_HOME, "XDG_CONFIG_HOME": f"{AGENT_HOME}/.config",
+           "XDG_DATA_HOME": f"{AGENT_HOME}/.local/share"}
+    secrets = [env_flag(names.password_secret(i.pod), "OPENCODE_SERVER_PASSWORD"),
+               *i.creds.flags_for("agent")]
+    return Spec(
+        name=names.container(i.pod, "agent"), image=i.image, pod=i.pod, entrypoint="",
+        command=["opencode", "serve", "--port", str(AGENT_PORT), "--hostname", "127.0.0.1"],
+        workdir=f"/workspaces/{project}", env=env, secrets=secrets,
+        labels=_role_labels(i, "agent"),
+        mounts=[f"{names.volume(i.pod, 'agent-workspace')}:/workspaces",
+                f"{names.volume(i.pod, 'workspace')}:/mnt/main-workspace:ro",
+                f"{names.volume(i.pod, 'agent-home')}:{AGENT_HOME}"],
+    )
+
+
+def api(i: Inputs, project: str) -> Spec:
+    health = ["--health-cmd", f"curl -sf http://127.0.0.1:{API_PORT}/healthz",
+              "--health-interval", "5s", "--health-retries", "3",
+              "--health-start-period", "5s"]
+    return Spec(
+        name=names.container(i.pod, "api"), image=i.api_image, pod=i.pod,
+        command=["devaipod", "pod-api", "--port", str(API_PORT), "--project", project,
+                 "--pod", i.pod],
+        env={**SAFE_GIT, "HOME": "/tmp"},
+        secrets=[env_flag(names.password_secret(i.pod), "OPENCODE_SERVER_PASSWORD")],
+        labels=_role_labels(i, "api"), health=health,
+        security=["--cap-drop", "ALL", "--security-opt", "no-new-privileges"],
+        mounts=[f"{names.volume(i.pod, 'agent-workspace')}:/mnt/agent-workspace:ro",
+                f"{names.volume(i.pod, 'workspace')}:/mnt/main-workspace:ro"],
+    )
+
+
+def build(i: Inputs, password: str) -> Plan:
+    project = i.source.project
+    labels = pod_labels(i)
+    secrets = {names.password_secret(i.pod): password, **i.creds.pod_secrets}
+    pod_create = {"labels": labels, "network": i.network,
+                  "publish": [f"{i.publish_address}::{API_PORT}"]}
+    return Plan(
+        pod=i.pod, project=project, labels=labels, volumes=names.volumes(i.pod),
+        secrets=secrets, init=[init_clone(i, project), init_agent(i, project)],
+        pod_create=pod_create,
+        containers=[workspace(i, project, labels), agent(i, project), api(i, project)],
+    )

@@ -1,0 +1,37 @@
+"""Remove a workspace and everything it owns (pod, containers, volumes, secrets)."""
+
+from __future__ import annotations
+
+import logging
+
+from devaipod import errors
+from devaipod.podman import container, pod, secret, volume
+from devaipod.workspace import names
+
+log = logging.getLogger("devaipod")
+
+
+def owned_by(pod_name: str) -> dict[str, list[str]]:
+    label = f"{names.POD}={pod_name}"
+    return {
+        "containers": [c["Names"][0] for c in container.ps({"label": label})],
+        "volumes": [v["Name"] for v in volume.ls({"label": label})],
+        "secrets": [secret.name_of(s) for s in secret.ls()
+                    if secret.labels_of(s).get(names.POD) == pod_name],
+    }
+
+
+def purge(pod_name: str) -> dict[str, list[str]]:
+    """Remove the pod and every object labelled as its own; return what went."""
+    removed: dict[str, list[str]] = {"pods": []}
+    try:
+        pod.rm(pod_name, force=True)
+        removed["pods"].append(pod_name)
+    except errors.NotFound:
+        pass
+    owned = owned_by(pod_name)
+    container.rm(owned["containers"], force=True)
+    volume.rm(owned["volumes"], force=True)
+    secret.rm(owned["secrets"])
+    removed.update(owned)
+    return removed

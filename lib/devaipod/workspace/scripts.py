@@ -1,0 +1,60 @@
+"""The shell scripts the init containers run to lay out the git trees.
+
+Parameters go in as positional arguments (``sh -c SCRIPT sh ARG...``), never
+interpolated into the script text.
+"""
+
+from __future__ import annotations
+
+# $1 clone URL, $2 project dir name, $3 PR ref (or ""), $4 PR branch, $5 origin URL (or "")
+CLONE_WORKSPACE = r"""
+set -eu
+url=$1 project=$2 pr_ref=$3 pr_branch=$4 origin=$5
+p=/workspaces/$project
+git() { command git -c safe.directory='*' -c advice.detachedHead=false "$@"; }
+git clone --quiet "$url" "$p"
+cd "$p"
+if [ -n "$pr_ref" ]; then
+  git fetch --quiet origin "+$pr_ref:refs/heads/$pr_branch"
+  git checkout --quiet "$pr_branch"
+fi
+git symbolic-ref -q HEAD >/dev/null || git checkout --quiet -B devaipod-work
+if [ -n "$origin" ]; then
+  git remote set-url origin "$origin"
+elif [ "$url" = /mnt/host-git ]; then
+  git remote remove origin  # a local repository without a remote: nothing to point at
+fi
+git remote add agent "/mnt/agent-workspace/$project"
+echo "cloned $(git rev-parse --abbrev-ref HEAD) at $(git rev-parse --short HEAD)"
+"""
+
+# $1 project dir name
+CLONE_AGENT = r"""
+set -eu
+project=$1
+p=/workspaces/$project m=/mnt/main-workspace/$project
+git() { command git -c safe.directory='*' "$@"; }
+git clone --quiet --shared "$m" "$p"
+cd "$p"
+git remote rename origin workspace
+upstream=$(git -C "$m" remote get-url origin 2>/dev/null || true)
+if [ -n "$upstream" ]; then git remote add origin "$upstream"; fi
+home=/home/devenv
+mkdir -p "$home/.config/opencode" "$home/.local/share" "$home/.cache"
+if [ ! -e "$home/.gitconfig" ]; then
+  printf '[user]\n\tname = devaipod agent\n\temail = agent@devaipod.invalid\n' \
+    > "$home/.gitconfig"
+  printf '[safe]\n\tdirectory = *\n' >> "$home/.gitconfig"
+fi
+echo "agent tree ready on $(git rev-parse --abbrev-ref HEAD)"
+"""
+
+
+def clone_workspace_argv(url: str, project: str, pr_ref: str | None,
+                         pr_branch: str | None, origin: str | None) -> list[str]:
+    return ["sh", "-c", CLONE_WORKSPACE, "sh", url, project, pr_ref or "", pr_branch or "",
+            origin or ""]
+
+
+def clone_agent_argv(project: str) -> list[str]:
+    return ["sh", "-c", CLONE_AGENT, "sh", project]
