@@ -70,27 +70,32 @@ class ExecutableNotFound(DevaipodError):
 
 def describe(argv: list[str]) -> str:
     """A short name for a command: ``podman pod create``, ``git clone``."""
-    words = [a for a in argv if not a.startswith("-")]
-    prog = words[0].rsplit("/", 1)[-1] if words else "command"
+    if not argv:
+        return "command"
+    prog = argv[0].rsplit("/", 1)[-1]
+    words = _words(argv[1:])
     if prog != "podman":
-        return " ".join([prog, *words[1:2]])
-    # skip the value of --url (the only global option with a value we pass)
-    rest = argv[1:]
-    verbs: list[str] = []
+        return " ".join([prog, *words[:1]])
+    verbs = words[:2] if words and words[0] in NOUNS else words[:1]
+    return " ".join(["podman", *verbs])
+
+
+# global options that take a value: podman --url, git -C/-c, tmux -L/-S/-f
+_VALUE_OPTIONS = {"--url", "--connection", "--identity", "-C", "-c", "-L", "-S", "-f"}
+
+
+def _words(args: list[str]) -> list[str]:
+    """The non-option words of args, without the values of global options."""
+    words: list[str] = []
     skip = False
-    for arg in rest:
+    for arg in args:
         if skip:
             skip = False
-            continue
-        if arg in ("--url", "--connection", "--identity"):
+        elif arg in _VALUE_OPTIONS:
             skip = True
-            continue
-        if arg.startswith("-"):
-            continue
-        verbs.append(arg)
-        if len(verbs) == 2 or verbs[0] not in NOUNS:
-            break
-    return " ".join(["podman", *verbs])
+        elif not arg.startswith("-"):
+            words.append(arg)
+    return words
 
 
 NOUNS = {
@@ -99,10 +104,11 @@ NOUNS = {
 
 _NOT_FOUND = re.compile(
     r"no such (pod|container|volume|secret|network|image|object)|image not known"
-    r"|no pod with name or id|no container with name or id|not found in local storage",
+    r"|no pod with name or id|no container with name or id|not found in local storage"
+    r"|network not found",
     re.IGNORECASE,
 )
-_EXISTS = re.compile(r"already exists|already in use|name is in use", re.IGNORECASE)
+_EXISTS = re.compile(r"already exists|already in use|name (is )?in use", re.IGNORECASE)
 _UNREACHABLE = re.compile(r"unable to connect to Podman|Cannot connect to Podman", re.IGNORECASE)
 
 

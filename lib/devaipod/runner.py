@@ -7,10 +7,10 @@ Three ways to run an argv list:
 - ``replace(argv)``: the child replaces this process (interactive attach).
 
 Commands that change something are run with ``mutating=True``; under
-``--dry-run`` those are printed (``shlex.join``, one per line, on stdout)
+``--dry-run`` those are printed (``join``: shlex quoting, one per line, on stdout)
 instead of run, while read-only look-ups still run so that the plan printed
 is the plan a real run would carry out. ``--debug`` logs every command run,
-with secrets redacted.
+with secrets redacted: ``+ argv`` for a change, ``. argv`` for a look-up.
 """
 
 from __future__ import annotations
@@ -82,8 +82,21 @@ def redact(argv: list[str]) -> list[str]:
     return out
 
 
+def quote(arg: str) -> str:
+    """shlex.quote, but an argument with newlines becomes one bash $'...' word."""
+    if "\n" not in arg:
+        return shlex.quote(arg)
+    escaped = arg.replace("\\", "\\\\").replace("'", "\\'").replace("\n", "\\n")
+    return f"$'{escaped}'"
+
+
+def join(argv: list[str]) -> str:
+    """A command line, on one line, that bash runs as exactly ``argv``."""
+    return " ".join(quote(a) for a in argv)
+
+
 def display(argv: list[str]) -> str:
-    return shlex.join(redact(argv))
+    return join(redact(argv))
 
 
 def resolve(argv: list[str]) -> list[str]:
@@ -108,7 +121,7 @@ def _command(argv: list[str]):
 def _plan(argv: list[str]) -> Result:
     # the plan is printed exactly: secrets never travel on a command line
     options.planned.append(list(argv))
-    click_echo(shlex.join(argv))
+    click_echo(join(argv))
     return Result(list(argv), 0, "", "")
 
 
@@ -130,9 +143,10 @@ def capture(
     """Run argv with stdout and stderr captured."""
     if mutating and options.dry_run:
         return _plan(argv)
-    log.debug("+ %s", display(argv))
+    log.debug("%s %s", "+" if mutating else ".", display(argv))
     cmd = _command(argv)
-    kwargs = {"env": env} if env is not None else {}
+    # plumbum snapshots os.environ at import; always pass the current one
+    kwargs: dict = {"env": {**os.environ, **(env or {})}}
     if cwd is not None:
         kwargs["cwd"] = cwd
     proc = cmd.popen(**kwargs)
@@ -142,7 +156,7 @@ def capture(
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.communicate()
-        raise errors.CommandError(argv, 124, f"timed out after {timeout:g}s") from None
+        raise errors.CommandError(redact(argv), 124, f"timed out after {timeout:g}s") from None
     except BaseException:
         _terminate(proc)
         raise
@@ -175,9 +189,9 @@ def stream(argv: list[str], *, mutating: bool = False, check: bool = False,
     if mutating and options.dry_run:
         _plan(argv)
         return 0
-    log.debug("+ %s", display(argv))
+    log.debug("%s %s", "+" if mutating else ".", display(argv))
     cmd = _command(argv)
-    proc = cmd.popen(stdin=stdin, stdout=None, stderr=None)
+    proc = cmd.popen(stdin=stdin, stdout=None, stderr=None, env=dict(os.environ))
     try:
         rc = proc.wait()
     except BaseException:

@@ -8,7 +8,7 @@ import click
 
 from devaipod import podman
 from devaipod.clikit import command, workspace_argument
-from devaipod.podman import container
+from devaipod.podman import container, secret
 from devaipod.workspace import names
 
 
@@ -21,11 +21,14 @@ from devaipod.workspace import names
 def cli(workspace, in_workspace, worker, cmd) -> None:
     """Run CMD (default: bash) in WORKSPACE's agent container, or -W workspace.
 
+    CMD gets the container's credentials in its environment, as the
+    container's own command does.
+
     Put `--` before a CMD that has options. A TTY is allocated only when
     both stdin and stdout are terminals.
     """
     role = "workspace" if in_workspace else "worker" if worker else "agent"
     tty = sys.stdin.isatty() and sys.stdout.isatty()
-    argv = container.exec_argv(names.container(workspace, role), list(cmd) or ["bash"],
-                               interactive=True, tty=tty)
+    argv = container.exec_argv(names.container(workspace, role),
+                               secret.with_env(list(cmd) or ["bash"]), interactive=True, tty=tty)
     podman.replace(argv)

@@ -30,10 +30,13 @@ class Spec:
     extra: list[str] = field(default_factory=list)  # user passthrough (already validated)
     init: bool = True
     tmpfs_tmp: bool = True
+    pull: str | None = "never"  # images are checked up front; never reach a registry
 
 
 def _options(spec: Spec) -> list[str]:
     args = ["--name", spec.name]
+    if spec.pull:
+        args.append(f"--pull={spec.pull}")
     if spec.pod:
         args += ["--pod", spec.pod]
     if spec.init:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from devaipod import podman
+from devaipod import errors, podman
 
 
 def create_argv(name: str, labels: dict[str, str] | None = None) -> list[str]:
@@ -29,9 +29,29 @@ def rm_argv(names: list[str]) -> list[str]:
     return ["secret", "rm", *names]
 
 
+ENV_DIR = "/run/devaipod-env"
+
+
 def env_flag(name: str, target: str) -> list[str]:
-    """``podman create`` flags that expose secret NAME as env var TARGET."""
-    return ["--secret", f"{name},type=env,target={target}"]
+    """``podman create`` flags that deliver secret NAME for env var TARGET.
+
+    Not ``type=env``: podman 4.3 shows such values in ``podman inspect`` once
+    the container runs. The secret is mounted as ``ENV_DIR/TARGET`` and
+    ``with_env()`` exports it when the container's command starts.
+    """
+    return ["--secret", f"{name},type=mount,target={ENV_DIR}/{target}"]
+
+
+# exports every file of ENV_DIR as a variable, then runs the real command
+LOAD_ENV = (
+    f'for f in {ENV_DIR}/*; do [ -f "$f" ] && export "${{f##*/}}=$(cat "$f")"; done; '
+    'exec "$@"'
+)
+
+
+def with_env(command: list[str]) -> list[str]:
+    """``command`` run with the secrets of ``env_flag`` in its environment."""
+    return ["sh", "-c", LOAD_ENV, "sh", *command]
 
 
 def file_flag(name: str) -> list[str]:
@@ -44,9 +64,14 @@ def create(name: str, value: str, labels: dict[str, str] | None = None) -> None:
 
 
 def exists(name: str) -> bool:
-    # podman 4.3 has no `secret exists`; `secret inspect` exits 125 when missing
+    # podman 4.3 has no `secret exists`; `secret inspect` says "no such secret"
     result = podman.capture(inspect_argv([name]), check=False)
-    return result.returncode == 0
+    if result.ok:
+        return True
+    error = errors.classify(result.argv, result.returncode, result.stderr)
+    if isinstance(error, errors.NotFound):
+        return False
+    raise error
 
 
 def ls() -> list[dict[str, Any]]:

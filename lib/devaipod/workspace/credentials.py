@@ -13,10 +13,10 @@
 reaches the agent and worker too, so that the Quick Start's configuration
 works as written.
 
-Values never travel on a command line: any value that looks secret (its
-name says KEY, TOKEN, SECRET, PASSWORD ... or it is an LLM key) becomes a
-podman secret owned by the pod, and only its name appears in
-``podman create``.
+Values never travel on a command line: every trusted value, and any value
+that looks secret (its name says KEY, TOKEN, SECRET, PASSWORD ... or it is
+an LLM key), becomes a podman secret owned by the pod, and only its name
+appears in ``podman create``.
 """
 
 from __future__ import annotations
@@ -74,8 +74,8 @@ class _Builder:
         self.llm_env = llm_env
         self.out = Partition()
 
-    def value(self, var: str, value: str, roles) -> None:
-        if SECRETISH.search(var) or var in self.llm_env:
+    def value(self, var: str, value: str, roles, secret_value: bool = False) -> None:
+        if secret_value or SECRETISH.search(var) or var in self.llm_env:
             name = _secret_name(self.pod, var)
             self.out.pod_secrets[name] = value
             self.flag(secret.env_flag(name, var), roles)
@@ -95,7 +95,7 @@ def partition(pod: str, inputs: Inputs) -> Partition:
     for var, value in _selected(inputs.env_allowlist, inputs.env_vars, host).items():
         b.value(var, value, ALL)
     for var, value in _selected(inputs.trusted_allowlist, inputs.trusted_vars, host).items():
-        b.value(var, value, TRUSTED)
+        b.value(var, value, TRUSTED, secret_value=True)
     for var in sorted(inputs.llm_env):
         if host.get(var):
             b.value(var, host[var], ALL)

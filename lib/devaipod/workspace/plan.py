@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from devaipod import __version__
 from devaipod.podman.container import Spec
-from devaipod.podman.secret import env_flag
+from devaipod.podman.secret import env_flag, with_env
 from devaipod.workspace import names, scripts
 from devaipod.workspace.credentials import Partition
 
@@ -114,7 +114,7 @@ def workspace(i: Inputs, project: str, labels: dict[str, str]) -> Spec:
            "OPENCODE_AGENT_URL": f"http://127.0.0.1:{AGENT_PORT}"}
     return Spec(
         name=names.container(i.pod, "workspace"), image=i.image, pod=i.pod,
-        entrypoint="", command=["sleep", "infinity"], workdir=f"/workspaces/{project}",
+        entrypoint="", command=with_env(["sleep", "infinity"]), workdir=f"/workspaces/{project}",
         env=env, secrets=i.creds.flags_for("workspace"),
         labels={**labels, names.ROLE: "workspace"},
         mounts=[f"{names.volume(i.pod, 'workspace')}:/workspaces",
@@ -132,7 +132,8 @@ def agent(i: Inputs, project: str) -> Spec:
                *i.creds.flags_for("agent")]
     return Spec(
         name=names.container(i.pod, "agent"), image=i.image, pod=i.pod, entrypoint="",
-        command=["opencode", "serve", "--port", str(AGENT_PORT), "--hostname", "127.0.0.1"],
+        command=with_env(["opencode", "serve", "--port", str(AGENT_PORT),
+                          "--hostname", "127.0.0.1"]),
         workdir=f"/workspaces/{project}", env=env, secrets=secrets,
         labels=_role_labels(i, "agent"),
         mounts=[f"{names.volume(i.pod, 'agent-workspace')}:/workspaces",
@@ -147,8 +148,9 @@ def api(i: Inputs, project: str) -> Spec:
               "--health-start-period", "5s"]
     return Spec(
         name=names.container(i.pod, "api"), image=i.api_image, pod=i.pod,
-        command=["devaipod", "pod-api", "--port", str(API_PORT), "--project", project,
-                 "--pod", i.pod],
+        entrypoint="",
+        command=with_env(["devaipod", "pod-api", "--port", str(API_PORT), "--project", project,
+                          "--pod", i.pod]),
         env={**SAFE_GIT, "HOME": "/tmp"},
         secrets=[env_flag(names.password_secret(i.pod), "OPENCODE_SERVER_PASSWORD")],
         labels=_role_labels(i, "api"), health=health,

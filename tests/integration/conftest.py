@@ -1,0 +1,163 @@
+"""Fixtures for workspace tests: a git server container on a test network.
+
+The server serves the same bare repositories two ways:
+
+- ``git://gitserver/repo.git`` (git daemon), and
+- ``http://gitserver:8000/owner/repo`` (git's "dumb" HTTP protocol from a
+  static file server), whose ``refs/pull/1/head`` makes PR URLs such as
+  ``http://gitserver:8000/owner/repo/pull/1`` testable without a forge.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+BASE_IMAGE = "localhost/devaipod-base:bookworm"
+DEVENV_IMAGE = "localhost/devaipod-devenv:latest"
+API_IMAGE = "localhost/devaipod:latest"
+
+GIT_ENV = {"GIT_AUTHOR_NAME": "Test", "GIT_AUTHOR_EMAIL": "test@example.invalid",
+           "GIT_COMMITTER_NAME": "Test", "GIT_COMMITTER_EMAIL": "test@example.invalid"}
+
+
+def run_devaipod(*args: str, input: str | None = None, timeout: float = 300):
+    """``devaipod ARGS`` as a subprocess against the session's podman: (rc, out, err)."""
+    proc = subprocess.run([sys.executable, "-m", "devaipod", *args], input=input,
+                          capture_output=True, text=True, timeout=timeout, env=dict(os.environ))
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def git(*args: str, cwd: Path) -> str:
+    proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True,
+                          env={**GIT_ENV, "PATH": "/usr/bin:/bin", "HOME": str(cwd)})
+    assert proc.returncode == 0, f"git {args}: {proc.stderr}"
+    return proc.stdout.strip()
+
+
+def make_repos(root: Path) -> dict[str, str]:
+    """A work repo with two commits and a PR branch, published as bare repos."""
+    work = root / "work"
+    work.mkdir()
+    git("init", "-q", "-b", "main", cwd=work)
+    (work / "README.md").write_text("hello from the test repo\n")
+    git("add", "README.md", cwd=work)
+    git("commit", "-qm", "first", cwd=work)
+    main_sha = git("rev-parse", "HEAD", cwd=work)
+    git("checkout", "-qb", "feature", cwd=work)
+    (work / "feature.txt").write_text("the PR's change\n")
+    git("add", "feature.txt", cwd=work)
+    git("commit", "-qm", "feature", cwd=work)
+    pr_sha = git("rev-parse", "HEAD", cwd=work)
+    git("checkout", "-q", "main", cwd=work)
+    srv = root / "srv"
+    for bare in (srv / "repo.git", srv / "owner" / "repo"):
+        bare.parent.mkdir(parents=True, exist_ok=True)
+        git("clone", "-q", "--bare", str(work), str(bare), cwd=root)
+        git("update-ref", "refs/pull/1/head", pr_sha, cwd=bare)
+        git("update-server-info", cwd=bare)
+    return {"main": main_sha, "pr": pr_sha, "work": str(work)}
+
+
+@dataclass
+class GitServer:
+    network: str
+    host: str
+    shas: dict[str, str]
+
+    @property
+    def git_url(self) -> str:
+        return f"git://{self.host}/repo.git"
+
+    @property
+    def http_url(self) -> str:
+        return f"http://{self.host}:8000/owner/repo"
+
+
+SERVE = ("cd /srv && python3 -m http.server 8000 >/dev/null 2>&1 & "
+         "exec git daemon --reuseaddr --export-all --base-path=/srv /srv")
+
+
+@pytest.fixture(scope="session")
+def images(podman_service):
+    for ref in (BASE_IMAGE, DEVENV_IMAGE, API_IMAGE):
+        if podman_service.podman("image", "exists", ref, check=False).returncode:
+            pytest.fail(f"{ref} is missing: build the images with `make images`")
+    return {"base": BASE_IMAGE, "devenv": DEVENV_IMAGE, "api": API_IMAGE}
+
+
+@pytest.fixture(scope="session")
+def gitserver(podman_service, images, tmp_path_factory):
+    root = tmp_path_factory.mktemp("gitserver")
+    shas = make_repos(root)
+    inst = podman_service.instance
+    network, host = f"{inst}-net", f"{inst}-git"
+    podman_service.podman("network", "create", network)
+    podman_service.podman(
+        "run", "-d", "--name", host, "--network", network, "--init",
+        "--label", f"io.devaipod.instance={inst}",
+        "-v", f"{root / 'srv'}:/srv:ro", images["base"], "sh", "-c", SERVE)
+    server = GitServer(network, host, shas)
+    _wait_for_git(podman_service, server, images["base"])
+    yield server
+    podman_service.podman("rm", "-f", "-t", "0", host, check=False)
+    podman_service.podman("network", "rm", "-f", network, check=False)
+
+
+def _wait_for_git(svc, server: GitServer, image: str) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        probe = svc.podman("run", "--rm", "--network", server.network, image,
+                           "git", "ls-remote", server.git_url, check=False)
+        if probe.returncode == 0:
+            return
+        time.sleep(0.5)
+    pytest.fail(f"git server {server.host} did not answer: {probe.stderr}")
+
+
+@pytest.fixture
+def workspace_factory(gitserver, podman_service):
+    """``make(name, *args)`` runs `devaipod up`; every pod made is deleted afterwards."""
+    made: list[str] = []
+
+    def make(name: str, *args: str, source: str | None = None, ok: bool = True):
+        made.append(name)
+        rc, out, err = run_devaipod("up", source or gitserver.git_url, "--name", name,
+                                    "--network", gitserver.network, *args, timeout=300)
+        if ok:
+            assert rc == 0, f"up failed ({rc}): {err}"
+        return rc, out, err
+
+    yield make
+    for name in made:
+        run_devaipod("delete", "--force", name)
+
+
+def inspect(svc, *names: str, kind: str = "container") -> list[dict]:
+    data = json.loads(svc.podman(kind, "inspect", *names).stdout)
+    return data if isinstance(data, list) else [data]  # podman 4.3's pod inspect: one object
+
+
+def exec_in(svc, container: str, *cmd: str, check: bool = True) -> str:
+    proc = svc.podman("exec", container, *cmd, check=check)
+    return proc.stdout.strip()
+
+
+def leftovers(svc, pod: str) -> dict[str, list[str]]:
+    """Everything still labelled as ``pod``'s own (or named after it)."""
+    label = f"label=io.devaipod.pod={pod}"
+    found = {
+        "pods": svc.podman("pod", "ps", "-q", "--filter", f"name=^{pod}$").stdout.split(),
+        "containers": svc.podman("ps", "-aq", "--filter", label).stdout.split(),
+        "volumes": svc.podman("volume", "ls", "-q", "--filter", label).stdout.split(),
+    }
+    secrets = svc.podman("secret", "ls", "--format", "{{.Name}}").stdout.split()
+    found["secrets"] = [s for s in secrets if s.startswith(pod + "-")]
+    return found

@@ -1,0 +1,120 @@
+"""The devaipod dispatcher: version, verb suggestions, one-line errors, --debug."""
+
+from __future__ import annotations
+
+import difflib
+import secrets
+import shlex
+import sys
+import types
+
+import click
+import pytest
+
+from devaipod import __version__, cli, clikit, podman
+from devaipod.podman import volume
+
+EXISTS = "Error: volume with name {name} already exists: volume already exists\n"
+
+
+def run_main(args: list[str], capsys) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as caught:
+        cli.main(args)
+    out, err = capsys.readouterr()
+    return caught.value.code, out, err
+
+
+@pytest.fixture
+def verb(monkeypatch):
+    """Install a verb ``probe NAME`` that creates volume NAME (or raises ``failure``)."""
+    state = types.SimpleNamespace(failure=None)
+
+    @clikit.command("probe")
+    @clikit.dry_run_option
+    @click.argument("name")
+    def probe(name):
+        if state.failure is not None:
+            raise state.failure
+        volume.create(name)
+
+    monkeypatch.setitem(cli.VERBS, "probe", "probe_for_tests")
+    module = types.SimpleNamespace(cli=probe)
+    monkeypatch.setitem(sys.modules, "devaipod.commands.probe_for_tests", module)
+    return state
+
+
+def test_version(capsys):
+    code, out, _ = run_main(["--version"], capsys)
+    assert code == 0
+    assert __version__ in out.split()
+
+
+def test_unknown_verb_suggests_the_nearest(capsys, verb):
+    name = sorted(cli.VERBS)[0]
+    typo = name[:-1] + ("x" if name[-1] != "x" else "y")
+    code, _, err = run_main([typo], capsys)
+    [nearest] = difflib.get_close_matches(typo, cli.VERBS, n=1)
+    assert code != 0
+    assert f"did you mean '{nearest}'" in err
+
+
+def test_program_name_is_the_verb():
+    unknown = f"nosuch{secrets.token_hex(2)}"
+    assert cli.program_args(f"/usr/bin/devaipod-{unknown}", ["x"]) == ["x"]
+    verb = sorted(cli.VERBS)[0]
+    assert cli.program_args(f"/usr/bin/devaipod-{verb}", ["x"]) == [verb, "x"]
+    assert cli.program_args("devaipod", [verb]) == [verb]
+
+
+def test_verb_runs_podman(fp, capsys, verb):
+    name = secrets.token_hex(4)
+    fp.register([fp.program("podman"), *podman.argv(volume.create_argv(name))[1:]])
+    code, _, err = run_main(["probe", name], capsys)
+    assert (code, err) == (0, "")
+    assert fp.call_count([fp.program("podman"), fp.any()]) == 1
+
+
+def test_podman_error_is_one_line_with_the_child_exit_code(fp, capsys, verb):
+    name = secrets.token_hex(4)
+    fp.register([fp.program("podman"), fp.any()], returncode=125,
+                stderr="warning: noise\n" + EXISTS.format(name=name))
+    code, out, err = run_main(["probe", name], capsys)
+    assert code == 125
+    assert len(err.splitlines()) == 1, err
+    assert err.startswith("Error: ") and name in err
+    assert "Traceback" not in err and out == ""
+
+
+def test_debug_shows_the_command_and_the_traceback(fp, capsys, verb):
+    name = secrets.token_hex(4)
+    fp.register([fp.program("podman"), fp.any()], returncode=125, stderr=EXISTS.format(name=name))
+    code, _, err = run_main(["--debug", "probe", name], capsys)
+    assert code == 125
+    assert "Traceback" in err
+    logged = [shlex.split(line.split(" + ", 1)[1]) for line in err.splitlines() if " + " in line]
+    assert logged == [podman.argv(volume.create_argv(name))]
+    assert err.rstrip().splitlines()[-1].startswith("Error: ")
+
+
+def test_internal_error_is_one_line_without_debug(capsys, verb):
+    verb.failure = RuntimeError(secrets.token_hex(4))
+    code, _, err = run_main(["probe", "x"], capsys)
+    assert code == 70
+    assert len(err.splitlines()) == 1 and str(verb.failure) in err
+    assert "--debug" in err and "Traceback" not in err
+
+
+def test_internal_error_raises_with_debug(capsys, verb):
+    verb.failure = RuntimeError(secrets.token_hex(4))
+    with pytest.raises(RuntimeError) as caught:
+        cli.main(["probe", "--debug", "x"])
+    assert caught.value is verb.failure
+
+
+def test_dry_run_prints_the_plan_and_runs_nothing(fp, capsys, verb):
+    name = secrets.token_hex(4)
+    code, out, err = run_main(["probe", "--dry-run", name], capsys)
+    assert (code, err) == (0, "")
+    assert [shlex.split(line) for line in out.splitlines()] == [
+        podman.argv(volume.create_argv(name))]
+    assert list(fp.calls) == []
