@@ -39,7 +39,6 @@ from devaipod.podman import connection
 
 MACHINE_STORE = "/var/lib/containers/storage"
 TEST_IMAGES = ("localhost/devaipod-devenv:latest", "localhost/devaipod-base:bookworm")
-LABEL = "devaipod.test"
 
 
 @dataclass

@@ -48,7 +48,8 @@ def global_options(func):
     )(func)
     func = click.option(
         "--debug", is_flag=True, expose_value=False, is_eager=True, callback=_set_debug,
-        help="Log every command run (secrets redacted) and show tracebacks.",
+        help="Log every command run (secrets redacted) and show tracebacks "
+        "(also DEVAIPOD_DEBUG=1).",
     )(func)
     return func
 
@@ -79,6 +80,14 @@ def command(name: str | None = None, **kwargs):
     return wrap
 
 
+def echo_result(text: str) -> None:
+    """Print a command's result on stdout, except under --dry-run (the plan is the output)."""
+    from devaipod import runner
+
+    if not runner.options.dry_run:
+        click.echo(text)
+
+
 def json_option(func):
     return click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout.")(func)
 
@@ -90,14 +99,25 @@ def emit_json(data) -> None:
 
 
 def workspace_argument(func):
-    """WORKSPACE (short or full name) or -l/--latest, resolved to the pod name."""
+    """WORKSPACE (short or full name) or -l/--latest, resolved to the pod name.
+
+    With --latest, a positional word is an error, except for commands that
+    take more words after WORKSPACE (exec): those find it in
+    ``ctx.meta["devaipod.extra"]``.
+    """
 
     def resolve(ctx: click.Context, _param, value):
         if ctx.resilient_parsing:
             return value
         from devaipod.workspace import lookup
 
-        return lookup.resolve(value, ctx.meta.get("devaipod.latest", False))
+        latest = ctx.meta.get("devaipod.latest", False)
+        if latest and value is not None:
+            if ctx.command.name != "exec":
+                raise click.UsageError(f"give a WORKSPACE or --latest, not both ({value!r})")
+            ctx.meta["devaipod.extra"] = [value]
+            value = None
+        return lookup.resolve(value, latest)
 
     func = click.argument("workspace", required=False, callback=resolve)(func)
     return click.option("-l", "--latest", is_flag=True, is_eager=True, expose_value=False,

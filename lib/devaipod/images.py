@@ -11,7 +11,7 @@ SELF_IMAGE = "ghcr.io/cgwalters/devaipod:latest"
 
 
 def default_image(configured: str | None = None) -> str:
-    return configured or os.environ.get("DEVAIPOD_DEFAULT_IMAGE") or DEVENV_IMAGE
+    return os.environ.get("DEVAIPOD_DEFAULT_IMAGE") or configured or DEVENV_IMAGE
 
 
 def api_image(configured: str | None = None) -> str:

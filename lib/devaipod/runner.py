@@ -20,6 +20,7 @@ import os
 import re
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -146,7 +147,8 @@ def capture(
     log.debug("%s %s", "+" if mutating else ".", display(argv))
     cmd = _command(argv)
     # plumbum snapshots os.environ at import; always pass the current one
-    kwargs: dict = {"env": {**os.environ, **(env or {})}}
+    # its own process group: a timeout or Ctrl-C ends the child and its children
+    kwargs: dict = {"env": {**os.environ, **(env or {})}, "start_new_session": True}
     if cwd is not None:
         kwargs["cwd"] = cwd
     proc = cmd.popen(**kwargs)
@@ -154,7 +156,7 @@ def capture(
         out, err = proc.communicate(input=input.encode() if input is not None else None,
                                     timeout=timeout)
     except subprocess.TimeoutExpired:
-        proc.kill()
+        _kill_group(proc, signal.SIGKILL)
         proc.communicate()
         raise errors.CommandError(redact(argv), 124, f"timed out after {timeout:g}s") from None
     except BaseException:
@@ -174,13 +176,25 @@ def _text(data: bytes | str | None) -> str:
     return data
 
 
+def _kill_group(proc, sig: int) -> None:
+    """Signal the child's process group (capture), or just the child (stream)."""
+    try:
+        if os.getpgid(proc.pid) == proc.pid:
+            os.killpg(proc.pid, sig)
+        else:
+            proc.send_signal(sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
 def _terminate(proc) -> None:
+    """End a child on Ctrl-C or an error."""
     if proc.poll() is None:
-        proc.terminate()
+        _kill_group(proc, signal.SIGTERM)
         try:
             proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
-            proc.kill()
+            _kill_group(proc, signal.SIGKILL)
 
 
 def stream(argv: list[str], *, mutating: bool = False, check: bool = False,

@@ -133,8 +133,9 @@ def test_env_secret_reaches_the_command_but_not_inspect(
     running_json = podman_service.podman("container", "inspect", holder).stdout
     for shown in (created_json, running_json):
         assert name in shown and value not in shown
-    seen = wait_for(lambda: container.exec_capture(holder, ["cat", "/tmp/seen"], check=False))
-    assert seen.stdout == value
+    seen = wait_for(lambda: container.exec_capture(holder, ["cat", "/tmp/seen"], check=False).ok)
+    assert seen, "the container's command never wrote /tmp/seen"
+    assert container.exec_capture(holder, ["cat", "/tmp/seen"]).stdout == value
     printed = container.exec_capture(holder, secret.with_env(["printenv", "DEVAIPOD_S"])).stdout
     assert printed.strip() == value
     container.rm([holder], force=True)
@@ -170,7 +171,7 @@ def test_network_resolves_containers_by_name(unique, labels, test_image):
     assert not network.exists(net)
 
 
-def missing_lookups(test_image):
+def missing_lookups():
     return {
         "pod inspect": pod.inspect, "pod rm": pod.rm, "pod start": pod.start,
         "container inspect": lambda n: container.inspect([n]), "rm": lambda n: container.rm([n]),
@@ -182,8 +183,8 @@ def missing_lookups(test_image):
     }
 
 
-def test_missing_objects_raise_not_found(unique, test_image):
-    for what, call in missing_lookups(test_image).items():
+def test_missing_objects_raise_not_found(unique):
+    for what, call in missing_lookups().items():
         name = unique("missing")
         with pytest.raises(errors.NotFound) as caught:
             call(name)

@@ -142,7 +142,7 @@ def test_cleanup_removes_orphans_only(workspace_factory, podman_service):
                           "--label", f"io.devaipod.instance={inst}", orphan)
     rc, out, err = run_devaipod("cleanup", "--dry-run")
     assert rc == 0, err
-    assert f"volume rm --force {orphan}" in out
+    assert f"volume rm --force {orphan}" in out  # the plan, exactly
     assert podman_service.podman("volume", "exists", orphan, check=False).returncode == 0
     rc, out, err = run_devaipod("cleanup")
     assert rc == 0 and f"volume {orphan}" in out, err

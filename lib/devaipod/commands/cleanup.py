@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import click
-
-from devaipod.clikit import command, dry_run_option, emit_json, json_option
+from devaipod.clikit import command, dry_run_option, echo_result, emit_json, json_option
 from devaipod.podman import container, secret, volume
 from devaipod.workspace import lookup, names
 
@@ -41,4 +39,4 @@ def cli(as_json) -> None:
     else:
         for kind, items in found.items():
             for item in items:
-                click.echo(f"{kind[:-1]} {item}")
+                echo_result(f"{kind[:-1]} {item}")

@@ -5,7 +5,14 @@ from __future__ import annotations
 import click
 
 from devaipod import errors
-from devaipod.clikit import command, dry_run_option, emit_json, json_option, workspace_argument
+from devaipod.clikit import (
+    command,
+    dry_run_option,
+    echo_result,
+    emit_json,
+    json_option,
+    workspace_argument,
+)
 from devaipod.podman import pod
 from devaipod.workspace import remove
 
@@ -21,11 +28,11 @@ def cli(workspace, force, as_json) -> None:
     A running workspace is refused unless --force is given (stop it first).
     """
     state = pod.inspect(workspace).get("State", "")
-    if state == "Running" and not force:
+    if state in ("Running", "Degraded") and not force:
         raise errors.DevaipodError(f"workspace '{workspace}' is running",
                                    "stop it first ('devaipod stop'), or pass --force")
     removed = remove.purge(workspace)
     if as_json:
         emit_json(removed)
     else:
-        click.echo(workspace)
+        echo_result(workspace)

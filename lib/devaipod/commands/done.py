@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from devaipod.clikit import command, dry_run_option, workspace_argument
+from devaipod.clikit import command, dry_run_option, echo_result, workspace_argument
 from devaipod.podman import volume
 from devaipod.workspace import names
 
@@ -27,4 +27,4 @@ def cli(workspace, undo) -> None:
 
         now = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
         volume.create(marker, labels={**names.base_labels(workspace), names.DONE: now})
-    click.echo(workspace)
+    echo_result(workspace)

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from devaipod import podman
+from devaipod import errors, podman
 from devaipod.clikit import command, workspace_argument
 from devaipod.podman import container, secret
 from devaipod.workspace import names
@@ -28,7 +28,12 @@ def cli(workspace, in_workspace, worker, cmd) -> None:
     both stdin and stdout are terminals.
     """
     role = "workspace" if in_workspace else "worker" if worker else "agent"
+    cmd = [*click.get_current_context().meta.get("devaipod.extra", []), *cmd]
+    target = names.container(workspace, role)
+    if not container.exists(target):
+        raise errors.DevaipodError(f"workspace '{names.short(workspace)}' has no {role} container",
+                                   "the worker exists only with [orchestration] enabled = true")
     tty = sys.stdin.isatty() and sys.stdout.isatty()
-    argv = container.exec_argv(names.container(workspace, role),
+    argv = container.exec_argv(target,
                                secret.with_env(list(cmd) or ["bash"]), interactive=True, tty=tty)
     podman.replace(argv)

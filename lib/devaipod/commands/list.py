@@ -16,17 +16,20 @@ def _short(text: str, width: int) -> str:
 @command("list")
 @json_option
 def cli(as_json: bool) -> None:
-    """List workspaces: name, state, mode, repository, task, creation time."""
-    rows = lookup.rows()
+    """List workspaces: name, agent state, mode, repository, task, last activity.
+
+    The agent state is starting, working, idle, error, stopped or done.
+    """
+    rows = lookup.rows(agent=True)
     if as_json:
         emit_json([r.as_dict() for r in rows])
         return
     if not rows:
         click.echo("no workspaces", err=True)
         return
-    fmt = "{:<28} {:<9} {:<4} {:<32} {:<28} {}"
-    click.echo(fmt.format("NAME", "STATE", "MODE", "REPO", "TASK", "CREATED"))
+    fmt = "{:<28} {:<9} {:<4} {:<30} {:<26} {:<17} {}"
+    click.echo(fmt.format("NAME", "STATE", "MODE", "REPO", "TASK", "ACTIVE", "LAST MESSAGE"))
     for r in rows:
-        state = "done" if r.done else r.status.lower()
-        click.echo(fmt.format(_short(r.short, 28), state, r.mode, _short(r.repo, 32),
-                              _short(r.task, 28), r.created[:16]))
+        click.echo(fmt.format(_short(r.short, 28), r.agent, r.mode, _short(r.repo, 30),
+                              _short(r.task, 26), (r.last_activity or r.created)[:16],
+                              _short(r.last_message, 40)))

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from devaipod import podman
+from devaipod import errors, podman
 from devaipod.clikit import command, workspace_argument
 from devaipod.podman import container
 from devaipod.workspace import names
@@ -20,5 +20,14 @@ from devaipod.workspace import names
 @click.option("-n", "--tail", type=int, default=None, metavar="N", help="Only the last N lines.")
 def cli(workspace, role, follow, tail) -> None:
     """Show the logs of one of WORKSPACE's containers (default: the agent)."""
-    argv = container.logs_argv(names.container(workspace, role), follow=follow, tail=tail)
-    sys.exit(podman.stream(argv, check=True))
+    target = names.container(workspace, role)
+    if not container.exists(target):
+        raise errors.DevaipodError(f"workspace '{names.short(workspace)}' has no {role} container",
+                                   f"its containers: {', '.join(present(workspace))}")
+    # podman's own error, if any, has already reached the terminal
+    sys.exit(podman.stream(container.logs_argv(target, follow=follow, tail=tail)))
+
+
+def present(workspace: str) -> list[str]:
+    return [c["Names"][0].removeprefix(workspace + "-")
+            for c in container.ps({"pod": workspace}) if c["Names"][0].startswith(workspace)]

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import click
-
-from devaipod.clikit import command, dry_run_option, emit_json, json_option
+from devaipod.clikit import command, dry_run_option, echo_result, emit_json, json_option
 from devaipod.workspace import lookup, remove
 
 
@@ -20,4 +18,4 @@ def cli(as_json) -> None:
         emit_json(pruned)
     else:
         for name in pruned:
-            click.echo(name)
+            echo_result(name)

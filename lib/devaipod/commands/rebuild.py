@@ -5,16 +5,18 @@ from __future__ import annotations
 import click
 
 from devaipod import errors
-from devaipod.clikit import command, dry_run_option, workspace_argument
+from devaipod.clikit import command, dry_run_option, echo_result, workspace_argument
 from devaipod.podman import container, pod, secret
-from devaipod.workspace import create, inputs, names, plan
+from devaipod.workspace import names
 
 
 def _label(labels: dict, key: str) -> str | None:
     return labels.get(f"{names.LABEL}.{key}") or None
 
 
-def replan(name: str, image: str | None) -> plan.Plan:
+def replan(name: str, image: str | None):
+    from devaipod.workspace import inputs, plan
+
     labels = pod.inspect(name).get("Labels") or {}
     if not _label(labels, "source"):
         raise errors.DevaipodError(f"{name} has no io.devaipod.source label",
@@ -22,7 +24,7 @@ def replan(name: str, image: str | None) -> plan.Plan:
     i = inputs.make(_label(labels, "source"), mode=_label(labels, "mode") or "up", name=name,
                     image=image or _label(labels, "image"), network=_label(labels, "network"),
                     task=_label(labels, "task"), title=_label(labels, "title"))
-    p = plan.build(i, password="")
+    p = plan.build(i, password="", api_token="")
     keep = {k: v for k, v in labels.items() if k.endswith((".created", ".pr", ".forge"))}
     p.labels.update(keep)
     p.pod_create["labels"] = p.labels
@@ -41,12 +43,15 @@ def cli(workspace, image) -> None:
 
     The git trees, the agent's home and the pod's secrets are kept.
     """
+    from devaipod.workspace import create, inputs
+
     p = replan(workspace, image)
     inputs.check_images([spec.image for spec in p.containers])
     with create.step("removing the old containers"):
         pod.rm(workspace, force=True)
     with create.step("refreshing the pod's secrets"):
-        stale = [s for s in p.secrets if s != names.password_secret(workspace)]
+        kept = {names.password_secret(workspace), names.api_token_secret(workspace)}
+        stale = [s for s in p.secrets if s not in kept]
         secret.rm([s for s in stale if secret.exists(s)])
         for s in stale:
             secret.create(s, p.secrets[s], labels=names.base_labels(workspace))
@@ -57,4 +62,4 @@ def cli(workspace, image) -> None:
             container.create(spec)
     with create.step("starting the pod"):
         pod.start(workspace)
-    click.echo(workspace)
+    echo_result(workspace)

@@ -2,29 +2,69 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
-from devaipod import errors
-from devaipod import source as source_
+from devaipod import errors, runner
 from devaipod.clikit import command
 from devaipod.commands.up import create_workspace, report, workspace_options
+
+
+def choose_task(source: str, given: str | None) -> str:
+    from devaipod import source as source_
+    from devaipod.workspace.inputs import load_config
+
+    if given:
+        return given
+    default = source_.parse(source, extra_hosts=tuple(load_config().git.extra_hosts),
+                            isdir=lambda _p: False).default_task
+    if sys.stdin.isatty() and sys.stdout.isatty():
+        return click.prompt("Task for the agent", default=default or None)
+    if default:
+        return default
+    raise errors.DevaipodError("no task given", "pass it as TASK or with -c 'TASK'")
 
 
 @command("run")
 @workspace_options
 @click.option("-c", "--command", "task_option", metavar="TASK", help="The task (as TASK).")
-def cli(source, task, task_option, name, image, network, title, as_json) -> None:
-    """Create a workspace for SOURCE and give the agent TASK.
+@click.option("--wait", is_flag=True,
+              help="Follow the agent: print each step, exit when it is done.")
+def cli(source, task, task_option, wait, as_json, **options) -> None:
+    """Create a workspace for SOURCE and start the agent on TASK.
 
-    For an issue URL the default task is "Fix <issue url>".
+    For an issue URL the default task is "Fix <issue url>"; for a pull
+    request, "Review and continue <pr url>". With no task on a terminal,
+    devaipod asks for it. With --wait, each step of the agent is printed as
+    it happens and the exit status says whether it finished without error.
     """
-    from devaipod.workspace.inputs import load_config
+    from devaipod.agent import task as agent_task
+    from devaipod.agent.client import Client
 
-    cfg = load_config()
-    parsed = source_.parse(source, extra_hosts=tuple(cfg.git.extra_hosts))
-    task = task or task_option or parsed.default_task
-    if not task:
-        raise errors.DevaipodError("no task given", "pass it as TASK or with -c 'TASK'")
-    p = create_workspace(source, "run", name=name, image=image, network=network,
-                         task=task, title=title)
-    report(p, as_json)
+    task = choose_task(source, task or task_option)
+    p = create_workspace(source, "run", task=task, **options)
+    if runner.options.dry_run:
+        return
+    client = Client.for_pod(p.pod)
+    agent_task.wait_ready(client)
+    session = agent_task.new_session(client)
+    follower = agent_task.Follower(client) if wait else None
+    agent_task.send(client, session, task)
+    report(p, as_json, {"session": session})
+    if follower:
+        sys.exit(follow(client, follower, session))
+
+
+def follow(client, follower, session: str) -> int:
+    from devaipod.agent import task as agent_task
+
+    error = follower.until_idle(session, click.echo)
+    reply = agent_task.final_reply(client, session)
+    if reply:
+        click.echo(reply)
+    if error:
+        message = (error.get("data") or {}).get("message") or error.get("name", "error")
+        click.echo(f"Error: the agent stopped with an error: {message}", err=True)
+        return 1
+    return 0

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import click
-
-from devaipod.clikit import command, dry_run_option, workspace_argument
+from devaipod.clikit import command, dry_run_option, echo_result, workspace_argument
 from devaipod.podman import pod
 
 
@@ -14,4 +12,4 @@ from devaipod.podman import pod
 def cli(workspace) -> None:
     """Start WORKSPACE's pod (its trees are kept in volumes)."""
     pod.start(workspace)
-    click.echo(workspace)
+    echo_result(workspace)

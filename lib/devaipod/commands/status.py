@@ -9,9 +9,11 @@ from devaipod.podman import pod
 from devaipod.workspace import lookup
 
 
-def api_port(info: dict) -> str | None:
+def api_binding(info: dict) -> tuple[str, str] | None:
     bindings = ((info.get("InfraConfig") or {}).get("PortBindings") or {}).get("8090/tcp")
-    return bindings[0].get("HostPort") if bindings else None
+    if not bindings:
+        return None
+    return bindings[0].get("HostIp") or "0.0.0.0", bindings[0].get("HostPort")
 
 
 def gather(name: str) -> dict:
@@ -21,8 +23,11 @@ def gather(name: str) -> dict:
                       "Containers": [{"Names": c["Name"], "Status": c.get("State", "")}
                                      for c in info.get("Containers") or []]},
                      lookup.done_pods())
-    data = row.as_dict()
-    data["api_port"] = api_port(info)
+    from devaipod.agent.state import summaries
+
+    data = row.with_agent(summaries([row.name])[row.name]).as_dict()
+    binding = api_binding(info)
+    data["api_address"], data["api_port"] = binding or (None, None)
     return data
 
 
@@ -30,17 +35,20 @@ def gather(name: str) -> dict:
 @workspace_argument
 @json_option
 def cli(workspace, as_json) -> None:
-    """Show the state of WORKSPACE: pod, containers, sidecar port, labels."""
+    """Show the state of WORKSPACE: pod, containers, sidecar port (labels with --json)."""
     data = gather(workspace)
     if as_json:
         emit_json(data)
         return
     click.echo(f"workspace  {data['short']} ({data['name']})")
-    click.echo(f"state      {'done' if data['done'] else data['status'].lower()}")
+    click.echo(f"pod        {data['status'].lower()}")
+    click.echo(f"agent      {data['agent']}")
+    if data["last_message"]:
+        click.echo(f"message    {' '.join(data['last_message'].split())[:200]}")
     for key in ("mode", "repo", "source", "task", "title", "created"):
         if data[key]:
             click.echo(f"{key:<10} {data[key]}")
     if data["api_port"]:
-        click.echo(f"api        127.0.0.1:{data['api_port']}")
+        click.echo(f"api        {data['api_address']}:{data['api_port']}")
     for role, state in sorted(data["containers"].items()):
         click.echo(f"  {role:<12} {state}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from devaipod.clikit import command, dry_run_option, workspace_argument
+from devaipod.clikit import command, dry_run_option, echo_result, workspace_argument
 from devaipod.podman import pod
 
 
@@ -16,4 +16,4 @@ from devaipod.podman import pod
 def cli(workspace, timeout) -> None:
     """Stop WORKSPACE's pod; `devaipod start` brings it back as it was."""
     pod.stop(workspace, timeout)
-    click.echo(workspace)
+    echo_result(workspace)

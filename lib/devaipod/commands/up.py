@@ -6,7 +6,6 @@ import click
 
 from devaipod import runner
 from devaipod.clikit import command, dry_run_option, emit_json, json_option
-from devaipod.workspace import create, inputs, plan
 
 
 def workspace_options(func):
@@ -18,6 +17,10 @@ def workspace_options(func):
         click.option("--image", metavar="IMAGE", help="Image for the workspace and agent."),
         click.option("--network", metavar="NAME", help="Put the pod on this podman network."),
         click.option("--title", metavar="TEXT", help="A title for the workspace."),
+        click.option("--mcp", metavar="NAME=URL", multiple=True,
+                     help="An MCP server for the agent (repeatable; adds to [mcp])."),
+        click.option("--no-auto-approve", is_flag=True,
+                     help="The agent asks before running tools (default: allowed)."),
         dry_run_option,
         json_option,
     ]):
@@ -25,34 +28,38 @@ def workspace_options(func):
     return func
 
 
-def create_workspace(source: str, mode: str, **kwargs) -> plan.Plan:
-    i = inputs.make(source, mode=mode, **kwargs)
+def create_workspace(source: str, mode: str, no_auto_approve: bool = False, **kwargs):
+    from devaipod import state
+    from devaipod.workspace import create, inputs, plan
+
+    i = inputs.make(source, mode=mode, auto_approve=not no_auto_approve, **kwargs)
     inputs.preflight(i)
-    p = plan.build(i, inputs.new_password())
-    create.execute(p)
+    token = inputs.new_token()
+    p = plan.build(i, inputs.new_password(), token)
+    create.execute(p, after_start=None if runner.options.dry_run
+                   else lambda: state.save_pod_token(p.pod, token))
     return p
 
 
-def report(p: plan.Plan, as_json: bool) -> None:
+def report(p, as_json: bool, extra: dict | None = None) -> None:
     if runner.options.dry_run:
         return
     if as_json:
         emit_json({"name": p.pod, "project": p.project, "labels": p.labels,
-                   "containers": [c.name for c in p.containers], "volumes": p.volumes})
+                   "containers": [c.name for c in p.containers], "volumes": p.volumes,
+                   **(extra or {})})
     else:
         click.echo(p.pod)
 
 
 @command("up")
 @workspace_options
-def cli(source, task, name, image, network, title, as_json) -> None:
+def cli(source, task, as_json, **options) -> None:
     """Create a workspace for SOURCE with an idle agent.
 
     SOURCE is a git URL (https, http, git, git@host:owner/repo), a forge
     pull-request or issue URL, bare github.com/owner/repo, or a local
-    repository path (on the host only). TASK is stored for the agent but
-    not started; `devaipod run` starts it.
+    repository path (on the host only). TASK is stored as the agent's
+    instructions but not started; `devaipod run` starts a task.
     """
-    p = create_workspace(source, "up", name=name, image=image, network=network,
-                         task=task, title=title)
-    report(p, as_json)
+    report(create_workspace(source, "up", task=task, **options), as_json)

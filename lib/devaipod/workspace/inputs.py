@@ -50,6 +50,8 @@ def make(
     network: str | None = None,
     task: str | None = None,
     title: str | None = None,
+    mcp: tuple[str, ...] = (),
+    auto_approve: bool = True,
 ) -> Inputs:
     cfg = load_config()
     src = source.parse(text, extra_hosts=tuple(cfg.git.extra_hosts), in_container=in_container())
@@ -66,6 +68,7 @@ def make(
         publish_address="0.0.0.0" if in_container() else "127.0.0.1",
         creds=credentials.partition(pod_name, credential_inputs(cfg)),
         origin=local_origin(src.clone_url) if src.kind == "local" else None,
+        mcp=mcp_servers(cfg, mcp), auto_approve=auto_approve,
     )
 
 
@@ -91,3 +94,20 @@ def check_images(refs: list[str]) -> None:
 
 def new_password() -> str:
     return _secrets.token_hex(16)
+
+
+def new_token() -> str:
+    return _secrets.token_urlsafe(32)
+
+
+def mcp_servers(cfg: config.Config, flags: tuple[str, ...]) -> dict[str, dict]:
+    """[mcp.NAME] servers of the config, then --mcp NAME=URL flags on top."""
+    servers = {name: {"url": s.url, "headers": dict(s.headers)}
+               for name, s in cfg.mcp.items() if s.enabled}
+    for flag in flags:
+        name, sep, url = flag.partition("=")
+        if not sep or not name or "://" not in url:
+            raise errors.DevaipodError(f"--mcp {flag!r}: expected NAME=URL",
+                                       "e.g. --mcp docs=http://127.0.0.1:9000/mcp")
+        servers[name] = {"url": url, "headers": {}}
+    return servers

@@ -25,6 +25,15 @@ class Row:
     done: bool
     containers: dict[str, str]
     labels: dict[str, str]
+    agent: str = ""  # starting, working, idle, error, stopped, done
+    last_message: str = ""
+    last_activity: str | None = None
+
+    def with_agent(self, summary: dict) -> Row:
+        self.agent = "done" if self.done else summary.get("state", "")
+        self.last_message = summary.get("message", "")
+        self.last_activity = summary.get("last_activity")
+        return self
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -63,11 +72,18 @@ def row(info: dict[str, Any], done: set[str]) -> Row:
     )
 
 
-def rows() -> list[Row]:
-    """Every workspace of this instance: two podman calls however many there are."""
+def rows(agent: bool = False) -> list[Row]:
+    """Every workspace of this instance: two podman calls however many there are
+    (three with the agents' states, which come over HTTP from each pod's sidecar)."""
     infos = pods()
     done = done_pods() if infos else set()
-    return [row(info, done) for info in infos]
+    found = [row(info, done) for info in infos]
+    if agent and found:
+        from devaipod.agent.state import summaries
+
+        states = summaries([r.name for r in found])
+        found = [r.with_agent(states[r.name]) for r in found]
+    return found
 
 
 def resolve(name: str | None, latest: bool = False) -> str:

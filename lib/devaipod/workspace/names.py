@@ -77,6 +77,10 @@ def password_secret(pod: str) -> str:
     return f"{pod}-opencode-password"
 
 
+def api_token_secret(pod: str) -> str:
+    return f"{pod}-api-token"
+
+
 def base_labels(pod: str) -> dict[str, str]:
     labels = {MANAGED: "true", POD: pod}
     if instance():

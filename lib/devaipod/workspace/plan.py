@@ -10,6 +10,7 @@ import datetime
 from dataclasses import dataclass, field
 
 from devaipod import __version__
+from devaipod.agent import config as agent_config
 from devaipod.podman.container import Spec
 from devaipod.podman.secret import env_flag, with_env
 from devaipod.workspace import names, scripts
@@ -41,6 +42,13 @@ class Inputs:
     publish_address: str = "127.0.0.1"
     creds: Partition = field(default_factory=Partition)
     origin: str | None = None  # origin URL to record (local sources)
+    mcp: dict[str, dict] = field(default_factory=dict)
+    auto_approve: bool = True
+
+    @property
+    def stored_task(self) -> str | None:
+        """`up` stores its task as the agent's instructions; `run` sends it instead."""
+        return self.task if self.mode == "up" and self.task else None
 
 
 @dataclass
@@ -105,7 +113,9 @@ def init_agent(i: Inputs, project: str) -> Spec:
         mounts=[f"{names.volume(i.pod, 'workspace')}:/mnt/main-workspace:ro",
                 f"{names.volume(i.pod, 'agent-workspace')}:/workspaces",
                 f"{names.volume(i.pod, 'agent-home')}:{AGENT_HOME}"],
-        command=scripts.clone_agent_argv(project),
+        command=scripts.clone_agent_argv(
+            project, agent_config.task_text(i.stored_task, i.source.repo)
+            if i.stored_task else None),
     )
 
 
@@ -129,6 +139,7 @@ def agent(i: Inputs, project: str) -> Spec:
            "HOME": AGENT_HOME, "XDG_CONFIG_HOME": f"{AGENT_HOME}/.config",
            "XDG_DATA_HOME": f"{AGENT_HOME}/.local/share"}
     secrets = [env_flag(names.password_secret(i.pod), "OPENCODE_SERVER_PASSWORD"),
+               env_flag(f"{i.pod}-opencode-config", "OPENCODE_CONFIG_CONTENT"),
                *i.creds.flags_for("agent")]
     return Spec(
         name=names.container(i.pod, "agent"), image=i.image, pod=i.pod, entrypoint="",
@@ -152,7 +163,8 @@ def api(i: Inputs, project: str) -> Spec:
         command=with_env(["devaipod", "pod-api", "--port", str(API_PORT), "--project", project,
                           "--pod", i.pod]),
         env={**SAFE_GIT, "HOME": "/tmp"},
-        secrets=[env_flag(names.password_secret(i.pod), "OPENCODE_SERVER_PASSWORD")],
+        secrets=[env_flag(names.password_secret(i.pod), "OPENCODE_SERVER_PASSWORD"),
+                 env_flag(names.api_token_secret(i.pod), "DEVAIPOD_API_TOKEN")],
         labels=_role_labels(i, "api"), health=health,
         security=["--cap-drop", "ALL", "--security-opt", "no-new-privileges"],
         mounts=[f"{names.volume(i.pod, 'agent-workspace')}:/mnt/agent-workspace:ro",
@@ -160,10 +172,18 @@ def api(i: Inputs, project: str) -> Spec:
     )
 
 
-def build(i: Inputs, password: str) -> Plan:
+def opencode_config(i: Inputs) -> str:
+    return agent_config.content(i.mcp, i.auto_approve,
+                                agent_config.TASK_FILE if i.stored_task else None)
+
+
+def build(i: Inputs, password: str, api_token: str) -> Plan:
     project = i.source.project
     labels = pod_labels(i)
-    secrets = {names.password_secret(i.pod): password, **i.creds.pod_secrets}
+    secrets = {names.password_secret(i.pod): password,
+               names.api_token_secret(i.pod): api_token,
+               f"{i.pod}-opencode-config": opencode_config(i),
+               **i.creds.pod_secrets}
     pod_create = {"labels": labels, "network": i.network,
                   "publish": [f"{i.publish_address}::{API_PORT}"]}
     return Plan(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from devaipod import errors
+from devaipod import errors, runner, state
 from devaipod.podman import container, pod, secret, volume
 from devaipod.workspace import names
 
@@ -33,5 +33,7 @@ def purge(pod_name: str) -> dict[str, list[str]]:
     container.rm(owned["containers"], force=True)
     volume.rm(owned["volumes"], force=True)
     secret.rm(owned["secrets"])
+    if not runner.options.dry_run:
+        state.forget_pod(pod_name)
     removed.update(owned)
     return removed

@@ -28,10 +28,10 @@ git remote add agent "/mnt/agent-workspace/$project"
 echo "cloned $(git rev-parse --abbrev-ref HEAD) at $(git rev-parse --short HEAD)"
 """
 
-# $1 project dir name
+# $1 project dir name, $2 the stored task's instructions (or "")
 CLONE_AGENT = r"""
 set -eu
-project=$1
+project=$1 task=$2
 p=/workspaces/$project m=/mnt/main-workspace/$project
 git() { command git -c safe.directory='*' "$@"; }
 git clone --quiet --shared "$m" "$p"
@@ -46,6 +46,7 @@ if [ ! -e "$home/.gitconfig" ]; then
     > "$home/.gitconfig"
   printf '[safe]\n\tdirectory = *\n' >> "$home/.gitconfig"
 fi
+if [ -n "$task" ]; then printf '%s' "$task" > "$home/.config/opencode/devaipod-task.md"; fi
 echo "agent tree ready on $(git rev-parse --abbrev-ref HEAD)"
 """
 
@@ -56,5 +57,5 @@ def clone_workspace_argv(url: str, project: str, pr_ref: str | None,
             origin or ""]
 
 
-def clone_agent_argv(project: str) -> list[str]:
-    return ["sh", "-c", CLONE_AGENT, "sh", project]
+def clone_agent_argv(project: str, task_text: str | None = None) -> list[str]:
+    return ["sh", "-c", CLONE_AGENT, "sh", project, task_text or ""]

@@ -1,0 +1,108 @@
+"""An HTTP client for a pod's API sidecar (and, through it, OpenCode's API).
+
+The sidecar is the pod's only published port. From the host it is reached
+on the published address; inside the devaipod container through the host
+gateway (``DEVAIPOD_HOST_GATEWAY``, default ``host.containers.internal``).
+Its token is kept in devaipod's state directory, or read once from the
+sidecar container.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+from devaipod import errors, state
+from devaipod.podman import container, secret
+from devaipod.workspace import names
+
+
+class AgentError(errors.DevaipodError):
+    pass
+
+
+def api_containers() -> dict[str, dict]:
+    """pod name -> its api container (one podman call for every pod)."""
+    found = container.ps({"label": [f"{names.ROLE}=api", f"{names.MANAGED}=true"]})
+    labels = [(c, c.get("Labels") or {}) for c in found]
+    return {lb.get(names.POD, ""): c for c, lb in labels
+            if lb.get(names.ROLE) == "api" and names.in_instance(lb)}
+
+
+def endpoint(info: dict) -> str | None:
+    for port in info.get("Ports") or []:
+        if port.get("container_port") == 8090 and port.get("host_port"):
+            host = port.get("host_ip") or "0.0.0.0"
+            if os.environ.get("DEVAIPOD_CONTAINER") == "1":
+                host = os.environ.get("DEVAIPOD_HOST_GATEWAY", "host.containers.internal")
+            elif host in ("0.0.0.0", ""):
+                host = "127.0.0.1"
+            return f"http://{host}:{port['host_port']}"
+    return None
+
+
+def token(pod: str) -> str:
+    cached = state.pod_token(pod)
+    if cached:
+        return cached
+    result = container.exec_capture(names.container(pod, "api"),
+                                    ["cat", f"{secret.ENV_DIR}/DEVAIPOD_API_TOKEN"])
+    value = result.stdout.strip()
+    state.save_pod_token(pod, value)
+    return value
+
+
+class Client:
+    def __init__(self, pod: str, base: str, token_value: str) -> None:
+        self.pod, self.base, self.token = pod, base, token_value
+
+    @classmethod
+    def for_pod(cls, pod: str, info: dict | None = None) -> Client:
+        info = info or api_containers().get(pod)
+        base = endpoint(info) if info else None
+        if not base:
+            raise AgentError(f"workspace '{names.short(pod)}' has no running api sidecar",
+                             "start it with 'devaipod start'")
+        return cls(pod, base, token(pod))
+
+    def _open(self, method: str, path: str, body: Any = None, timeout: float | None = 30):
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(self.base + path, data=data, method=method)
+        req.add_header("Authorization", f"Bearer {self.token}")
+        if data is not None:
+            req.add_header("Content-Type", "application/json")
+        try:
+            return urllib.request.urlopen(req, timeout=timeout)
+        except urllib.error.HTTPError as exc:
+            detail = exc.read().decode(errors="replace")[:200].strip()
+            raise AgentError(f"agent API {method} {path}: HTTP {exc.code} {detail}") from None
+        except (urllib.error.URLError, OSError) as exc:
+            raise AgentError(f"the pod's API sidecar does not answer at {self.base}: "
+                             f"{getattr(exc, 'reason', exc)}") from None
+
+    def call(self, method: str, path: str, body: Any = None, timeout: float = 30) -> Any:
+        with self._open(method, path, body, timeout) as resp:
+            raw = resp.read()
+        return json.loads(raw) if raw.strip() else None
+
+    def get(self, path: str, timeout: float = 30) -> Any:
+        return self.call("GET", path, timeout=timeout)
+
+    def post(self, path: str, body: Any = None, timeout: float = 30) -> Any:
+        return self.call("POST", path, body if body is not None else {}, timeout)
+
+    def events(self) -> Iterator[dict]:
+        """OpenCode's event stream (server-sent events), one dict per event."""
+        resp = self._open("GET", "/event", timeout=None)
+        with resp:
+            for raw in resp:
+                line = raw.decode(errors="replace").rstrip("\r\n")
+                if line.startswith("data:"):
+                    try:
+                        yield json.loads(line[5:].strip())
+                    except ValueError:
+                        continue

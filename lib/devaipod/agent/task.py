@@ -1,0 +1,119 @@
+"""Give the agent a task and follow it: sessions, prompts, the event stream."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+
+from devaipod.agent.client import AgentError, Client
+
+log = logging.getLogger("devaipod")
+
+
+def wait_ready(client: Client, timeout: float = 120) -> None:
+    """Until OpenCode answers its health check through the sidecar."""
+    deadline = time.monotonic() + timeout
+    last = ""
+    while time.monotonic() < deadline:
+        try:
+            client.get("/global/health", timeout=3)
+            return
+        except AgentError as exc:
+            last = str(exc)
+        time.sleep(0.5)
+    raise AgentError(f"the agent did not become ready in {timeout:.0f}s: {last}",
+                     "see 'devaipod logs WORKSPACE -c agent'")
+
+
+def new_session(client: Client, title: str | None = None) -> str:
+    return client.post("/session", {"title": title} if title else {})["id"]
+
+
+def send(client: Client, session: str, text: str) -> None:
+    client.call("POST", f"/session/{session}/prompt_async",
+                {"parts": [{"type": "text", "text": text}]})
+
+
+def oldest_root_session(client: Client) -> str | None:
+    sessions = [s for s in client.get("/session") or [] if not s.get("parentID")]
+    sessions.sort(key=lambda s: (s.get("time") or {}).get("created", 0))
+    return sessions[0]["id"] if sessions else None
+
+
+class Follower:
+    """Reads the event stream in a thread, so nothing is missed before the prompt."""
+
+    def __init__(self, client: Client) -> None:
+        self.events: queue.Queue = queue.Queue()
+        self.connected = threading.Event()
+        self.thread = threading.Thread(target=self._read, args=(client,), daemon=True)
+        self.thread.start()
+        self.connected.wait(15)  # OpenCode says server.connected first
+
+    def _read(self, client: Client) -> None:
+        try:
+            for event in client.events():
+                self.connected.set()
+                self.events.put(event)
+        except AgentError as exc:
+            self.events.put({"type": "devaipod.stream-error", "properties": {"error": str(exc)}})
+        finally:
+            self.connected.set()
+
+    def until_idle(self, session: str, show: Callable[[str], None]) -> dict | None:
+        """Show each step of ``session``; return its error, if it ended in one."""
+        error = None
+        seen: set[str] = set()
+        while True:
+            event = self.events.get()
+            kind, props = event.get("type", ""), event.get("properties") or {}
+            if kind == "devaipod.stream-error":
+                raise AgentError(props["error"])
+            if props.get("sessionID", session) != session and kind != "file.edited":
+                continue
+            if kind == "session.error":
+                error = props.get("error") or {"name": "error"}
+            elif kind == "session.idle":
+                return error
+            else:
+                line = describe(kind, props, seen)
+                if line:
+                    show(line)
+
+
+def describe(kind: str, props: dict, seen: set[str]) -> str | None:
+    """One line for an event worth showing, or None."""
+    if kind == "file.edited":
+        return f"edited {props.get('file', '?')}"
+    if kind != "message.part.updated":
+        return None
+    part = props.get("part") or {}
+    if part.get("type") != "tool":
+        return None
+    status = (part.get("state") or {}).get("status")
+    key = f"{part.get('callID')}:{status}"
+    if status not in ("completed", "error") or key in seen:
+        return None
+    seen.add(key)
+    st = part["state"]
+    what = st.get("title") or short_input(st.get("input") or {})
+    return f"tool {part.get('tool')}: {what}" + (" (failed)" if status == "error" else "")
+
+
+def short_input(data: dict) -> str:
+    for key in ("command", "filePath", "pattern", "url"):
+        if data.get(key):
+            return str(data[key])[:120]
+    return ""
+
+
+def final_reply(client: Client, session: str) -> str:
+    messages = client.get(f"/session/{session}/message?limit=3") or []
+    for msg in reversed(messages):
+        if (msg.get("info") or {}).get("role") == "assistant":
+            return "".join(p.get("text", "") for p in msg.get("parts") or []
+                           if p.get("type") == "text").strip()
+    return ""
