@@ -21,6 +21,7 @@ from devaipod.clikit import CONTEXT_SETTINGS, global_options, settings
 
 # verb -> module under devaipod.commands (each module defines `cli`)
 VERBS: dict[str, str] = {
+    "attach": "attach",
     "cleanup": "cleanup",
     "delete": "delete",
     "doctor": "doctor",
@@ -28,6 +29,7 @@ VERBS: dict[str, str] = {
     "exec": "exec",
     "list": "list",
     "logs": "logs",
+    "opencode": "opencode",
     "pod-api": "pod_api",
     "prune": "prune",
     "rebuild": "rebuild",

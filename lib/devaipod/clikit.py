@@ -80,6 +80,17 @@ def command(name: str | None = None, **kwargs):
     return wrap
 
 
+def group(name: str | None = None, **kwargs):
+    """A devaipod verb with sub-verbs (`devaipod opencode WS send ...`)."""
+
+    def wrap(func):
+        return click.group(name, context_settings=CONTEXT_SETTINGS, **kwargs)(
+            global_options(func)
+        )
+
+    return wrap
+
+
 def echo_result(text: str) -> None:
     """Print a command's result on stdout, except under --dry-run (the plan is the output)."""
     from devaipod import runner

@@ -42,13 +42,28 @@ def git(*args: str, cwd: Path) -> str:
     return proc.stdout.strip()
 
 
-def make_repos(root: Path) -> dict[str, str]:
+def opencode_json(llm_host: str) -> str:
+    """The project's OpenCode config: the fake LLM, keyed as in the Quick Start."""
+    return json.dumps({
+        "$schema": "https://opencode.ai/config.json",
+        "provider": {"fake": {
+            "npm": "@ai-sdk/openai-compatible", "name": "Fake LLM",
+            "options": {"baseURL": f"http://{llm_host}:18080/v1",
+                        "apiKey": "{env:ANTHROPIC_API_KEY}"},
+            "models": {"fake-model": {"name": "Fake Model", "tool_call": True}}}},
+        "model": "fake/fake-model", "small_model": "fake/fake-model",
+        "enabled_providers": ["fake"],
+    }, indent=2)
+
+
+def make_repos(root: Path, llm_host: str) -> dict[str, str]:
     """A work repo with two commits and a PR branch, published as bare repos."""
     work = root / "work"
     work.mkdir()
     git("init", "-q", "-b", "main", cwd=work)
     (work / "README.md").write_text("hello from the test repo\n")
-    git("add", "README.md", cwd=work)
+    (work / "opencode.json").write_text(opencode_json(llm_host))
+    git("add", "README.md", "opencode.json", cwd=work)
     git("commit", "-qm", "first", cwd=work)
     main_sha = git("rev-parse", "HEAD", cwd=work)
     git("checkout", "-qb", "feature", cwd=work)
@@ -96,8 +111,8 @@ def images(podman_service):
 @pytest.fixture(scope="session")
 def gitserver(podman_service, images, tmp_path_factory):
     root = tmp_path_factory.mktemp("gitserver")
-    shas = make_repos(root)
     inst = podman_service.instance
+    shas = make_repos(root, f"{inst}-llm")
     network, host = f"{inst}-net", f"{inst}-git"
     podman_service.podman("network", "create", network)
     podman_service.podman(
@@ -161,3 +176,49 @@ def leftovers(svc, pod: str) -> dict[str, list[str]]:
     secrets = svc.podman("secret", "ls", "--format", "{{.Name}}").stdout.split()
     found["secrets"] = [s for s in secrets if s.startswith(pod + "-")]
     return found
+
+
+FAKELLM_DIR = Path(__file__).resolve().parent.parent / "fakellm"
+
+
+@dataclass
+class FakeLLM:
+    host: str
+    url: str  # from the host, for /_requests
+
+    def requests(self) -> list[dict]:
+        import urllib.request
+
+        with urllib.request.urlopen(f"{self.url}/_requests", timeout=10) as resp:
+            return json.loads(resp.read())
+
+    def reset(self) -> None:
+        import urllib.request
+
+        urllib.request.urlopen(urllib.request.Request(f"{self.url}/_reset", data=b"",
+                                                      method="POST"), timeout=10).read()
+
+
+@pytest.fixture(scope="session")
+def fakellm(podman_service, gitserver, images):
+    """The fake OpenAI-compatible LLM, as `<instance>-llm:18080` on the test network."""
+    name = f"{podman_service.instance}-llm"
+    podman_service.podman(
+        "run", "-d", "--name", name, "--network", gitserver.network, "--init",
+        "--label", f"io.devaipod.instance={podman_service.instance}",
+        "-p", "127.0.0.1::18080", "-v", f"{FAKELLM_DIR}:/srv:ro", images["base"],
+        "python3", "/srv/fakellm.py", "--port", "18080")
+    port = podman_service.podman("port", name, "18080").stdout.strip().rsplit(":", 1)[1]
+    llm = FakeLLM(name, f"http://127.0.0.1:{port}")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            llm.requests()
+            break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        pytest.fail("the fake LLM did not start: " +
+                    podman_service.podman("logs", name, check=False).stderr)
+    yield llm
+    podman_service.podman("rm", "-f", "-t", "0", name, check=False)

@@ -103,3 +103,25 @@ def test_agent_cannot_write_the_main_tree(podman_service, pod):
     out = podman_service.podman("exec", f"{pod}-agent", "touch",
                                 "/mnt/main-workspace/repo/x", check=False)
     assert out.returncode != 0 and "Read-only file system" in out.stderr
+
+
+def test_opencode_connect_is_workspace_only(podman_service, pod):
+    mode = exec_in(podman_service, f"{pod}-workspace", "stat", "-c", "%a",
+                   "/run/devaipod-bin/opencode-connect")
+    assert mode == "555"
+    missing = podman_service.podman("exec", f"{pod}-agent", "test", "-e",
+                                    "/run/devaipod-bin/opencode-connect", check=False)
+    assert missing.returncode == 1
+
+
+def test_sidecar_refuses_requests_without_the_token(podman_service, pod):
+    port = inspect(podman_service, pod, kind="pod")[0]["InfraConfig"]["PortBindings"][
+        "8090/tcp"][0]["HostPort"]
+    import urllib.error
+    import urllib.request
+
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/session", timeout=10)
+    assert refused.value.code == 401
+    health = urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10)
+    assert json.loads(health.read())["ok"] is True

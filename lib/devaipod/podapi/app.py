@@ -21,6 +21,7 @@ def make_app(pod: str, project: str, upstream: Upstream, token: str):
     import bottle
 
     app = bottle.Bottle()
+    app.default_error_handler = lambda res: f"{res.status_line}: {res.body}\n"
 
     @app.hook("before_request")
     def _auth():

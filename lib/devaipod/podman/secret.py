@@ -30,6 +30,7 @@ def rm_argv(names: list[str]) -> list[str]:
 
 
 ENV_DIR = "/run/devaipod-env"
+BIN_DIR = "/run/devaipod-bin"
 
 
 def env_flag(name: str, target: str) -> list[str]:
@@ -42,9 +43,19 @@ def env_flag(name: str, target: str) -> list[str]:
     return ["--secret", f"{name},type=mount,target={ENV_DIR}/{target}"]
 
 
+def program_flag(name: str, program: str) -> list[str]:
+    """Mount secret NAME as the read-only executable BIN_DIR/PROGRAM.
+
+    A secret, not a file in a volume: the agent cannot change what the
+    human's trusted workspace runs.
+    """
+    return ["--secret", f"{name},type=mount,target={BIN_DIR}/{program},mode=0555"]
+
+
 # exports every file of ENV_DIR as a variable, then runs the real command
 LOAD_ENV = (
     f'for f in {ENV_DIR}/*; do [ -f "$f" ] && export "${{f##*/}}=$(cat "$f")"; done; '
+    f'[ -d {BIN_DIR} ] && PATH="{BIN_DIR}:$PATH"; '
     'exec "$@"'
 )
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from devaipod import __version__
 from devaipod.agent import config as agent_config
 from devaipod.podman.container import Spec
-from devaipod.podman.secret import env_flag, with_env
+from devaipod.podman.secret import env_flag, program_flag, with_env
 from devaipod.workspace import names, scripts
 from devaipod.workspace.credentials import Partition
 
@@ -122,10 +122,13 @@ def init_agent(i: Inputs, project: str) -> Spec:
 def workspace(i: Inputs, project: str, labels: dict[str, str]) -> Spec:
     env = {**i.creds.env_for("workspace"), **SAFE_GIT,
            "OPENCODE_AGENT_URL": f"http://127.0.0.1:{AGENT_PORT}"}
+    secrets = [env_flag(names.password_secret(i.pod), "OPENCODE_SERVER_PASSWORD"),
+               program_flag(f"{i.pod}-opencode-connect", "opencode-connect"),
+               *i.creds.flags_for("workspace")]
     return Spec(
         name=names.container(i.pod, "workspace"), image=i.image, pod=i.pod,
         entrypoint="", command=with_env(["sleep", "infinity"]), workdir=f"/workspaces/{project}",
-        env=env, secrets=i.creds.flags_for("workspace"),
+        env=env, secrets=secrets,
         labels={**labels, names.ROLE: "workspace"},
         mounts=[f"{names.volume(i.pod, 'workspace')}:/workspaces",
                 f"{names.volume(i.pod, 'workspace')}:/mnt/main-workspace:ro",
@@ -183,6 +186,7 @@ def build(i: Inputs, password: str, api_token: str) -> Plan:
     secrets = {names.password_secret(i.pod): password,
                names.api_token_secret(i.pod): api_token,
                f"{i.pod}-opencode-config": opencode_config(i),
+               f"{i.pod}-opencode-connect": scripts.OPENCODE_CONNECT,
                **i.creds.pod_secrets}
     pod_create = {"labels": labels, "network": i.network,
                   "publish": [f"{i.publish_address}::{API_PORT}"]}

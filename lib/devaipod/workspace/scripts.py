@@ -51,6 +51,24 @@ echo "agent tree ready on $(git rev-parse --abbrev-ref HEAD)"
 """
 
 
+# installed in the workspace as /run/devaipod-bin/opencode-connect
+OPENCODE_CONNECT = r"""#!/bin/sh
+# opencode-connect: OpenCode's TUI on this pod's agent, in its oldest root session
+url=${OPENCODE_AGENT_URL:-http://127.0.0.1:4096}
+case " $* " in *" -s "*|*" --session "*) exec opencode attach "$url" "$@" ;; esac
+sid=$(curl -sf -u "opencode:$OPENCODE_SERVER_PASSWORD" "$url/session" | python3 -c '
+import json, sys
+roots = [s for s in json.load(sys.stdin) if not s.get("parentID")]
+roots.sort(key=lambda s: s["time"]["created"])
+print(roots[0]["id"] if roots else "")' 2>/dev/null)
+if [ -n "$sid" ]; then
+  echo "Continuing session: $sid"
+  exec opencode attach "$url" --session "$sid" "$@"
+fi
+exec opencode attach "$url" "$@"
+"""
+
+
 def clone_workspace_argv(url: str, project: str, pr_ref: str | None,
                          pr_branch: str | None, origin: str | None) -> list[str]:
     return ["sh", "-c", CLONE_WORKSPACE, "sh", url, project, pr_ref or "", pr_branch or "",

@@ -1,0 +1,75 @@
+"""devaipod attach: the agent's TUI and a shell, side by side in tmux."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from devaipod import podman, runner, tmux
+from devaipod.clikit import command, workspace_argument
+from devaipod.podman import container, secret
+from devaipod.workspace import names
+
+PORTS = {"agent": 4096, "worker": 4098}
+
+
+def tui_command(pod: str, role: str, session: str | None) -> str:
+    """The pane command: `opencode attach` inside the pod, password from its secret."""
+    target = "worker" if role == "worker" else "agent"
+    cmd = ["opencode", "attach", f"http://127.0.0.1:{PORTS[target]}"]
+    if session:
+        cmd += ["--session", session]
+    return pane(pod, role, cmd)
+
+
+def pane(pod: str, role: str, cmd: list[str]) -> str:
+    argv = container.exec_argv(names.container(pod, role), secret.with_env(cmd),
+                               interactive=True, tty=True)
+    return runner.join(podman.argv(argv))
+
+
+def session_name(pod: str, role: str) -> str:
+    suffix = "" if role == "agent" else f"-{role}"
+    return f"{pod}{suffix}".replace(".", "-").replace(":", "-")
+
+
+def pick_session(pod: str, given: str | None) -> str | None:
+    if given:
+        return given
+    from devaipod.agent import task
+    from devaipod.agent.client import Client
+
+    c = Client.for_pod(pod)
+    task.wait_ready(c, timeout=60)
+    return task.oldest_root_session(c)
+
+
+@command("attach")
+@workspace_argument
+@click.option("-W", "--workspace", "in_workspace", is_flag=True,
+              help="Run the TUI and the shell in the workspace container.")
+@click.option("--worker", is_flag=True, help="Attach to the worker's agent.")
+@click.option("-s", "--session", "sid", metavar="SID",
+              help="OpenCode session (default: the oldest root session).")
+def cli(workspace, in_workspace, worker, sid) -> None:
+    """Open tmux with WORKSPACE's agent TUI in one pane and a shell in the other.
+
+    Detaching (C-b d) leaves everything running; attaching again reuses the
+    same tmux session. Without a terminal, the session is made and its name
+    printed, for `tmux attach -t NAME` later.
+    """
+    role = "workspace" if in_workspace else "worker" if worker else "agent"
+    if not container.exists(names.container(workspace, role)):
+        raise click.ClickException(f"workspace '{names.short(workspace)}' has no {role} "
+                                   "container")
+    name = session_name(workspace, role)
+    if not tmux.has_session(name):
+        left = tui_command(workspace, role, pick_session(workspace, sid))
+        tmux.new_layout(name, left, pane(workspace, role, ["bash"]))
+    if runner.options.dry_run:
+        return
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        click.echo(name)
+        return
+    runner.replace(tmux.attach_argv(name))
