@@ -158,7 +158,7 @@ def test_up_stores_the_task_without_starting_it(agent_ws, podman_service, fakell
     task_file = exec_in(podman_service, f"devaipod-{name}-agent", "cat",
                         "/home/devenv/.config/opencode/devaipod-task.md")
     assert "STORED_TASK_MARKER do the thing" in task_file
-    rc, out, err = run_devaipod("opencode", name, "send", "what now")
+    rc, _out, err = run_devaipod("opencode", name, "send", "what now")
     assert rc == 0, err
     bodies = [json.dumps(r.get("body")) for r in fakellm.requests()]
     assert any("STORED_TASK_MARKER" in b and "what now" in b for b in bodies)
