@@ -38,6 +38,7 @@ VERBS: dict[str, str] = {
     "status": "status",
     "stop": "stop",
     "up": "up",
+    "web": "web",
 }
 
 class LazyGroup(click.Group):

@@ -23,6 +23,8 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import NoReturn
 
@@ -214,6 +216,66 @@ def stream(argv: list[str], *, mutating: bool = False, check: bool = False,
     if check and rc != 0:
         raise errors.classify(redact(argv), rc, "")
     return rc
+
+
+def watch(argv: list[str], on_line: Callable[[str], None],
+          env: dict[str, str] | None = None) -> Result:
+    """Run argv, passing each stderr line to ``on_line`` as it comes; stdout is captured."""
+    log.debug("+ %s", display(argv))
+    cmd = _command(argv)
+    proc = cmd.popen(env={**os.environ, **(env or {})}, start_new_session=True,
+                     stdin=subprocess.DEVNULL)
+    out: list[bytes] = []
+    reader = threading.Thread(target=lambda: out.append(proc.stdout.read()), daemon=True)
+    reader.start()
+    try:
+        for raw in proc.stderr:
+            on_line(_text(raw).rstrip("\n"))
+        proc.wait()
+    except BaseException:
+        _terminate(proc)
+        raise
+    reader.join()
+    return Result(list(argv), proc.returncode, _text(b"".join(out)), "")
+
+
+def lines(argv: list[str]) -> Iterator[str]:
+    """Run argv and yield its output lines (stdout and stderr merged) as they come.
+
+    Closing the generator (e.g. a web client went away) ends the command.
+    """
+    log.debug(". %s", display(argv))
+    cmd = _command(argv)
+    proc = cmd.popen(env=dict(os.environ), start_new_session=True, stdin=subprocess.DEVNULL,
+                     stderr=subprocess.STDOUT)
+    try:
+        for raw in proc.stdout:
+            yield _text(raw).rstrip("\n")
+    finally:
+        _terminate(proc)
+        proc.stdout.close()
+
+
+def pty_spawn(argv: list[str], rows: int = 24, cols: int = 80):
+    """Start argv on a new pseudo-terminal; return (process, master fd)."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    log.debug("+ pty %s", display(argv))
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+
+    def controlling_tty() -> None:  # runs in the child: the pty becomes its terminal
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+    proc = _command(argv).popen(stdin=slave, stdout=slave, stderr=slave, close_fds=True,
+                                start_new_session=True, preexec_fn=controlling_tty,
+                                env={**{k: v for k, v in os.environ.items() if k != "TMUX"},
+                                     "TERM": "xterm-256color"})
+    os.close(slave)
+    return proc, master
 
 
 def replace(argv: list[str]) -> NoReturn:

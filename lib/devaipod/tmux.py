@@ -24,8 +24,9 @@ def select_pane_argv(target: str) -> list[str]:
     return ["tmux", "select-pane", "-t", target]
 
 
-def attach_argv(name: str) -> list[str]:
-    if os.environ.get("TMUX"):
+def attach_argv(name: str, nested_ok: bool = False) -> list[str]:
+    """Attach to a session; inside tmux, switch to it (unless a new client is wanted)."""
+    if os.environ.get("TMUX") and not nested_ok:
         return ["tmux", "switch-client", "-t", f"={name}"]
     return ["tmux", "attach-session", "-t", f"={name}"]
 

@@ -1,0 +1,157 @@
+"""What the control plane does to a pod, as plain functions (the CLI's twins)."""
+
+from __future__ import annotations
+
+import json
+
+import bottle
+
+from devaipod import errors
+from devaipod.podman import container, pod, volume
+from devaipod.web import auth
+from devaipod.workspace import lookup, names, remove
+
+HIDDEN_LABELS = ("io.devaipod.api-password",)
+LIFECYCLE = ("stop", "start", "delete", "done", "undone")
+
+
+def public(row: dict) -> dict:
+    row = dict(row)
+    row["labels"] = {k: v for k, v in (row.get("labels") or {}).items()
+                     if k not in HIDDEN_LABELS}
+    return row
+
+
+def resolve(name: str) -> str:
+    try:
+        return lookup.resolve(name)
+    except errors.DevaipodError as exc:
+        raise bottle.HTTPError(404, exc.format_message()) from None
+
+
+def json_error(status: int, message: str) -> bottle.HTTPResponse:
+    return bottle.HTTPResponse(json.dumps({"error": message}), status,
+                               {"Content-Type": "application/json"})
+
+
+def fail(exc: errors.DevaipodError, status: int = 400):
+    raise json_error(status, exc.format_message())
+
+
+def status(name: str) -> dict:
+    from devaipod.commands.status import gather
+
+    return public(gather(name))
+
+
+def lifecycle(name: str, action: str) -> dict:
+    if action not in LIFECYCLE:
+        raise bottle.HTTPError(404, f"no action {action}")
+    try:
+        if action == "stop":
+            pod.stop(name, timeout=5)
+        elif action == "start":
+            pod.start(name)
+        elif action == "delete":
+            remove.purge(name)
+        elif action == "done":
+            if not volume.exists(names.done_volume(name)):
+                volume.create(names.done_volume(name),
+                              labels={**names.base_labels(name), names.DONE: "web"})
+        else:
+            volume.rm([names.done_volume(name)], force=True)
+    except errors.DevaipodError as exc:
+        fail(exc)
+    return {"ok": True}
+
+
+def creation_spec(body: dict) -> dict:
+    source = str(body.get("source") or "").strip()
+    mode = body.get("mode") or "run"
+    if not source or mode not in ("up", "run"):
+        raise json_error(400, "give a source and a mode (up or run)")
+    if mode == "run" and not str(body.get("task") or "").strip():
+        from devaipod import source as source_
+
+        try:
+            default = source_.parse(source, isdir=lambda _p: False).default_task
+        except errors.DevaipodError as exc:
+            fail(exc)
+        if not default:
+            raise json_error(400, "run needs a task")
+        body = {**body, "task": default}
+    if body.get("gator") or body.get("orchestration"):
+        raise json_error(400, "service-gator scopes and orchestration are not available yet")
+    return {k: str(body[k]).strip() for k in ("source", "task", "name", "image", "network")
+            if body.get(k)} | {"source": source, "mode": mode}
+
+
+def client(name: str):
+    from devaipod.agent.client import AgentError, Client
+
+    try:
+        return Client.for_pod(name)
+    except AgentError as exc:
+        fail(exc, 409)
+
+
+def agent_url(name: str, host: str) -> str:
+    from devaipod.agent.client import token
+
+    c = client(name)
+    port = c.base.rsplit(":", 1)[1]
+    return f"http://{host}:{port}/_devaipod/login?ticket={auth.ticket(token(name), name)}"
+
+
+def review(name: str) -> dict:
+    from devaipod.agent.client import AgentError
+
+    try:
+        return client(name).get("/git/review")
+    except AgentError as exc:
+        fail(exc, 502)
+
+
+def project_dir(name: str) -> str:
+    labels = pod.inspect(name).get("Labels") or {}
+    return f"/workspaces/{labels.get('io.devaipod.project', '')}"
+
+
+MERGE = r"""
+set -eu
+cd "$1"
+git fetch -q agent
+branch=$(git -C "/mnt/agent-workspace/${1##*/}" rev-parse --abbrev-ref HEAD)
+git config user.name >/dev/null || set -- -c user.name=devaipod -c user.email=devaipod@localhost
+git merge --ff-only -q "agent/$branch" 2>/dev/null || git "$@" merge --no-edit -q "agent/$branch"
+git rev-parse HEAD
+"""
+REJECT = r"""
+set -eu
+cd "$1"
+git fetch -q workspace
+git reset -q --hard "workspace/$(git -C "/mnt/main-workspace/${1##*/}" rev-parse --abbrev-ref HEAD)"
+"""
+
+
+def verdict(name: str, what: str) -> dict:
+    if what not in ("merge", "reject"):
+        raise bottle.HTTPError(404, f"no review action {what}")
+    role, script = ("workspace", MERGE) if what == "merge" else ("agent", REJECT)
+    try:
+        result = container.exec_capture(names.container(name, role),
+                                        ["sh", "-c", script, "sh", project_dir(name)])
+    except errors.CommandError as exc:
+        fail(exc, 409)
+    return {"ok": True, "head": result.stdout.strip().splitlines()[-1] if what == "merge"
+            else None}
+
+
+def logs_argv(name: str, role: str, tail: int, follow: bool) -> list[str]:
+    if role not in names.ROLES:
+        raise bottle.HTTPError(400, f"no container {role}")
+    return container.logs_argv(names.container(name, role), follow=follow,
+                               tail=max(0, min(tail, 5000)))
+
+
+
