@@ -2,7 +2,9 @@
 
 The option lists come from click's own objects (``devaipod.cli`` and each
 verb's command), so adding an option without documenting it fails here,
-naming the verb and the option.
+naming the verb and the option. A verb that is a click group
+(``devaipod opencode WORKSPACE send ...``) documents the options of all its
+subcommands, nested ones included, in its own page.
 """
 
 from __future__ import annotations
@@ -35,6 +37,27 @@ def command(verb: str) -> click.Command:
 
 def options(cmd: click.Command) -> list[click.Option]:
     return [p for p in cmd.params if isinstance(p, click.Option)]
+
+
+def subcommands(cmd: click.Command, path: tuple[str, ...] = ()):
+    """(path, command) for every subcommand of a group, nested ones too:
+    ``(("session", "list"), <Command list>)``."""
+    if not isinstance(cmd, click.Group):
+        return
+    ctx = click.Context(cmd)
+    for name in cmd.list_commands(ctx):
+        sub = cmd.get_command(ctx, name)
+        assert sub is not None, f"{' '.join((*path, name))}: listed but has no command"
+        yield (*path, name), sub
+        yield from subcommands(sub, (*path, name))
+
+
+def all_options(cmd: click.Command) -> list[tuple[str, click.Option]]:
+    """(where, option) for the verb's own options and its subcommands' ones."""
+    found = [("", opt) for opt in options(cmd)]
+    for path, sub in subcommands(cmd):
+        found += [(" ".join(path), opt) for opt in options(sub)]
+    return found
 
 
 def names(opt: click.Option) -> list[str]:
@@ -83,33 +106,56 @@ def test_page_exists_in_podman_dialect(verb):
 
 @pytest.mark.parametrize("verb", VERBS)
 def test_every_option_is_documented(verb):
-    """Each option of the verb has a ``#### **--long**, **-s**`` heading;
-    the global ones (also on ``devaipod`` itself) may just be named."""
+    """Each option of the verb, and of each of its subcommands when it is a
+    group, has a ``#### **--long**, **-s**`` heading; the verb's global ones
+    (also on ``devaipod`` itself) may just be named."""
     text = page(f"devaipod-{verb}")
     headings = documented(text)
     problems = []
-    for opt in options(command(verb)):
+    for where, opt in all_options(command(verb)):
         wanted = names(opt)
         if not wanted:
             continue
-        if set(wanted) <= set(GLOBAL):
+        wanted_in = f" of '{verb} {where}'" if where else ""
+        if not where and set(wanted) <= set(GLOBAL):
             problems += [f"{n} (global: name it as **{n}**)" for n in wanted
                          if not mentioned(text, n)]
             continue
-        problems += [f"{n} (add '{heading_for(opt)}' under ## OPTIONS)" for n in wanted
-                     if n not in headings]
+        problems += [f"{n}{wanted_in} (add '{heading_for(opt)}' under ## OPTIONS)"
+                     for n in wanted if n not in headings]
         heading = headings.get(wanted[0], "")
         if heading and not opt.is_flag and "=*" not in heading:
-            problems.append(f"{wanted[0]} takes a value: its heading needs '=*VALUE*'")
+            problems.append(f"{wanted[0]}{wanted_in} takes a value: its heading needs "
+                            "'=*VALUE*'")
     assert not problems, f"man/devaipod-{verb}.1.md: undocumented: {', '.join(problems)}"
 
 
 @pytest.mark.parametrize("verb", VERBS)
 def test_no_documented_option_is_gone(verb):
     """A heading for an option the command no longer has is stale."""
-    declared = {n for opt in options(command(verb)) for n in names(opt)}
+    declared = {n for _where, opt in all_options(command(verb)) for n in names(opt)}
     stale = sorted(set(documented(page(f"devaipod-{verb}"))) - declared - HELP)
     assert not stale, f"man/devaipod-{verb}.1.md documents options {verb} lacks: {stale}"
+
+
+@pytest.mark.parametrize("verb", VERBS)
+def test_every_subcommand_is_named(verb):
+    """A group verb's page names each subcommand in bold: ``**session list**``."""
+    text = page(f"devaipod-{verb}")
+    missing = [" ".join(path) for path, _sub in subcommands(command(verb))
+               if f"**{' '.join(path)}**" not in text]
+    assert not missing, f"man/devaipod-{verb}.1.md does not name the subcommands {missing}"
+
+
+def test_group_options_are_collected():
+    """The check above sees nested subcommands' options (opencode session list --json)."""
+    group = click.Group("g", commands=[
+        click.Group("session", commands=[
+            click.Command("list", params=[click.Option(["--json"], is_flag=True)])]),
+        click.Command("send", params=[click.Option(["-s", "--session"])]),
+    ])
+    found = {(where, names(opt)[0]) for where, opt in all_options(group)}
+    assert found == {("session list", "--json"), ("send", "--session")}
 
 
 @pytest.mark.parametrize("name", GLOBAL)

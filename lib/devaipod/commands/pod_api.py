@@ -22,6 +22,7 @@ def cli(port, host, project, pod, opencode_port) -> None:
     everything else is proxied to OpenCode with the password from
     OPENCODE_SERVER_PASSWORD added, so the password never leaves the pod.
     """
-    from devaipod.podapi import app, wsgi
+    from devaipod.podapi import app
+    from devaipod.web import oneport
 
-    wsgi.serve(app.from_environment(pod, project, opencode_port), host, port)
+    oneport.serve(app.from_environment(pod, project, opencode_port), host, port)

@@ -3,22 +3,40 @@
 from __future__ import annotations
 
 import hmac
+import json
 import os
 
+from devaipod.podapi import git
 from devaipod.podapi.proxy import Upstream
 from devaipod.podapi.summary import summarize
+from devaipod.web import auth
 
-PUBLIC = {"/healthz"}
+PUBLIC = {"/healthz", "/_devaipod/login"}
+COOKIE = "devaipod_pod"
 
 
 def authorized(request, token: str) -> bool:
+    """The pod's token as a Bearer header (CLI, control plane), or the browser's cookie."""
+    if not token:
+        return False
     header = request.get_header("Authorization", "")
     given = header[7:] if header.startswith("Bearer ") else ""
-    return bool(token) and hmac.compare_digest(given.encode(), token.encode())
+    if given and hmac.compare_digest(given.encode(), token.encode()):
+        return True
+    cookie = request.get_cookie(COOKIE) or ""
+    return bool(cookie) and hmac.compare_digest(cookie.encode(),
+                                                 auth.derive(token, "pod-cookie").encode())
 
 
-def make_app(pod: str, project: str, upstream: Upstream, token: str):
+SSE_HEADERS = {"Content-Type": "text/event-stream", "Cache-Control": "no-cache",
+               "X-Accel-Buffering": "no"}
+
+
+def make_app(pod: str, project: str, upstream: Upstream, token: str,
+             trees: git.Trees | None = None):
     import bottle
+
+    trees = trees or git.Trees.for_project(project)
 
     app = bottle.Bottle()
     app.default_error_handler = lambda res: f"{res.status_line}: {res.body}\n"
@@ -32,15 +50,65 @@ def make_app(pod: str, project: str, upstream: Upstream, token: str):
     def healthz():
         return {"ok": True, "pod": pod, "project": project}
 
+    @app.get("/_devaipod/login")
+    def login():
+        """A ticket from the control plane logs the browser in (the Agent tab's iframe)."""
+        ticket = bottle.request.query.get("ticket") or ""
+        if not auth.check_ticket(token, pod, ticket):
+            raise bottle.HTTPError(401, "the ticket is wrong or expired; reload the page")
+        bottle.response.set_cookie(COOKIE, auth.derive(token, "pod-cookie"), httponly=True,
+                                   samesite="strict", path="/")
+        bottle.response.status = 303
+        bottle.response.set_header("Location", "/")
+        return ""
+
     @app.get("/summary")
     def summary():
         return {"pod": pod, **summarize(upstream)}
+
+    # read-only views of the two trees; merging and rejecting are the control plane's
+    @app.get("/git/status")
+    def git_status():
+        return git_json(bottle, lambda: git.status(trees))
+
+    @app.get("/git/log")
+    def git_log():
+        limit = bottle.request.query.get("limit") or str(git.LOG_DEFAULT)
+        if not limit.isdigit():
+            return json_error(bottle, 400, "limit must be a positive number")
+        return git_json(bottle, lambda: git.log(trees, int(limit)))
+
+    @app.get("/git/review")
+    def git_review():
+        return git_json(bottle, lambda: git.review(trees))
+
+    @app.get("/git/events")
+    def git_events():
+        failed = git_json(bottle, lambda: git.check_trees(trees))
+        if failed is not None:
+            return failed
+        return bottle.HTTPResponse(body=git.events(trees), headers=SSE_HEADERS)
 
     @app.route("/<path:path>", method=["GET", "POST", "PUT", "PATCH", "DELETE"])
     def proxy(path):
         return forward(bottle, upstream)
 
     return app
+
+
+def json_error(bottle, status: int, message: str, **extra):
+    return bottle.HTTPResponse(body=json.dumps({"error": message, **extra}), status=status,
+                               headers={"Content-Type": "application/json"})
+
+
+def git_json(bottle, compute):
+    """compute()'s answer; a missing tree is a 503, a failing git a 500, both JSON."""
+    try:
+        return compute()
+    except git.TreeMissing as exc:
+        return json_error(bottle, 503, str(exc), tree=exc.which)
+    except git.GitError as exc:
+        return json_error(bottle, 500, str(exc))
 
 
 def forward(bottle, upstream: Upstream):

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 
+from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 from websockets.server import ServerProtocol
 from websockets.sync.server import Server, ServerConnection
@@ -106,5 +107,19 @@ class OnePortServer(socketserver.ThreadingMixIn, WSGIServer):
             chosen["handler"](conn)
 
 
-def make_server(host: str, port: int, app, ws_router: WsRouter) -> OnePortServer:
+def no_websockets(_request: Request) -> Response:
+    return Response(404, "Not Found", Headers([("Content-Type", "text/plain")]),
+                    b"no WebSockets here\n")
+
+
+def make_server(host: str, port: int, app, ws_router: WsRouter = no_websockets) -> OnePortServer:
     return OnePortServer((host, port), app, ws_router)
+
+
+def serve(app, host: str, port: int, ws_router: WsRouter = no_websockets) -> None:
+    server = make_server(host, port, app, ws_router)
+    log.info("listening on http://%s:%d", host, server.server_port)
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()

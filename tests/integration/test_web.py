@@ -1,0 +1,200 @@
+"""The control plane against real pods: creation jobs, review and merge, terminals, logs."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+from websockets.sync.client import connect
+
+from .conftest import exec_in, run_devaipod
+
+pytestmark = pytest.mark.podman
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ControlPlane:
+    def __init__(self, base: str, token: str) -> None:
+        self.base, self.token = base, token
+
+    def call(self, method: str, path: str, body: dict | None = None, auth: bool = True):
+        req = urllib.request.Request(self.base + path, method=method,
+                                     data=json.dumps(body).encode() if body else None)
+        if auth:
+            req.add_header("Authorization", f"Bearer {self.token}")
+        req.add_header("Content-Type", "application/json")
+        with urllib.request.urlopen(req, timeout=60) as resp:
+            raw = resp.read()
+            return json.loads(raw) if resp.headers.get_content_type() == "application/json" \
+                else raw.decode()
+
+    def cookie(self) -> str:
+        from devaipod.web import auth
+
+        return f"{auth.COOKIE}={auth.Auth(self.token).session}"
+
+
+@pytest.fixture(scope="module")
+def control_plane(podman_service, tmp_path_factory, quickstart_env):
+    state = tmp_path_factory.mktemp("web-state")
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "devaipod", "web", "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, **quickstart_env, "DEVAIPOD_STATE_DIR": str(state)})
+    line = ""
+    for line in proc.stdout:
+        if "Login URL" in line:
+            break
+    match = re.search(r"token=(\S+)", line)
+    assert match, f"no login URL printed: {line!r}"
+    yield ControlPlane(f"http://127.0.0.1:{port}", match.group(1))
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def quickstart_env(podman_service, tmp_path_factory):
+    """DEVAIPOD_CONFIG for the Quick Start's trusted LLM key."""
+    inst = podman_service.instance
+    podman_service.podman("secret", "create", f"{inst}-webllm", "-", input="sk-web-key")
+    path = tmp_path_factory.mktemp("web-config") / "devaipod.toml"
+    path.write_text(f'[trusted]\nsecrets = ["ANTHROPIC_API_KEY={inst}-webllm"]\n')
+    yield {"DEVAIPOD_CONFIG": str(path)}
+    podman_service.podman("secret", "rm", f"{inst}-webllm", check=False)
+
+
+def wait_job(cp: ControlPlane, job: str, timeout: float = 300) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        state = cp.call("GET", f"/api/jobs/{job}")
+        if state["state"] != "running":
+            return state
+        time.sleep(0.5)
+    pytest.fail(f"job {job} did not end")
+
+
+def wait_agent(cp: ControlPlane, name: str, wanted: str, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    state = None
+    while time.monotonic() < deadline:
+        rows = {r["name"]: r for r in cp.call("GET", "/api/pods")}
+        state = rows.get(name, {}).get("agent")
+        if state == wanted:
+            return
+        time.sleep(0.5)
+    pytest.fail(f"{name}: agent {state}, never {wanted}")
+
+
+@pytest.fixture(scope="module")
+def web_pod(control_plane, gitserver, fakellm, podman_service):
+    task = ("WRITE_FILE web.txt made through the web && "
+            "RUN_BASH git add web.txt; git commit -qm 'web: add web.txt'")
+    name = f"{podman_service.instance}-web"
+    job = control_plane.call("POST", "/api/pods", {
+        "source": gitserver.git_url, "mode": "run", "task": task, "name": name,
+        "network": gitserver.network})["job"]
+    result = wait_job(control_plane, job)
+    assert result["state"] == "succeeded", result
+    assert any("cloning" in line for line in result["lines"])
+    yield result["pod"]
+    run_devaipod("delete", "--force", name)
+
+
+def test_api_refuses_without_auth(control_plane):
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        control_plane.call("GET", "/api/pods", auth=False)
+    assert refused.value.code == 401
+
+
+def test_created_pod_is_listed(control_plane, web_pod):
+    names = [r["name"] for r in control_plane.call("GET", "/api/pods")]
+    assert web_pod in names
+
+
+def test_review_shows_the_agent_commit_and_merge_lands_it(control_plane, web_pod,
+                                                          podman_service):
+    wait_agent(control_plane, web_pod, "idle")
+    review = control_plane.call("GET", f"/api/pods/{web_pod}/review")
+    assert [c["subject"] for c in review["commits"]] == ["web: add web.txt"]
+    files = {f["path"]: f for f in review["files"]}
+    assert "+made through the web" in files["web.txt"]["diff"]
+    merged = control_plane.call("POST", f"/api/pods/{web_pod}/review/merge")
+    assert merged["ok"] and merged["head"] == review["head"]
+    shown = exec_in(podman_service, f"{web_pod}-workspace", "cat", "web.txt")
+    assert shown == "made through the web"
+    assert control_plane.call("GET", f"/api/pods/{web_pod}/review")["commits"] == []
+
+
+def test_terminal_runs_a_command(control_plane, web_pod):
+    host = control_plane.base.removeprefix("http://")
+    url = f"ws://{host}/ws/terminal/{web_pod}?kind=workspace"
+    with connect(url, additional_headers={"Cookie": control_plane.cookie(),
+                                          "Origin": control_plane.base}) as ws:
+        ws.send(json.dumps(["set_size", 24, 100]))
+        ws.send(json.dumps(["stdin", "echo hello-from-$((6*7))\r"]))
+        seen = ""
+        deadline = time.monotonic() + 30
+        while "hello-from-42" not in seen and time.monotonic() < deadline:
+            kind, *data = json.loads(ws.recv(timeout=30))
+            if kind == "stdout":
+                seen += data[0]
+        assert "hello-from-42" in seen
+
+
+@pytest.mark.parametrize("headers", [
+    {"Origin": "http://evil.example"},      # logged in, from another origin
+    {"Origin": "ORIGIN", "Cookie": ""},    # same origin, no login
+])
+def test_terminal_refuses_foreign_or_anonymous_sockets(control_plane, web_pod, headers):
+    host = control_plane.base.removeprefix("http://")
+    sent = {"Cookie": control_plane.cookie(), **headers}
+    sent = {k: (control_plane.base if v == "ORIGIN" else v) for k, v in sent.items() if v}
+    with pytest.raises(Exception) as refused:
+        connect(f"ws://{host}/ws/terminal/{web_pod}?kind=workspace",
+                additional_headers=sent, open_timeout=10)
+    assert "401" in str(refused.value) or "403" in str(refused.value)
+
+
+def test_logs_stream(control_plane, web_pod):
+    text = control_plane.call("GET", f"/api/pods/{web_pod}/logs?container=agent&tail=100")
+    assert "opencode server listening" in text
+
+
+def test_lifecycle_actions(control_plane, web_pod):
+    assert control_plane.call("POST", f"/api/pods/{web_pod}/done")["ok"]
+    wait_agent(control_plane, web_pod, "done", timeout=10)
+    assert control_plane.call("POST", f"/api/pods/{web_pod}/undone")["ok"]
+    wait_agent(control_plane, web_pod, "idle", timeout=30)
+
+
+def test_agent_tab_reaches_opencode_ui_through_the_sidecar(control_plane, web_pod):
+    import http.cookiejar
+
+    url = control_plane.call("GET", f"/api/pods/{web_pod}/agent")["url"]
+    assert "ticket=" in url and "4096" not in url
+    jar = http.cookiejar.CookieJar()
+    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    with browser.open(url, timeout=30) as page:
+        html = page.read().decode()
+    assert "<title>OpenCode</title>" in html
+    assert [c.name for c in jar] == ["devaipod_pod"]
+    base = url.split("/_devaipod/")[0]
+    with browser.open(f"{base}/session", timeout=30) as resp:  # the cookie drives the agent
+        assert isinstance(json.loads(resp.read()), list)
+    with pytest.raises(urllib.error.HTTPError) as stale:  # a used ticket after expiry fails
+        urllib.request.urlopen(url.replace("ticket=", "ticket=1."), timeout=30)
+    assert stale.value.code == 401

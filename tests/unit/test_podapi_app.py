@@ -1,0 +1,295 @@
+"""The pod-api bottle app, driven in-process through WSGI environs: the token,
+the /git routes on temp repositories, and the proxy to a faked OpenCode."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+from typing import ClassVar
+from wsgiref.util import setup_testing_defaults
+
+import pytest
+
+from devaipod import runner
+from devaipod.podapi import app as podapi
+from devaipod.podapi import git, proxy
+
+TOKEN = "t0ken-for-tests"
+BEARER = {"Authorization": f"Bearer {TOKEN}"}
+
+
+def environ(method: str, path: str, headers: dict | None = None, body: bytes = b"") -> dict:
+    path, _, query = path.partition("?")
+    env = {"REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": query,
+           "wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body)) if body else ""}
+    for name, value in (headers or {}).items():
+        key = name.upper().replace("-", "_")
+        env[key if key in ("CONTENT_TYPE", "CONTENT_LENGTH") else f"HTTP_{key}"] = value
+    setup_testing_defaults(env)
+    return env
+
+
+class Response:
+    def __init__(self, status: str, headers: list, body) -> None:
+        self.code = int(status.split()[0])
+        self.headers = headers
+        self.body = body  # the app's iterable (not read yet)
+
+    def header(self, name: str) -> str | None:
+        return next((v for k, v in self.headers if k.lower() == name.lower()), None)
+
+    def read(self) -> bytes:
+        try:
+            return b"".join(self.body)
+        finally:
+            getattr(self.body, "close", lambda: None)()
+
+    def json(self):
+        return json.loads(self.read())
+
+
+def call(app, method: str, path: str, headers: dict | None = None, body: bytes = b"",
+         ) -> Response:
+    started: list = []
+    out = app(environ(method, path, headers, body),
+              lambda status, hdrs, exc_info=None: started.extend([status, hdrs]))
+    return Response(started[0], started[1], out)
+
+
+class FakeUpstream:
+    """Stands in for OpenCode; records what the app sent."""
+
+    def __init__(self, status: int = 200, headers=(), body: bytes = b"{}") -> None:
+        self.calls: list[tuple] = []
+        self.answer = (status, list(headers), body)
+
+    def request(self, method, target, headers, body, timeout=300):
+        self.calls.append((method, target, headers, body, timeout))
+        status, headers, data = self.answer
+        if isinstance(data, Exception):
+            raise data
+        return status, headers, iter([data])
+
+
+@pytest.fixture(autouse=True)
+def _git_env(monkeypatch):
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", "/dev/null")
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    for who in ("AUTHOR", "COMMITTER"):
+        monkeypatch.setenv(f"GIT_{who}_NAME", "Ada Tester")
+        monkeypatch.setenv(f"GIT_{who}_EMAIL", "ada@example.invalid")
+
+
+def sh(*argv: str) -> str:
+    return runner.capture(["git", *argv]).stdout.strip()
+
+
+@pytest.fixture
+def trees(tmp_path) -> git.Trees:
+    main, agent = tmp_path / "main" / "proj", tmp_path / "agent" / "proj"
+    main.mkdir(parents=True)
+    sh("-C", str(main), "init", "-q", "-b", "main")
+    (main / "a.txt").write_text("a\n")
+    sh("-C", str(main), "add", "-A")
+    sh("-C", str(main), "commit", "-q", "-m", "initial")
+    sh("clone", "-q", "--shared", str(main), str(agent))
+    (agent / "a.txt").write_text("a\nb\n")
+    sh("-C", str(agent), "commit", "-q", "-am", "agent: add b")
+    return git.Trees(str(main), str(agent))
+
+
+@pytest.fixture
+def upstream():
+    return FakeUpstream()
+
+
+@pytest.fixture
+def app(trees, upstream):
+    return podapi.make_app("pod1", "proj", upstream, TOKEN, trees=trees)
+
+
+# --- the token --------------------------------------------------------------------
+
+@pytest.mark.parametrize("path", ["/git/status", "/git/review", "/summary", "/session"])
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong"},
+                                     {"Authorization": f"Basic {TOKEN}"},
+                                     {"Cookie": f"token={TOKEN}"}])
+def test_without_the_token_it_is_401(app, upstream, path, headers):
+    resp = call(app, "GET", path, headers)
+    assert resp.code == 401
+    assert upstream.calls == []
+
+
+def test_healthz_is_public(app):
+    resp = call(app, "GET", "/healthz")
+    assert resp.code == 200 and resp.json() == {"ok": True, "pod": "pod1", "project": "proj"}
+
+
+def test_an_empty_token_lets_nobody_in(trees, upstream):
+    app = podapi.make_app("pod1", "proj", upstream, "", trees=trees)
+    assert call(app, "GET", "/git/status", {"Authorization": "Bearer "}).code == 401
+
+
+# --- /git routes ------------------------------------------------------------------
+
+def test_git_status_with_the_token(app, trees):
+    resp = call(app, "GET", "/git/status", BEARER)
+    assert resp.code == 200 and resp.header("Content-Type").startswith("application/json")
+    body = resp.json()
+    assert set(body) == {"workspace", "agent"}
+    assert body["agent"]["branch"] == "main" and body["agent"]["dirty"] == []
+    assert body["agent"]["head"] != body["workspace"]["head"]
+    assert {"branch", "head", "dirty"} <= set(body["workspace"])
+
+
+def test_git_log(app):
+    commits = call(app, "GET", "/git/log?limit=1", BEARER).json()["commits"]
+    assert [c["subject"] for c in commits] == ["agent: add b"]
+    assert set(commits[0]) == {"sha", "subject", "author", "date"}
+    assert len(call(app, "GET", "/git/log", BEARER).json()["commits"]) == 2
+    bad = call(app, "GET", "/git/log?limit=many", BEARER)
+    assert bad.code == 400 and "limit" in bad.json()["error"]
+
+
+def test_git_review_shape(app, trees):
+    resp = call(app, "GET", "/git/review", BEARER)
+    assert resp.code == 200
+    review = resp.json()
+    assert list(review) == ["base", "head", "branch", "commits", "files"]
+    assert review["base"] == sh("-C", trees.workspace, "rev-parse", "HEAD")
+    assert review["head"] == sh("-C", trees.agent, "rev-parse", "HEAD")
+    assert review["branch"] == "main"
+    assert [set(c) for c in review["commits"]] == [{"sha", "subject", "author", "date"}]
+    [entry] = review["files"]
+    assert {"path", "status", "additions", "deletions", "diff"} <= set(entry)
+    assert (entry["path"], entry["status"], entry["additions"], entry["deletions"]) == (
+        "a.txt", "M", 1, 0)
+    assert "+b\n" in entry["diff"]
+
+
+@pytest.mark.parametrize("path", ["/git/status", "/git/log", "/git/review", "/git/events"])
+def test_a_missing_tree_is_a_clean_503(tmp_path, upstream, path):
+    app = podapi.make_app("pod1", "proj", upstream, TOKEN,
+                          trees=git.Trees(str(tmp_path / "w"), str(tmp_path / "a")))
+    resp = call(app, "GET", path, BEARER)
+    assert resp.code == 503 and resp.header("Content-Type") == "application/json"
+    body = resp.json()
+    assert "is not there" in body["error"] and body["tree"] in ("workspace", "agent")
+    assert "Traceback" not in body["error"]
+    assert upstream.calls == []
+
+
+def test_a_broken_tree_is_a_clean_500(tmp_path, trees, upstream):
+    (tmp_path / "broken" / ".git").mkdir(parents=True)
+    app = podapi.make_app("pod1", "proj", upstream, TOKEN,
+                          trees=git.Trees(str(tmp_path / "broken"), trees.agent))
+    resp = call(app, "GET", "/git/status", BEARER)
+    assert resp.code == 500 and "git status failed" in resp.json()["error"]
+
+
+def test_the_default_trees_are_the_mounts(upstream):
+    app = podapi.make_app("pod1", "nosuchproject", upstream, TOKEN)
+    body = call(app, "GET", "/git/status", BEARER).json()
+    assert "/mnt/main-workspace/nosuchproject" in body["error"]
+
+
+def test_git_events_streams_the_status_first(app, trees):
+    resp = call(app, "GET", "/git/events", BEARER)
+    assert resp.code == 200
+    assert resp.header("Content-Type") == "text/event-stream"
+    assert resp.header("Cache-Control") == "no-cache"
+    stream = iter(resp.body)
+    first = next(stream).decode()
+    assert first.startswith("event: git.updated\ndata: ") and first.endswith("\n\n")
+    data = json.loads(first.split("data: ", 1)[1])
+    assert data == git.status(trees)
+    resp.body.close()  # what the server does when the client has gone
+    with pytest.raises(StopIteration):
+        next(stream)
+
+
+# --- the proxy ----------------------------------------------------------------------
+
+def test_proxy_forwards_method_path_query_and_body(app, upstream):
+    upstream.answer = (201, [("Content-Type", "application/json"), ("X-Upstream", "yes")],
+                       b'{"id": "m1"}')
+    resp = call(app, "POST", "/session/s1/message?directory=/x",
+                {**BEARER, "Content-Type": "application/json", "X-Client": "c"},
+                body=b'{"parts": []}')
+    assert resp.code == 201 and resp.read() == b'{"id": "m1"}'
+    assert resp.header("X-Upstream") == "yes"
+    [(method, target, headers, body, timeout)] = upstream.calls
+    assert (method, target, body, timeout) == (
+        "POST", "/session/s1/message?directory=/x", b'{"parts": []}', 300)
+    assert headers["X-Client"] == "c"
+
+
+def test_proxy_streams_events_without_a_timeout(app, upstream):
+    call(app, "GET", "/global/event", BEARER).read()
+    assert upstream.calls[0][4] is None
+
+
+def test_proxy_says_502_when_the_agent_is_down(app, upstream):
+    upstream.answer = (0, [], ConnectionRefusedError("refused"))
+    resp = call(app, "GET", "/session", BEARER)
+    assert resp.code == 502 and b"the agent does not answer" in resp.read()
+
+
+class FakeConnection:
+    """http.client.HTTPConnection as Upstream uses it."""
+
+    made: ClassVar[list[FakeConnection]] = []
+
+    def __init__(self, host, port, timeout=None) -> None:
+        self.host, self.port, self.timeout = host, port, timeout
+        self.sent: tuple | None = None
+        self.closed = False
+        FakeConnection.made.append(self)
+
+    def request(self, method, target, body=None, headers=None):
+        self.sent = (method, target, body, dict(headers or {}))
+
+    def getresponse(self):
+        return FakeHTTPResponse()
+
+    def close(self):
+        self.closed = True
+
+
+class FakeHTTPResponse:
+    status = 200
+
+    def __init__(self) -> None:
+        self.parts = [b"hello ", b"world", b""]
+
+    def getheaders(self):
+        return [("Content-Type", "text/plain"), ("Connection", "keep-alive"),
+                ("Keep-Alive", "timeout=5"), ("Transfer-Encoding", "chunked"),
+                ("Content-Length", "11"), ("X-Kept", "1")]
+
+    def read1(self, n):
+        return self.parts.pop(0)
+
+
+def test_proxy_adds_basic_auth_and_drops_hop_by_hop_headers(trees, monkeypatch):
+    monkeypatch.setattr(proxy.http.client, "HTTPConnection", FakeConnection)
+    FakeConnection.made.clear()
+    app = podapi.make_app("pod1", "proj", proxy.Upstream("127.0.0.1", 4096, "s3cret"), TOKEN,
+                          trees=trees)
+    resp = call(app, "PUT", "/config", {**BEARER, "Cookie": "a=b", "Connection": "close",
+                                        "Te": "trailers", "Proxy-Authorization": "x",
+                                        "X-Keep": "k"}, body=b"{}")
+    assert resp.code == 200 and resp.read() == b"hello world"
+    [conn] = FakeConnection.made
+    assert (conn.host, conn.port, conn.closed) == ("127.0.0.1", 4096, True)
+    method, target, body, sent = conn.sent
+    assert (method, target, body) == ("PUT", "/config", b"{}")
+    expected = "Basic " + base64.b64encode(b"opencode:s3cret").decode()
+    assert sent["Authorization"] == expected  # the pod's token is not passed on
+    lowered = {k.lower() for k in sent}
+    assert not lowered & {"cookie", "connection", "te", "proxy-authorization", "host"}
+    assert sent["X-Keep"] == "k"
+    names = {k.lower() for k, _ in resp.headers}
+    assert "x-kept" in names
+    assert not names & {"connection", "keep-alive", "transfer-encoding"}

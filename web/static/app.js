@@ -1,0 +1,156 @@
+// Shared helpers for the control plane's pages (see web/API.md).
+
+/** Fetch JSON from the API with the session cookie; throws Error(message) on failure. */
+export async function api(path, { method = "GET", body } = {}) {
+  const init = { method, credentials: "same-origin", headers: { Accept: "application/json" } };
+  if (body !== undefined) {
+    init.headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  let res;
+  try {
+    res = await fetch(path, init);
+  } catch (err) {
+    throw new Error(`cannot reach the server (${err.message})`);
+  }
+  if (res.status === 401) {
+    location.assign("/login");
+    throw new Error("log in first");
+  }
+  const text = await res.text();
+  let data = null;
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    data = null;
+  }
+  if (!res.ok) {
+    const why = (data && data.error) || text.trim() || res.statusText;
+    throw new Error(`${method} ${path}: ${why} (${res.status})`);
+  }
+  return data;
+}
+
+/** Make an element: el("a", {href: "/", class: "x", dataset: {pod: "p"}}, "text", child). */
+export function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key === "class") node.className = value;
+    else if (key === "dataset") Object.assign(node.dataset, value);
+    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+    else node.setAttribute(key, value === true ? "" : value);
+  }
+  node.append(...children.filter((c) => c !== undefined && c !== null));
+  return node;
+}
+
+/** Set a node's text only when it differs (keeps selections and avoids repaints). */
+export function setText(node, text) {
+  text = text ?? "";
+  if (node.textContent !== text) node.textContent = text;
+}
+
+// --- the error banner --------------------------------------------------------
+
+let bannerSource = null;
+
+function banner() {
+  let node = document.getElementById("error-banner");
+  if (!node) {
+    node = el("div", { id: "error-banner", class: "banner", role: "alert", "data-testid": "error-banner", hidden: true },
+      el("span"),
+      el("button", { type: "button", "aria-label": "Dismiss", onclick: () => clearError() }, "×"));
+    (document.querySelector("main") || document.body).prepend(node);
+  }
+  return node;
+}
+
+/** Show an error; `source` lets a poller clear its own error once it works again. */
+export function showError(message, source = null) {
+  const node = banner();
+  node.querySelector("span").textContent = String(message instanceof Error ? message.message : message);
+  node.hidden = false;
+  bannerSource = source;
+}
+
+export function clearError(source = undefined) {
+  if (source !== undefined && source !== bannerSource) return;
+  const node = document.getElementById("error-banner");
+  if (node) node.hidden = true;
+  bannerSource = null;
+}
+
+// --- time ---------------------------------------------------------------------
+
+/** A Date from an ISO string or a Unix time in seconds or milliseconds; null if none. */
+export function toDate(value) {
+  if (value === null || value === undefined || value === "") return null;
+  const date = typeof value === "number" ? new Date(value < 1e12 ? value * 1000 : value) : new Date(value);
+  return Number.isNaN(date.getTime()) ? null : date;
+}
+
+/** "just now", "42 s ago", "5 min ago", "3 h ago", "2 d ago"; "" when unknown. */
+export function relTime(value, now = Date.now()) {
+  const date = toDate(value);
+  if (!date) return "";
+  const s = Math.round((now - date.getTime()) / 1000);
+  if (s < 5) return "just now";
+  if (s < 60) return `${s} s ago`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ago`;
+  if (s < 86400) return `${Math.floor(s / 3600)} h ago`;
+  return `${Math.floor(s / 86400)} d ago`;
+}
+
+/** A local, full date for tooltips. */
+export function fullTime(value) {
+  const date = toDate(value);
+  return date ? date.toLocaleString() : "";
+}
+
+// --- agent state ----------------------------------------------------------------
+
+export const STATES = ["starting", "working", "idle", "error", "stopped", "done"];
+
+/** Update (or make) the colored badge for an agent state. */
+export function badge(state, node = el("span", { "data-testid": "state-badge" })) {
+  const known = STATES.includes(state) ? state : "unknown";
+  node.className = `badge badge-${known}`;
+  node.dataset.state = known;
+  setText(node, state || "unknown");
+  return node;
+}
+
+/** The pod name of a /pods/<name> page. */
+export function podFromPath(path = location.pathname) {
+  const parts = path.split("/").filter(Boolean);
+  return parts[0] === "pods" && parts[1] ? decodeURIComponent(parts[1]) : null;
+}
+
+export function podUrl(name) {
+  return `/pods/${encodeURIComponent(name)}`;
+}
+
+export function apiPod(name, rest = "") {
+  return `/api/pods/${encodeURIComponent(name)}${rest}`;
+}
+
+/** Run `fn` now and every `ms` after it finishes; skipped while the tab is hidden. */
+export function every(ms, fn) {
+  let timer = null;
+  let running = false;
+  const tick = async () => {
+    if (running) return;
+    clearTimeout(timer);
+    running = true;
+    try {
+      if (!document.hidden) await fn();
+    } finally {
+      running = false;
+    }
+    timer = setTimeout(tick, ms);
+  };
+  document.addEventListener("visibilitychange", () => { if (!document.hidden) tick(); });
+  tick();
+  return () => clearTimeout(timer);
+}

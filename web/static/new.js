@@ -1,0 +1,102 @@
+// The new-workspace page: POST /api/pods, then follow the job's progress over SSE.
+import { api, clearError, el, podUrl, setText, showError } from "/static/app.js";
+
+const form = document.getElementById("new-form");
+const button = document.getElementById("create-button");
+const section = document.getElementById("job");
+const log = document.getElementById("job-log");
+const result = document.getElementById("job-result");
+
+/** "github:o/r:read,draft, gh:read-all" → ["github:o/r:read,draft", "gh:read-all"]:
+ * split at commas, but a piece without a ":" is a permission of the scope before it. */
+export function scopes(text) {
+  const out = [];
+  for (const piece of text.split(/[,\n]/).map((s) => s.trim()).filter(Boolean)) {
+    if (!piece.includes(":") && out.length) out[out.length - 1] += `,${piece}`;
+    else out.push(piece);
+  }
+  return out;
+}
+
+function spec() {
+  const data = new FormData(form);
+  const text = (key) => String(data.get(key) || "").trim();
+  const body = { source: text("source"), mode: text("mode") || "run" };
+  for (const key of ["task", "image", "name"]) if (text(key)) body[key] = text(key);
+  const gator = scopes(text("gator"));
+  if (gator.length) body.gator = gator;
+  if (data.get("orchestration")) body.orchestration = true;
+  return body;
+}
+
+function busy(on) {
+  button.disabled = on;
+  setText(button, on ? "Creating…" : "Create workspace");
+}
+
+function finish(job) {
+  busy(false);
+  result.replaceChildren();
+  if (job.state === "succeeded") {
+    result.className = "ok-text";
+    result.append("Workspace ready: ",
+      job.pod ? el("a", { href: podUrl(job.pod), "data-testid": "job-pod-link" }, job.pod) : "(no name reported)");
+  } else {
+    result.className = "error-text";
+    result.append(job.error || `the job ${job.state}`);
+  }
+  result.dataset.state = job.state;
+}
+
+/** Follow a job: the server replays every line on each (re)connection. */
+function follow(id) {
+  section.hidden = false;
+  log.textContent = "";
+  result.replaceChildren("Working…");
+  result.className = "muted";
+  result.dataset.state = "running";
+  busy(true);
+  history.replaceState(null, "", `/new?job=${encodeURIComponent(id)}`);
+  const source = new EventSource(`/api/jobs/${encodeURIComponent(id)}/events`);
+  source.addEventListener("open", () => { log.textContent = ""; });
+  source.addEventListener("line", (ev) => {
+    const stick = log.scrollTop + log.clientHeight >= log.scrollHeight - 4;
+    log.append(ev.data + "\n");
+    if (stick) log.scrollTop = log.scrollHeight;
+  });
+  source.addEventListener("end", (ev) => {
+    source.close();
+    finish(JSON.parse(ev.data));
+  });
+  source.addEventListener("error", async () => {
+    if (source.readyState !== EventSource.CLOSED) return; // the browser reconnects by itself
+    try {
+      const job = await api(`/api/jobs/${encodeURIComponent(id)}`);
+      if (job.state === "running") setTimeout(() => follow(id), 2000);
+      else {
+        log.textContent = job.lines.join("\n") + (job.lines.length ? "\n" : "");
+        finish(job);
+      }
+    } catch (err) {
+      busy(false);
+      showError(err);
+    }
+  });
+}
+
+form.addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  if (!form.reportValidity()) return;
+  clearError();
+  busy(true);
+  try {
+    const { job } = await api("/api/pods", { method: "POST", body: spec() });
+    follow(job);
+  } catch (err) {
+    busy(false);
+    showError(err);
+  }
+});
+
+const resumed = new URLSearchParams(location.search).get("job");
+if (resumed) follow(resumed);

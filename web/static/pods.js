@@ -1,0 +1,68 @@
+// The workspaces page: GET /api/pods every 2 s, rows updated in place.
+import { api, badge, clearError, el, every, fullTime, podUrl, relTime, setText, showError } from "/static/app.js";
+
+const body = document.getElementById("pods-body");
+const loading = document.getElementById("pods-loading");
+const empty = document.getElementById("pods-empty");
+
+const COLUMNS = ["name", "agent", "repo", "task", "age", "activity", "message"];
+
+function newRow(pod) {
+  const cells = Object.fromEntries(COLUMNS.map((c) => [c, el("td", { class: c })]));
+  cells.name.append(el("a", { href: podUrl(pod.name), "data-testid": "pod-link" }));
+  cells.agent.append(badge(pod.agent));
+  cells.repo.classList.add("clip");
+  cells.task.classList.add("clip");
+  cells.message.classList.add("clip");
+  cells.age.classList.add("time");
+  cells.activity.classList.add("time");
+  return el("tr", { dataset: { pod: pod.short || pod.name }, "data-testid": "pod-row" },
+    ...COLUMNS.map((c) => cells[c]));
+}
+
+function fill(row, pod) {
+  const cell = (c) => row.querySelector(`td.${c}`);
+  const link = cell("name").firstChild;
+  setText(link, pod.short || pod.name);
+  link.title = pod.name;
+  badge(pod.agent, cell("agent").firstChild).title = `pod ${pod.status || "unknown"}`;
+  setText(cell("repo"), pod.repo || pod.source || "");
+  cell("repo").title = pod.source || "";
+  setText(cell("task"), pod.task || pod.title || "");
+  cell("task").title = [pod.task, pod.title].filter(Boolean).join("\n");
+  setText(cell("age"), relTime(pod.created));
+  cell("age").title = fullTime(pod.created);
+  setText(cell("activity"), relTime(pod.last_activity) || "—");
+  cell("activity").title = fullTime(pod.last_activity);
+  setText(cell("message"), pod.last_message || "");
+  cell("message").title = pod.last_message || "";
+  row.classList.toggle("is-done", pod.agent === "done" || pod.done === true);
+}
+
+function render(pods) {
+  const old = new Map([...body.rows].map((r) => [r.dataset.pod, r]));
+  const rows = pods.map((pod) => {
+    const key = pod.short || pod.name;
+    const row = old.get(key) || newRow(pod);
+    old.delete(key);
+    fill(row, pod);
+    return row;
+  });
+  for (const gone of old.values()) gone.remove();
+  rows.forEach((row, i) => {
+    if (body.rows[i] !== row) body.insertBefore(row, body.rows[i] || null);
+  });
+  loading.hidden = true;
+  empty.hidden = pods.length > 0;
+}
+
+async function refresh() {
+  try {
+    render(await api("/api/pods"));
+    clearError("poll");
+  } catch (err) {
+    showError(err, "poll");
+  }
+}
+
+every(2000, refresh);
