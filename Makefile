@@ -8,7 +8,7 @@ VPY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 HOST_PACKAGES ?=
 
-.PHONY: help setup venv images service run test test-unit test-integration lint man man-check bench clean
+.PHONY: help setup venv web images service run test test-unit lint man bench clean
 
 help: ## Show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -23,14 +23,20 @@ $(VENV)/.stamp: pyproject.toml
 	$(VPY) -m pip install -q -e '.[test]'
 	@touch $@
 
-images: setup ## Build the devaipod and devenv images (cached: a second run builds nothing)
+web: web/node_modules/.stamp ## Install the browser terminal (xterm.js from npm) into web/
+web/node_modules/.stamp: web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+images: setup web ## Build the devaipod and devenv images (cached: a second run builds nothing)
 	@bash hack/build-images.sh
 
 service: setup ## Start a podman service on /run/podman/podman.sock if none answers
 	@bash hack/podman-service.sh
 
-run: images service ## Set up everything, then run devaipod's main job
-	bin/devaipod doctor
+run: images service ## Set up everything, check the host, start the control plane (port 8080)
+	bin/devaipod --url unix:///run/podman/podman.sock doctor
+	@bash hack/run-daemon.sh
 
 test: images ## Set up everything, then run every test (unit, real podman, browser)
 	bash hack/run-tests.sh $(PYTEST_ARGS)

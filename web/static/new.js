@@ -92,6 +92,7 @@ form.addEventListener("submit", async (ev) => {
   try {
     const { job } = await api("/api/pods", { method: "POST", body: spec() });
     follow(job);
+    section.scrollIntoView({ block: "start" });
   } catch (err) {
     busy(false);
     showError(err);

@@ -50,7 +50,9 @@ def cli(workspace, image) -> None:
     with create.step("removing the old containers"):
         pod.rm(workspace, force=True)
     with create.step("refreshing the pod's secrets"):
-        kept = {names.password_secret(workspace), names.api_token_secret(workspace)}
+        # the agent's OpenCode config keeps the --mcp / --no-auto-approve of creation
+        kept = {names.password_secret(workspace), names.api_token_secret(workspace),
+                f"{workspace}-opencode-config"}
         stale = [s for s in p.secrets if s not in kept]
         secret.rm([s for s in stale if secret.exists(s)])
         for s in stale:

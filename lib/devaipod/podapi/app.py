@@ -89,8 +89,11 @@ def make_app(pod: str, project: str, upstream: Upstream, token: str,
             return failed
         return bottle.HTTPResponse(body=git.events(trees), headers=SSE_HEADERS)
 
-    @app.route("/<path:path>", method=["GET", "POST", "PUT", "PATCH", "DELETE"])
-    def proxy(path):
+    methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+
+    @app.route("/", method=methods)  # OpenCode's web UI
+    @app.route("/<path:path>", method=methods)
+    def proxy(path=""):
         return forward(bottle, upstream)
 
     return app
