@@ -26,7 +26,7 @@ export async function api(path, { method = "GET", body } = {}) {
   }
   if (!res.ok) {
     const why = (data && data.error) || text.trim() || res.statusText;
-    throw new Error(`${method} ${path}: ${why} (${res.status})`);
+    throw new Error(`${why} (${res.status})`);
   }
   return data;
 }

@@ -95,8 +95,11 @@ async function loadAgent() {
   try {
     const { url } = await api(apiPod(pod, "/agent"));
     $("agent-frame").src = url;
+    $("agent-frame").hidden = false;
     setText($("agent-status"), "");
   } catch (err) {
+    $("agent-frame").hidden = true;
+    $("agent-frame").removeAttribute("src");
     setText($("agent-status"), `The agent's UI is not available: ${err.message}`);
   }
 }
@@ -147,13 +150,16 @@ $("terminal-reconnect").addEventListener("click", connectTerminal);
 
 function diffView(text) {
   const pre = el("pre", { class: "diff" });
+  let header = true; // the lines before a file's first hunk
   for (const line of text.replace(/\n$/, "").split("\n")) {
-    let kind = "";
-    if (/^(diff --git|index |--- |\+\+\+ |new file|deleted file|similarity|rename |old mode|new mode|Binary)/.test(line)) kind = "meta";
-    else if (line.startsWith("@@")) kind = "hunk";
+    let kind = null;
+    if (line.startsWith("diff --git ")) header = true;
+    if (line.startsWith("@@")) [kind, header] = ["hunk", false];
+    else if (header) kind = "meta";
     else if (line.startsWith("+")) kind = "add";
     else if (line.startsWith("-")) kind = "del";
-    pre.append(el("span", { class: kind || null }, line));
+    else if (line.startsWith("\\")) kind = "meta"; // "\ No newline at end of file"
+    pre.append(el("span", { class: kind }, line));
   }
   return pre;
 }
