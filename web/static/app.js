@@ -25,7 +25,7 @@ export async function api(path, { method = "GET", body } = {}) {
     data = null;
   }
   if (!res.ok) {
-    const why = (data && data.error) || text.trim() || res.statusText;
+    const why = (data && data.error) || text.trim().slice(0, 300) || res.statusText;
     throw new Error(`${why} (${res.status})`);
   }
   return data;

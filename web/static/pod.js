@@ -22,6 +22,8 @@ function renderHead(info) {
   $("pod-created").title = fullTime(info.created);
   setText($("pod-activity"), relTime(info.last_activity) || "—");
   $("pod-activity").title = fullTime(info.last_activity);
+  const containers = Object.entries(info.containers || {}).sort();
+  setText($("pod-containers"), containers.map(([role, state]) => `${role} ${String(state).toLowerCase()}`).join(" · ") || "—");
   setText($("pod-task"), info.task || info.title || "");
   setText($("pod-message"), info.last_message || "");
   const running = ["running", "degraded"].includes(String(info.status).toLowerCase());
@@ -112,8 +114,8 @@ $("agent-reload").addEventListener("click", loadAgent);
 
 // --- Terminal ----------------------------------------------------------------------
 
-let terminal = null;
-let terminalUrl = null;
+let terminal = null; // a TerminalView, once terminal.js (and xterm.js) loaded
+let terminalUrl = null; // terminal.js's terminalUrl()
 
 function terminalState(state, detail) {
   const status = $("terminal-status");
@@ -275,6 +277,7 @@ $("logs-reconnect").addEventListener("click", openLogs);
 if (!pod) {
   showError("No workspace named in the address.");
 } else {
+  setText($("pod-name"), pod);
   every(5000, loadHead);
   const wanted = location.hash.slice(1);
   select(onShow[wanted] ? wanted : "agent");

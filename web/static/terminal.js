@@ -25,7 +25,7 @@ export class TerminalView {
     this.term.loadAddon(this.fitter);
     this.term.open(box);
     this.term.onData((data) => this.send(["stdin", data]));
-    this.term.onResize(({ rows, cols }) => this.send(["set_size", rows, cols]));
+    this.term.onResize(() => this.sendSize());
     let pending = false;
     new ResizeObserver(() => {
       if (pending) return;
@@ -36,6 +36,14 @@ export class TerminalView {
 
   send(message) {
     if (this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(message));
+  }
+
+  /** Tell the server the size, once per change and connection. */
+  sendSize() {
+    const size = `${this.term.rows}x${this.term.cols}`;
+    if (size === this.sentSize || !this.ws || this.ws.readyState !== WebSocket.OPEN) return;
+    this.sentSize = size;
+    this.send(["set_size", this.term.rows, this.term.cols]);
   }
 
   /** Fit the terminal to its box (only while the box is shown). */
@@ -51,8 +59,9 @@ export class TerminalView {
     this.ws = ws;
     this.onState("connecting", "");
     ws.addEventListener("open", () => {
+      this.sentSize = null;
       this.fit();
-      this.send(["set_size", this.term.rows, this.term.cols]);
+      this.sendSize();
       this.onState("connected", "");
       this.term.focus();
     });
