@@ -23,10 +23,12 @@ from devaipod.clikit import CONTEXT_SETTINGS, global_options, settings
 VERBS: dict[str, str] = {
     "attach": "attach",
     "cleanup": "cleanup",
+    "config": "config",
     "delete": "delete",
     "doctor": "doctor",
     "done": "done",
     "exec": "exec",
+    "init": "init",
     "list": "list",
     "logs": "logs",
     "opencode": "opencode",

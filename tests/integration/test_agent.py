@@ -142,7 +142,7 @@ def test_opencode_password_is_required_inside_the_pod(agent_ws, podman_service):
     run_devaipod("opencode", name, "status")  # waits for nothing, but the agent must be up
     code = ""
     for _ in range(60):
-        code = exec_in(podman_service, f"devaipod-{name}-workspace", "curl", "-s", "-o",
+        code = exec_in(podman_service, f"devaipod-{name}-workspace", "curl", "-s", "-m", "2", "-o",
                        "/dev/null", "-w", "%{http_code}", "-u", "opencode:wrong-password",
                        "http://127.0.0.1:4096/session", check=False)
         if code not in ("000", ""):
@@ -212,3 +212,36 @@ def wait_screen(session: str, text: str, timeout: float) -> str:
             return screen
         time.sleep(0.5)
     pytest.fail(f"{text!r} never appeared in the TUI:\n{screen}")
+
+
+def test_orchestration_adds_a_worker(podman_service, gitserver, fakellm, tmp_path, monkeypatch):
+    config = tmp_path / "devaipod.toml"
+    config.write_text("[orchestration]\nenabled = true\n")
+    monkeypatch.setenv("DEVAIPOD_CONFIG", str(config))
+    name = f"{podman_service.instance}-orch"
+    rc, _out, err = run_devaipod("up", gitserver.git_url, "--name", name, "--network",
+                                 gitserver.network)
+    try:
+        assert rc == 0, err
+        pod = f"devaipod-{name}"
+        assert exec_in(podman_service, f"{pod}-worker", "git", "remote").split() == ["origin", "owner"]
+        assert "worker" in exec_in(podman_service, f"{pod}-agent", "git", "remote").split()
+        alternates = podman_service.podman("exec", f"{pod}-worker", "test", "-e",
+                                           ".git/objects/info/alternates", check=False)
+        assert alternates.returncode == 1  # dissociated from the agent's tree
+        code = ""
+        for _ in range(60):  # the worker's OpenCode answers on 4098, with the pod's password
+            code = exec_in(podman_service, f"{pod}-workspace", "sh", "-c",
+                           'curl -s -m 2 -o /dev/null -w "%{http_code}" -u '
+                           '"opencode:$(cat /run/devaipod-env/OPENCODE_SERVER_PASSWORD)" '
+                           "http://127.0.0.1:4098/global/health", check=False)
+            if code == "200":
+                break
+            time.sleep(0.5)
+        assert code == "200"
+        rc, out, err = run_devaipod("exec", name, "--worker", "--", "git", "remote")
+        assert rc == 0 and out.split() == ["origin", "owner"], err
+    finally:
+        run_devaipod("delete", "--force", name)
+    assert podman_service.podman("volume", "exists", f"devaipod-{name}-worker-home",
+                                 check=False).returncode == 1

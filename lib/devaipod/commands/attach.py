@@ -65,7 +65,9 @@ def cli(workspace, in_workspace, worker, sid) -> None:
                                    "container")
     name = session_name(workspace, role)
     if not tmux.has_session(name):
-        left = tui_command(workspace, role, pick_session(workspace, sid))
+        # the agent's sessions live in the agent's OpenCode; the worker has its own
+        session = sid if role == "worker" else pick_session(workspace, sid)
+        left = tui_command(workspace, role, session)
         tmux.new_layout(name, left, pane(workspace, role, ["bash"]))
     if runner.options.dry_run:
         return

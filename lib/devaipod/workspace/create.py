@@ -68,10 +68,10 @@ def execute(plan: Plan, after_start: Callable[[], None] | None = None) -> None:
         with step("creating volumes"):
             for name in plan.volumes:
                 volume.create(name, labels=_labels(plan))
-        _run_init(plan.init[0], f"cloning {plan.labels.get('io.devaipod.source')}")
+        for spec in plan.init:
+            _run_init(spec, describe_init(spec.name, plan))
         with step("creating the pod"):
             pod.create(plan.pod, **plan.pod_create)
-        _run_init(plan.init[1], "making the agent's clone")
         for spec in plan.containers:
             with step(f"creating container {spec.name}"):
                 container.create(spec)
@@ -79,6 +79,13 @@ def execute(plan: Plan, after_start: Callable[[], None] | None = None) -> None:
             pod.start(plan.pod)
         if after_start:
             after_start()
+
+
+def describe_init(name: str, plan: Plan) -> str:
+    kind = name.rsplit("-init-", 1)[-1]
+    if kind == "clone":
+        return f"cloning {plan.labels.get('io.devaipod.source')}"
+    return f"making the {kind}'s clone"
 
 
 def _labels(plan: Plan) -> dict[str, str]:

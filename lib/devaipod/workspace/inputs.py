@@ -69,6 +69,7 @@ def make(
         creds=credentials.partition(pod_name, credential_inputs(cfg)),
         origin=local_origin(src.clone_url) if src.kind == "local" else None,
         mcp=mcp_servers(cfg, mcp), auto_approve=auto_approve,
+        orchestration=cfg.orchestration.enabled,
     )
 
 

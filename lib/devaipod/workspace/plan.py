@@ -14,6 +14,7 @@ from devaipod.agent import config as agent_config
 from devaipod.podman.container import Spec
 from devaipod.podman.secret import env_flag, program_flag, with_env
 from devaipod.workspace import names, scripts
+from devaipod.workspace import worker as worker_
 from devaipod.workspace.credentials import Partition
 
 AGENT_PORT = 4096
@@ -44,6 +45,7 @@ class Inputs:
     origin: str | None = None  # origin URL to record (local sources)
     mcp: dict[str, dict] = field(default_factory=dict)
     auto_approve: bool = True
+    orchestration: bool = False
 
     @property
     def stored_task(self) -> str | None:
@@ -115,7 +117,7 @@ def init_agent(i: Inputs, project: str) -> Spec:
                 f"{names.volume(i.pod, 'agent-home')}:{AGENT_HOME}"],
         command=scripts.clone_agent_argv(
             project, agent_config.task_text(i.stored_task, i.source.repo)
-            if i.stored_task else None),
+            if i.stored_task else None, worker=i.orchestration),
     )
 
 
@@ -138,9 +140,11 @@ def workspace(i: Inputs, project: str, labels: dict[str, str]) -> Spec:
 
 
 def agent(i: Inputs, project: str) -> Spec:
-    env = {**i.creds.env_for("agent"), **SAFE_GIT, **OPENCODE_OFFLINE,
-           "HOME": AGENT_HOME, "XDG_CONFIG_HOME": f"{AGENT_HOME}/.config",
-           "XDG_DATA_HOME": f"{AGENT_HOME}/.local/share"}
+    env = agent_env(i, "agent")
+    extra_mounts = []
+    if i.orchestration:
+        env["OPENCODE_WORKER_URL"] = f"http://127.0.0.1:{worker_.WORKER_PORT}"
+        extra_mounts = [f"{names.volume(i.pod, 'worker-workspace')}:/mnt/worker-workspace:ro"]
     secrets = [env_flag(names.password_secret(i.pod), "OPENCODE_SERVER_PASSWORD"),
                env_flag(f"{i.pod}-opencode-config", "OPENCODE_CONFIG_CONTENT"),
                *i.creds.flags_for("agent")]
@@ -152,8 +156,14 @@ def agent(i: Inputs, project: str) -> Spec:
         labels=_role_labels(i, "agent"),
         mounts=[f"{names.volume(i.pod, 'agent-workspace')}:/workspaces",
                 f"{names.volume(i.pod, 'workspace')}:/mnt/main-workspace:ro",
-                f"{names.volume(i.pod, 'agent-home')}:{AGENT_HOME}"],
+                f"{names.volume(i.pod, 'agent-home')}:{AGENT_HOME}", *extra_mounts],
     )
+
+
+def agent_env(i: Inputs, role: str) -> dict[str, str]:
+    return {**i.creds.env_for(role), **SAFE_GIT, **OPENCODE_OFFLINE,
+            "HOME": AGENT_HOME, "XDG_CONFIG_HOME": f"{AGENT_HOME}/.config",
+            "XDG_DATA_HOME": f"{AGENT_HOME}/.local/share"}
 
 
 def api(i: Inputs, project: str) -> Spec:
@@ -190,9 +200,15 @@ def build(i: Inputs, password: str, api_token: str) -> Plan:
                **i.creds.pod_secrets}
     pod_create = {"labels": labels, "network": i.network,
                   "publish": [f"{i.publish_address}::{API_PORT}"]}
+    init = [init_clone(i, project), init_agent(i, project)]
+    containers = [workspace(i, project, labels), agent(i, project), api(i, project)]
+    if i.orchestration:
+        init.append(worker_.init_worker(i.pod, i.image, project, _role_labels(i, "init")))
+        containers.append(worker_.worker(i.pod, i.image, project, agent_env(i, "worker"),
+                                         i.creds.flags_for("worker"),
+                                         _role_labels(i, "worker")))
     return Plan(
-        pod=i.pod, project=project, labels=labels, volumes=names.volumes(i.pod),
-        secrets=secrets, init=[init_clone(i, project), init_agent(i, project)],
-        pod_create=pod_create,
-        containers=[workspace(i, project, labels), agent(i, project), api(i, project)],
+        pod=i.pod, project=project, labels=labels,
+        volumes=names.volumes(i.pod, worker=i.orchestration), secrets=secrets, init=init,
+        pod_create=pod_create, containers=containers,
     )

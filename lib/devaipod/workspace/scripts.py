@@ -28,10 +28,10 @@ git remote add agent "/mnt/agent-workspace/$project"
 echo "cloned $(git rev-parse --abbrev-ref HEAD) at $(git rev-parse --short HEAD)"
 """
 
-# $1 project dir name, $2 the stored task's instructions (or "")
+# $1 project dir name, $2 the stored task's instructions (or ""), $3 "worker" or ""
 CLONE_AGENT = r"""
 set -eu
-project=$1 task=$2
+project=$1 task=$2 worker=$3
 p=/workspaces/$project m=/mnt/main-workspace/$project
 git() { command git -c safe.directory='*' "$@"; }
 git clone --quiet --shared "$m" "$p"
@@ -39,6 +39,7 @@ cd "$p"
 git remote rename origin workspace
 upstream=$(git -C "$m" remote get-url origin 2>/dev/null || true)
 if [ -n "$upstream" ]; then git remote add origin "$upstream"; fi
+if [ -n "$worker" ]; then git remote add worker "/mnt/worker-workspace/$project"; fi
 home=/home/devenv
 mkdir -p "$home/.config/opencode" "$home/.local/share" "$home/.cache"
 if [ ! -e "$home/.gitconfig" ]; then
@@ -75,5 +76,6 @@ def clone_workspace_argv(url: str, project: str, pr_ref: str | None,
             origin or ""]
 
 
-def clone_agent_argv(project: str, task_text: str | None = None) -> list[str]:
-    return ["sh", "-c", CLONE_AGENT, "sh", project, task_text or ""]
+def clone_agent_argv(project: str, task_text: str | None = None,
+                     worker: bool = False) -> list[str]:
+    return ["sh", "-c", CLONE_AGENT, "sh", project, task_text or "", "worker" if worker else ""]

@@ -1,0 +1,61 @@
+"""The opt-in worker (``[orchestration] enabled = true``): a second OpenCode.
+
+The worker has its own clone (dissociated from the agent's, so it cannot be
+broken by the agent's tree) and its own home; the agent sees the worker's
+tree read-only as the remote ``worker``, the worker sees the agent's as
+``owner``. It gets the LLM keys like the agent, never trusted credentials.
+"""
+
+from __future__ import annotations
+
+from devaipod.podman.container import Spec
+from devaipod.podman.secret import env_flag, with_env
+from devaipod.workspace import names
+
+WORKER_PORT = 4098
+
+# $1 project dir name
+CLONE_WORKER = r"""
+set -eu
+project=$1
+p=/workspaces/$project o=/mnt/owner-workspace/$project
+git() { command git -c safe.directory='*' "$@"; }
+git clone --quiet --shared "$o" "$p"
+cd "$p"
+git repack -a -d -q
+rm -f .git/objects/info/alternates
+git remote rename origin owner
+upstream=$(git -C "$o" remote get-url origin 2>/dev/null || true)
+if [ -n "$upstream" ]; then git remote add origin "$upstream"; fi
+home=/home/devenv
+mkdir -p "$home/.config/opencode" "$home/.local/share" "$home/.cache"
+printf '[user]\n\tname = devaipod worker\n\temail = worker@devaipod.invalid\n' \
+  > "$home/.gitconfig"
+printf '[safe]\n\tdirectory = *\n' >> "$home/.gitconfig"
+echo "worker tree ready on $(git rev-parse --abbrev-ref HEAD)"
+"""
+
+
+def mounts(pod: str) -> list[str]:
+    return [f"{names.volume(pod, 'worker-workspace')}:/workspaces",
+            f"{names.volume(pod, 'worker-home')}:/home/devenv",
+            f"{names.volume(pod, 'agent-workspace')}:/mnt/owner-workspace:ro",
+            f"{names.volume(pod, 'workspace')}:/mnt/main-workspace:ro"]
+
+
+def init_worker(pod: str, image: str, project: str, labels: dict[str, str]) -> Spec:
+    return Spec(name=f"{pod}-init-worker", image=image, network="none", entrypoint="",
+                labels=labels, mounts=mounts(pod),
+                command=["sh", "-c", CLONE_WORKER, "sh", project])
+
+
+def worker(pod: str, image: str, project: str, env: dict[str, str],
+           secrets: list[list[str]], labels: dict[str, str]) -> Spec:
+    cmd = ["opencode", "serve", "--port", str(WORKER_PORT), "--hostname", "127.0.0.1"]
+    return Spec(
+        name=names.container(pod, "worker"), image=image, pod=pod, entrypoint="",
+        command=with_env(cmd), workdir=f"/workspaces/{project}", env=env, labels=labels,
+        secrets=[env_flag(names.password_secret(pod), "OPENCODE_SERVER_PASSWORD"),
+                 env_flag(f"{pod}-opencode-config", "OPENCODE_CONFIG_CONTENT"), *secrets],
+        mounts=mounts(pod),
+    )
