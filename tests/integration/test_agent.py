@@ -142,8 +142,8 @@ def test_opencode_password_is_required_inside_the_pod(agent_ws, podman_service):
     run_devaipod("opencode", name, "status")  # waits for nothing, but the agent must be up
     code = ""
     for _ in range(60):
-        code = exec_in(podman_service, f"devaipod-{name}-workspace", "curl", "-s", "-m", "2", "-o",
-                       "/dev/null", "-w", "%{http_code}", "-u", "opencode:wrong-password",
+        code = exec_in(podman_service, f"devaipod-{name}-workspace", "curl", "-s", "-m", "2",
+                       "-o", "/dev/null", "-w", "%{http_code}", "-u", "opencode:wrong-password",
                        "http://127.0.0.1:4096/session", check=False)
         if code not in ("000", ""):
             break
@@ -224,7 +224,8 @@ def test_orchestration_adds_a_worker(podman_service, gitserver, fakellm, tmp_pat
     try:
         assert rc == 0, err
         pod = f"devaipod-{name}"
-        assert exec_in(podman_service, f"{pod}-worker", "git", "remote").split() == ["origin", "owner"]
+        remotes = exec_in(podman_service, f"{pod}-worker", "git", "remote").split()
+        assert remotes == ["origin", "owner"]
         assert "worker" in exec_in(podman_service, f"{pod}-agent", "git", "remote").split()
         alternates = podman_service.podman("exec", f"{pod}-worker", "test", "-e",
                                            ".git/objects/info/alternates", check=False)
