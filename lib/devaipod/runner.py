@@ -219,23 +219,29 @@ def stream(argv: list[str], *, mutating: bool = False, check: bool = False,
 
 
 def watch(argv: list[str], on_line: Callable[[str], None],
-          env: dict[str, str] | None = None) -> Result:
-    """Run argv, passing each stderr line to ``on_line`` as it comes; stdout is captured."""
+          env: dict[str, str] | None = None, merged: bool = False) -> Result:
+    """Run argv, passing each stderr line to ``on_line`` as it comes; stdout is captured
+    (or, ``merged``, passed on as well)."""
     log.debug("+ %s", display(argv))
     cmd = _command(argv)
+    extra = {"stderr": subprocess.STDOUT} if merged else {}
     proc = cmd.popen(env={**os.environ, **(env or {})}, start_new_session=True,
-                     stdin=subprocess.DEVNULL)
+                     stdin=subprocess.DEVNULL, **extra)
     out: list[bytes] = []
-    reader = threading.Thread(target=lambda: out.append(proc.stdout.read()), daemon=True)
-    reader.start()
+    stream = proc.stdout if merged else proc.stderr
+    reader = None
+    if not merged:
+        reader = threading.Thread(target=lambda: out.append(proc.stdout.read()), daemon=True)
+        reader.start()
     try:
-        for raw in proc.stderr:
+        for raw in stream:
             on_line(_text(raw).rstrip("\n"))
         proc.wait()
     except BaseException:
         _terminate(proc)
         raise
-    reader.join()
+    if reader:
+        reader.join()
     return Result(list(argv), proc.returncode, _text(b"".join(out)), "")
 
 

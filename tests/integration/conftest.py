@@ -73,12 +73,29 @@ def make_repos(root: Path, llm_host: str) -> dict[str, str]:
     pr_sha = git("rev-parse", "HEAD", cwd=work)
     git("checkout", "-q", "main", cwd=work)
     srv = root / "srv"
+    make_dotfiles(root, srv / "dotfiles.git")
     for bare in (srv / "repo.git", srv / "owner" / "repo"):
         bare.parent.mkdir(parents=True, exist_ok=True)
         git("clone", "-q", "--bare", str(work), str(bare), cwd=root)
         git("update-ref", "refs/pull/1/head", pr_sha, cwd=bare)
         git("update-server-info", cwd=bare)
     return {"main": main_sha, "pr": pr_sha, "work": str(work)}
+
+
+DOTFILES_MARKER = "DOTFILES_MARKER_RULES: always answer politely"
+
+
+def make_dotfiles(root: Path, bare: Path) -> None:
+    """A dotfiles repo: OpenCode rules (AGENTS.md) under dotfiles/, no install script."""
+    work = root / "dotfiles"
+    rules = work / "dotfiles" / ".config" / "opencode"
+    rules.mkdir(parents=True)
+    (rules / "AGENTS.md").write_text(f"# Rules\n\n{DOTFILES_MARKER}\n")
+    git("init", "-q", "-b", "main", cwd=work)
+    git("add", ".", cwd=work)
+    git("commit", "-qm", "dotfiles", cwd=work)
+    bare.parent.mkdir(parents=True, exist_ok=True)
+    git("clone", "-q", "--bare", str(work), str(bare), cwd=root)
 
 
 @dataclass
@@ -90,6 +107,10 @@ class GitServer:
     @property
     def git_url(self) -> str:
         return f"git://{self.host}/repo.git"
+
+    @property
+    def dotfiles_url(self) -> str:
+        return f"git://{self.host}/dotfiles.git"
 
     @property
     def http_url(self) -> str:

@@ -246,3 +246,32 @@ def test_orchestration_adds_a_worker(podman_service, gitserver, fakellm, tmp_pat
         run_devaipod("delete", "--force", name)
     assert podman_service.podman("volume", "exists", f"devaipod-{name}-worker-home",
                                  check=False).returncode == 1
+
+
+def test_dotfiles_reach_agent_and_workspace(podman_service, gitserver, fakellm, tmp_path,
+                                            monkeypatch, quickstart_config):
+    from .conftest import DOTFILES_MARKER
+
+    config = tmp_path / "devaipod.toml"
+    config.write_text(quickstart_config.read_text() +
+                      f'\n[dotfiles]\nurl = "{gitserver.dotfiles_url}"\n')
+    monkeypatch.setenv("DEVAIPOD_CONFIG", str(config))
+    name = f"{podman_service.instance}-dot"
+    rc, _out, err = run_devaipod("run", gitserver.git_url, "--name", name, "--network",
+                                 gitserver.network, "--wait", "-c", "dotfiles check")
+    try:
+        assert rc == 0, err
+        assert "installing the dotfiles in the workspace" in err
+        pod = f"devaipod-{name}"
+        agent_rules = exec_in(podman_service, f"{pod}-agent", "cat",
+                              "/home/devenv/.config/opencode/AGENTS.md")
+        assert DOTFILES_MARKER in agent_rules
+        ws_rules = exec_in(podman_service, f"{pod}-workspace", "sh", "-c",
+                           'cat "$HOME/.config/opencode/AGENTS.md"')
+        assert DOTFILES_MARKER in ws_rules
+        prompts = [json.dumps(r.get("body")) for r in fakellm.requests()
+                   if "dotfiles check" in json.dumps(r.get("body"))
+                   and "title generator" not in json.dumps(r.get("body"))]
+        assert prompts and all(DOTFILES_MARKER in p for p in prompts)
+    finally:
+        run_devaipod("delete", "--force", name)

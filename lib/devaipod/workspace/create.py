@@ -7,7 +7,7 @@ import signal
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from devaipod import errors, runner
+from devaipod import errors, podman, runner
 from devaipod.podman import container, pod, secret, volume
 from devaipod.workspace import names, remove
 from devaipod.workspace.plan import Plan
@@ -77,14 +77,32 @@ def execute(plan: Plan, after_start: Callable[[], None] | None = None) -> None:
                 container.create(spec)
         with step("starting the pod"):
             pod.start(plan.pod)
+        for s in plan.after_start:
+            run_step(s)
         if after_start:
             after_start()
+
+
+def run_step(s) -> None:
+    """A command in a running container, its output shown line by line."""
+    argv = podman.argv(container.exec_argv(s.container, secret.with_env(s.argv), user=s.user,
+                                           workdir=s.workdir))
+    log.info("%s", s.what)
+    if runner.options.dry_run:
+        runner.capture(argv, mutating=True)
+        return
+    result = runner.watch(argv, lambda line: log.info("  %s", line), merged=True)
+    if result.returncode != 0:
+        raise StepFailed(f"{s.what} failed: {runner.join(s.argv)[:200]} exited with "
+                         f"{result.returncode}", "see its output above")
 
 
 def describe_init(name: str, plan: Plan) -> str:
     kind = name.rsplit("-init-", 1)[-1]
     if kind == "clone":
         return f"cloning {plan.labels.get('io.devaipod.source')}"
+    if kind == "dotfiles":
+        return "cloning and installing the dotfiles"
     return f"making the {kind}'s clone"
 
 

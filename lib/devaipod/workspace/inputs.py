@@ -70,6 +70,7 @@ def make(
         origin=local_origin(src.clone_url) if src.kind == "local" else None,
         mcp=mcp_servers(cfg, mcp), auto_approve=auto_approve,
         orchestration=cfg.orchestration.enabled,
+        dotfiles=(cfg.dotfiles.url, cfg.dotfiles.script) if cfg.dotfiles else None,
     )
 
 

@@ -13,7 +13,7 @@ from devaipod import __version__
 from devaipod.agent import config as agent_config
 from devaipod.podman.container import Spec
 from devaipod.podman.secret import env_flag, program_flag, with_env
-from devaipod.workspace import names, scripts
+from devaipod.workspace import dotfiles, names, scripts
 from devaipod.workspace import worker as worker_
 from devaipod.workspace.credentials import Partition
 
@@ -46,11 +46,23 @@ class Inputs:
     mcp: dict[str, dict] = field(default_factory=dict)
     auto_approve: bool = True
     orchestration: bool = False
+    dotfiles: tuple[str, str | None] | None = None  # (url, install script)
 
     @property
     def stored_task(self) -> str | None:
         """`up` stores its task as the agent's instructions; `run` sends it instead."""
         return self.task if self.mode == "up" and self.task else None
+
+
+@dataclass
+class Step:
+    """A command run in one of the pod's containers once it runs."""
+
+    what: str
+    container: str
+    argv: list[str]
+    user: str | None = None
+    workdir: str | None = None
 
 
 @dataclass
@@ -63,6 +75,7 @@ class Plan:
     init: list[Spec]
     pod_create: dict
     containers: list[Spec]
+    after_start: list[Step] = field(default_factory=list)
 
 
 def pod_labels(i: Inputs) -> dict[str, str]:
@@ -202,6 +215,14 @@ def build(i: Inputs, password: str, api_token: str) -> Plan:
                   "publish": [f"{i.publish_address}::{API_PORT}"]}
     init = [init_clone(i, project), init_agent(i, project)]
     containers = [workspace(i, project, labels), agent(i, project), api(i, project)]
+    after_start: list[Step] = []
+    if i.dotfiles:
+        url, script = i.dotfiles
+        init.append(dotfiles.init_spec(i.pod, i.image, url, script, i.network,
+                                       _role_labels(i, "init")))
+        after_start.append(Step("installing the dotfiles in the workspace",
+                                names.container(i.pod, "workspace"),
+                                dotfiles.install_argv(dotfiles.WORKSPACE_CHECKOUT, script)))
     if i.orchestration:
         init.append(worker_.init_worker(i.pod, i.image, project, _role_labels(i, "init")))
         containers.append(worker_.worker(i.pod, i.image, project, agent_env(i, "worker"),
@@ -210,5 +231,5 @@ def build(i: Inputs, password: str, api_token: str) -> Plan:
     return Plan(
         pod=i.pod, project=project, labels=labels,
         volumes=names.volumes(i.pod, worker=i.orchestration), secrets=secrets, init=init,
-        pod_create=pod_create, containers=containers,
+        pod_create=pod_create, containers=containers, after_start=after_start,
     )
