@@ -97,8 +97,9 @@ def split_run_args(args: tuple[str, ...] | list[str], where: str = "runArgs") ->
     return groups
 
 
-def _takes(following: str | None) -> bool:
-    return following is not None and not following.startswith("-")
+def _as_value(following: str | None) -> str | None:
+    """The next token if it can be a flag's value: it does not start with ``-``."""
+    return None if following is None or following.startswith("-") else following
 
 
 def _long(token: str, following: str | None) -> Group:
@@ -106,8 +107,9 @@ def _long(token: str, following: str | None) -> Group:
     flag = ALIASES.get(name, name)
     if eq:
         return Group((token,), (Option(name, flag, value),))
-    if flag not in BOOLEAN and _takes(following):
-        return Group((token, following), (Option(name, flag, following),))  # type: ignore[arg-type]
+    value = None if flag in BOOLEAN else _as_value(following)
+    if value is not None:
+        return Group((token, value), (Option(name, flag, value),))
     return Group((token,), (Option(name, flag, None),))
 
 
@@ -119,11 +121,10 @@ def _short(token: str, following: str | None) -> Group:
             options.append(Option("-" + char, SHORT_BOOL.get(char, "-" + char), None))
             continue
         rest = token[k:].removeprefix("=")
-        if rest or not _takes(following):
-            options.append(Option("-" + char, SHORT_VALUE[char], rest or None))
-            return Group((token,), tuple(options))
-        options.append(Option("-" + char, SHORT_VALUE[char], following))
-        return Group((token, following), tuple(options))  # type: ignore[arg-type]
+        value = rest or _as_value(following)
+        options.append(Option("-" + char, SHORT_VALUE[char], value))
+        tokens = (token,) if rest or value is None else (token, value)
+        return Group(tokens, tuple(options))
     return Group((token,), tuple(options))
 
 

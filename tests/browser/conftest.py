@@ -1,0 +1,225 @@
+"""Fixtures for the browser tests: `devaipod web`, Debian's Chromium driven by Playwright.
+
+- ``control_plane``: one `devaipod web` per module, on 127.0.0.1 with a state
+  dir of its own and a config file (DEVAIPOD_CONFIG) that puts new pods on the
+  test network (the New page has no network field) and hands them the Quick
+  Start's trusted LLM key (a podman secret made here).
+- ``browser``: Chromium from /usr/bin/chromium (``apt-get install chromium``;
+  `make test` does it), never a browser downloaded by ``playwright install``.
+- ``logged_in``: a browser context logged in through the printed login URL.
+- ``page``: a fresh page in that context; its full-page screenshot is saved as
+  ``test-output/screenshots/<test>.png`` when the test ends (passed or not),
+  unless the test saved one itself with ``shot(page)``.
+
+The git server and the fake LLM are the integration tests' fixtures.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from integration.conftest import fakellm, gitserver, images, run_devaipod  # noqa: F401
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "test-output" / "screenshots"
+VIEWPORT = {"width": 1280, "height": 900}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class ControlPlane:
+    base: str
+    token: str
+    port: int
+    env: dict[str, str]
+    log: Path
+    output: list[str] = field(default_factory=list)
+
+    @property
+    def login_url(self) -> str:
+        return f"{self.base}/login?token={self.token}"
+
+    def devaipod(self, *args: str, timeout: float = 300):
+        """``devaipod ARGS`` with the control plane's environment: (rc, out, err)."""
+        proc = subprocess.run([sys.executable, "-m", "devaipod", *args], capture_output=True,
+                              text=True, timeout=timeout, env=self.env)
+        return proc.returncode, proc.stdout, proc.stderr
+
+
+@pytest.fixture(scope="module")
+def web_config(podman_service, gitserver, tmp_path_factory):  # noqa: F811
+    """DEVAIPOD_CONFIG: pods on the test network, the trusted LLM key as a secret."""
+    inst = podman_service.instance
+    secret = f"{inst}-uillm"
+    podman_service.podman("secret", "create", secret, "-", input="sk-browser-key")
+    path = tmp_path_factory.mktemp("ui-config") / "devaipod.toml"
+    path.write_text(f'[podman]\nnetwork = "{gitserver.network}"\n\n'
+                    f'[trusted]\nsecrets = ["ANTHROPIC_API_KEY={secret}"]\n')
+    yield path
+    podman_service.podman("secret", "rm", secret, check=False)
+
+
+@pytest.fixture(scope="module")
+def control_plane(podman_service, web_config, tmp_path_factory):
+    state = tmp_path_factory.mktemp("ui-state")
+    port = free_port()
+    env = {**os.environ, "DEVAIPOD_STATE_DIR": str(state), "DEVAIPOD_CONFIG": str(web_config)}
+    SCREENSHOTS.parent.mkdir(parents=True, exist_ok=True)
+    log = SCREENSHOTS.parent / "devaipod-web.log"  # the server's own log, for a person to read
+    with log.open("w") as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "devaipod", "web", "--host", "127.0.0.1", "--port", str(port)],
+            stdout=subprocess.PIPE, stderr=err, text=True, env=env)
+    output: list[str] = []
+    login = threading.Event()
+
+    def drain() -> None:  # keep reading stdout, so the server never blocks on it
+        for line in proc.stdout:
+            output.append(line)
+            if "Login URL" in line:
+                login.set()
+        login.set()
+
+    threading.Thread(target=drain, daemon=True).start()
+    if not login.wait(60) or not any("Login URL" in line for line in output):
+        proc.kill()
+        pytest.fail(f"`devaipod web` printed no login URL: {''.join(output)!r}\n"
+                    f"{log.read_text()[-3000:]}")
+    line = next(line for line in output if "Login URL" in line)
+    match = re.search(r"(http://\S+)/login\?token=(\S+)", line)
+    assert match, f"no login URL in {line!r}"
+    assert match.group(1) == f"http://127.0.0.1:{port}", line
+    cp = ControlPlane(match.group(1), match.group(2), port, env, log, output)
+    yield cp
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def playwright_driver():
+    if not Path(CHROMIUM).is_file():
+        pytest.fail(f"{CHROMIUM} is missing: the browser tests drive Debian's Chromium; "
+                    "install it with `apt-get install -y chromium` (or `make browser`)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as exc:
+        pytest.fail(f"Python Playwright is missing ({exc}): install the test extra, "
+                    "`.venv/bin/pip install -e '.[test]'` (never `playwright install`)")
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_driver):
+    browser = playwright_driver.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                                args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def new_context(browser):
+    """``new_context()``: a fresh context (no cookies); closed after the test."""
+    made = []
+
+    def make(**kwargs):
+        context = browser.new_context(viewport=VIEWPORT, **kwargs)
+        context.set_default_timeout(30_000)
+        made.append(context)
+        return context
+
+    yield make
+    for context in made:
+        context.close()
+
+
+@pytest.fixture(scope="module")
+def logged_in(browser, control_plane):
+    """A context logged in through the printed login URL (as a person would)."""
+    context = browser.new_context(viewport=VIEWPORT)
+    context.set_default_timeout(30_000)
+    page = context.new_page()
+    page.goto(control_plane.login_url)
+    page.wait_for_url(f"{control_plane.base}/")
+    page.close()
+    yield context
+    context.close()
+
+
+def screenshot_path(request, suffix: str = "") -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    name = re.sub(r"[^\w.-]+", "_", request.node.name)
+    return SCREENSHOTS / f"{name}{suffix}.png"
+
+
+@pytest.fixture
+def shot(request):
+    """``shot(page, suffix="")``: save a full-page screenshot for this test."""
+    taken: list[str] = []
+
+    def take(page, suffix: str = "") -> Path:
+        path = screenshot_path(request, suffix)
+        page.screenshot(path=str(path), full_page=True)
+        taken.append(suffix)
+        return path
+
+    take.taken = taken
+    return take
+
+
+@pytest.fixture
+def page(logged_in, shot):
+    """A new page, logged in; screenshot at the end unless the test took its own."""
+    page = logged_in.new_page()
+    yield page
+    if "" not in shot.taken and not page.is_closed():
+        try:
+            shot(page)
+        except Exception as exc:  # a failing screenshot must not hide the test's result
+            print(f"no screenshot: {exc}")
+    page.close()
+
+
+def wait_until(check, timeout: float, what: str, interval: float = 0.5):
+    """Call ``check()`` until it returns something true; fail after ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = check()
+        if last:
+            return last
+        time.sleep(interval)
+    pytest.fail(f"timed out after {timeout:.0f} s waiting for {what} (last: {last!r})")
+
+
+def delete_pod(cp: ControlPlane, name: str) -> None:
+    rc, _out, err = cp.devaipod("delete", "--force", name, timeout=180)
+    if rc:
+        # fall back on the session's environment, as the integration tests do
+        rc2, _o, err2 = run_devaipod("delete", "--force", name, timeout=180)
+        if rc2:
+            print(f"devaipod delete --force {name} failed: {err}\n{err2}")
+

@@ -1,0 +1,275 @@
+"""The control plane's pages in a real browser (Chromium via Playwright).
+
+One `devaipod web` and one pod, created through the New page's form with a
+task for the fake LLM; then every tab of the pod's page. Each test saves a
+full-page screenshot as ``test-output/screenshots/<test>.png``.
+"""
+
+from __future__ import annotations
+
+import http.server
+import re
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from functools import partial
+from urllib.parse import urlsplit
+
+import pytest
+
+from integration.conftest import exec_in
+
+from .conftest import SCREENSHOTS, delete_pod, free_port, wait_until
+
+try:
+    from playwright.sync_api import expect
+except ImportError:  # the `browser` fixture fails with a clear message
+    expect = None
+else:
+    expect.set_options(timeout=30_000)
+
+pytestmark = pytest.mark.podman
+
+TEXT = "made in the browser"
+SUBJECT = "ui: add ui.txt"
+TASK = f"WRITE_FILE ui.txt {TEXT} && RUN_BASH git add ui.txt; git commit -qm '{SUBJECT}'"
+
+
+@dataclass
+class UiPod:
+    name: str  # the full pod name, as the job reported it
+    short: str
+    samples: list[tuple[str | None, int]]  # (job state shown, log lines shown), over time
+    lines: list[str]  # the job log at the end
+    job_page: object  # the New page, still showing the finished job
+
+
+@pytest.fixture(scope="module")
+def ui_pod(control_plane, logged_in, gitserver, fakellm, podman_service):
+    """A pod made through the New page's form (mode run, a task for the fake LLM)."""
+    name = f"{podman_service.instance}-ui-{secrets.token_hex(2)}"
+    page = logged_in.new_page()
+    try:
+        page.goto(f"{control_plane.base}/new")
+        page.get_by_test_id("field-source").fill(gitserver.git_url)
+        page.get_by_test_id("field-task").fill(TASK)
+        page.get_by_test_id("mode-run").check()
+        page.get_by_test_id("field-name").fill(name)
+        page.get_by_test_id("create-button").click()
+        result, log = page.get_by_test_id("job-result"), page.get_by_test_id("job-log")
+        samples: list[tuple[str | None, int]] = []
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            state = result.get_attribute("data-state")
+            samples.append((state, len(log.text_content().splitlines())))
+            if state not in (None, "running"):
+                break
+            time.sleep(0.25)
+        lines = log.text_content().splitlines()
+        if result.get_attribute("data-state") != "succeeded":
+            page.screenshot(path=str(SCREENSHOTS / "ui_pod-creation-failed.png"), full_page=True)
+            pytest.fail(f"the creation job did not succeed: {result.text_content()!r}\n"
+                        + "\n".join(lines[-30:]))
+        pod = page.get_by_test_id("job-pod-link").text_content().strip()
+        yield UiPod(pod, pod.removeprefix("devaipod-"), samples, lines, page)
+    finally:
+        delete_pod(control_plane, name)
+
+
+def pod_page(page, control_plane, pod: UiPod, tab: str = "") -> None:
+    page.goto(f"{control_plane.base}/pods/{pod.name}" + (f"#{tab}" if tab else ""))
+    expect(page.get_by_test_id("pod-name")).to_have_text(pod.short)
+
+
+# --- 1, 2: logging in ----------------------------------------------------------------
+
+
+def test_without_a_cookie_pages_redirect_and_the_api_refuses(control_plane, new_context, shot):
+    context = new_context()
+    page = context.new_page()
+    for path in ("/", "/pods/x"):
+        page.goto(control_plane.base + path)
+        expect(page).to_have_url(f"{control_plane.base}/login")
+        expect(page.get_by_test_id("login-form")).to_be_visible()
+        expect(page.get_by_test_id("login-error")).to_be_hidden()
+    answer = context.request.get(f"{control_plane.base}/api/pods")
+    assert answer.status == 401
+    assert answer.json() == {"error": "log in first"}
+    assert context.cookies() == []
+    shot(page)
+    page.get_by_test_id("login-token").fill("not-the-token")  # a wrong token is refused
+    page.get_by_test_id("login-submit").click()
+    expect(page.get_by_test_id("login-error")).to_be_visible()
+    assert "not-the-token" not in page.url
+    assert context.cookies() == []
+    shot(page, "-wrong-token")
+
+
+def test_login_url_sets_the_cookie_and_shows_the_pods_page(control_plane, new_context, shot):
+    context = new_context()
+    page = context.new_page()
+    page.goto(control_plane.login_url)
+    expect(page).to_have_url(f"{control_plane.base}/")
+    [cookie] = context.cookies()
+    assert cookie["name"] == "devaipod_session"
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+    assert control_plane.token not in cookie["value"]
+    expect(page).to_have_title(re.compile("Workspaces"))
+    expect(page.get_by_test_id("pods-table")).to_be_visible()
+    expect(page.get_by_test_id("pods-loading")).to_be_hidden()
+    expect(page.get_by_test_id("error-banner")).to_have_count(0)
+    assert context.request.get(f"{control_plane.base}/api/pods").status == 200
+    shot(page)
+
+
+# --- 3: the New page -----------------------------------------------------------------
+
+
+def test_new_form_creates_a_workspace(control_plane, ui_pod, page, shot):
+    running = [count for state, count in ui_pod.samples if state == "running"]
+    assert any(running), f"no progress line shown while the job ran: {ui_pod.samples}"
+    assert len(set(running)) > 1, f"the lines did not come in as the job went: {ui_pod.samples}"
+    assert any("cloning" in line for line in ui_pod.lines), ui_pod.lines
+    result = ui_pod.job_page.get_by_test_id("job-result")
+    expect(result).to_have_attribute("data-state", "succeeded")
+    expect(result).to_contain_text("Workspace ready")
+    shot(ui_pod.job_page, "-job")
+
+    page.goto(f"{control_plane.base}/")
+    row = page.locator(f'[data-pod="{ui_pod.short}"]')
+    expect(row).to_be_visible()
+    expect(row.get_by_test_id("pod-link")).to_have_text(ui_pod.short)
+    expect(row.get_by_test_id("state-badge")).to_have_text("idle", timeout=180_000)
+    shot(page)
+
+
+# --- 4-8: the pod's page -------------------------------------------------------------
+
+
+def test_terminal_tab_runs_a_command(control_plane, ui_pod, page, shot):
+    pod_page(page, control_plane, ui_pod)
+    page.get_by_test_id("tab-terminal").click()
+    page.get_by_test_id("terminal-kind").select_option("workspace")
+    box = page.get_by_test_id("terminal")
+    expect(box).to_have_attribute("data-state", "connected")
+    expect(page.get_by_test_id("terminal-status")).to_have_text("connected")
+    rows = page.locator("#terminal .xterm-rows > div")
+
+    def shown() -> list[str]:
+        return [row.strip() for row in rows.all_text_contents()]
+
+    wait_until(lambda: any(shown()), 30, "the shell's prompt")
+    box.click()
+    page.keyboard.type("echo hello-from-browser")
+    page.keyboard.press("Enter")
+    wait_until(lambda: "hello-from-browser" in shown(), 30,
+               "the output line hello-from-browser in the terminal")
+    shot(page)
+
+
+def test_agent_tab_shows_opencode_through_the_sidecar(control_plane, ui_pod, page, shot):
+    pod_page(page, control_plane, ui_pod, "agent")
+    frame_el = page.get_by_test_id("agent-frame")
+    expect(frame_el).to_have_attribute(
+        "src", re.compile(r"^http://127\.0\.0\.1:\d+/_devaipod/login\?ticket="))
+    src = urlsplit(frame_el.get_attribute("src"))
+    assert src.port != control_plane.port, "the iframe must load the sidecar's port"
+    frame = frame_el.element_handle().content_frame()
+    wait_until(lambda: frame.url.startswith(f"http://127.0.0.1:{src.port}/")
+               and "/_devaipod/" not in frame.url and frame.title() == "OpenCode",
+               60, "OpenCode's UI in the iframe")
+    # let the single-page app render something before the screenshot
+    wait_until(lambda: frame.locator("#root > *, body > div > *").count() > 0, 60,
+               "OpenCode's app to render")
+    expect(page.get_by_test_id("agent-status")).to_have_text("")
+    time.sleep(2)
+    shot(page)
+
+
+def test_review_tab_shows_the_commit_and_merge_lands_it(control_plane, ui_pod, page, shot,
+                                                        podman_service):
+    page.on("dialog", lambda dialog: dialog.accept())
+    pod_page(page, control_plane, ui_pod, "review")
+    commits = page.get_by_test_id("review-commit")
+
+    def commit_shown() -> bool:
+        if commits.count():
+            return True
+        page.get_by_test_id("review-refresh").click()
+        return False
+
+    wait_until(commit_shown, 120, "the agent's commit in the review", interval=2)
+    assert [s.strip() for s in commits.locator(".subject").all_text_contents()] == [SUBJECT]
+    diff = page.locator('[data-testid="review-file"][data-path="ui.txt"]')
+    expect(diff).to_be_visible()
+    expect(diff.locator("pre.diff .add")).to_have_text([f"+{TEXT}"])
+    merge = page.get_by_test_id("merge-button")
+    expect(merge).to_be_enabled()
+    shot(page, "-before-merge")
+    merge.click()
+    expect(page.get_by_test_id("review-result")).to_contain_text("Merged into the workspace")
+    assert exec_in(podman_service, f"{ui_pod.name}-workspace", "cat", "ui.txt") == TEXT
+    expect(page.get_by_test_id("review-empty")).to_be_visible()
+    expect(commits).to_have_count(0)
+    expect(merge).to_be_disabled()
+    shot(page)
+
+
+class _OtherOrigin(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):  # the stdlib's signature
+        pass
+
+
+def test_sidecar_and_terminal_refuse_strangers(control_plane, ui_pod, logged_in, new_context,
+                                               shot, tmp_path):
+    agent = logged_in.request.get(f"{control_plane.base}/api/pods/{ui_pod.name}/agent").json()
+    sidecar = urlsplit(agent["url"]).port
+    assert sidecar and sidecar != control_plane.port
+    stranger = new_context().new_page()  # no cookie for the sidecar, no ticket
+    answer = stranger.goto(f"http://127.0.0.1:{sidecar}/session")
+    assert answer.status == 401, answer.text()
+    shot(stranger, "-sidecar")
+
+    # a page of another origin (another port), in the logged-in browser: the
+    # control plane's cookie goes along (same site), the Origin header is wrong
+    (tmp_path / "index.html").write_text(f"""<!doctype html>
+<title>another origin</title><h1>another origin</h1><pre id="out">connecting…</pre>
+<script>
+const out = document.getElementById("out");
+const ws = new WebSocket("ws://127.0.0.1:{control_plane.port}/ws/terminal/{ui_pod.name}?kind=workspace");
+ws.onopen = () => {{ document.body.dataset.result = "opened"; out.textContent = "OPENED"; }};
+ws.onclose = (ev) => {{
+  if (!document.body.dataset.result) document.body.dataset.result = "refused";
+  out.textContent += "\\nclosed, code " + ev.code;
+}};
+</script>""")
+    port = free_port()
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", port), partial(_OtherOrigin, directory=str(tmp_path)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        page = logged_in.new_page()
+        cdp = logged_in.new_cdp_session(page)
+        cdp.send("Network.enable")
+        handshakes: list[dict] = []
+        cdp.on("Network.webSocketHandshakeResponseReceived", handshakes.append)
+        page.goto(f"http://127.0.0.1:{port}/")
+        expect(page.locator("body")).to_have_attribute("data-result", re.compile("."))
+        assert page.locator("body").get_attribute("data-result") == "refused"
+        statuses = [h["response"]["status"] for h in handshakes]
+        assert 101 not in statuses, statuses
+        shot(page)
+        page.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_logs_tab_shows_the_agent_log(control_plane, ui_pod, page, shot):
+    pod_page(page, control_plane, ui_pod, "logs")
+    expect(page.get_by_test_id("logs-container")).to_have_value("agent")
+    expect(page.get_by_test_id("logs-pre")).to_contain_text("opencode server listening",
+                                                            timeout=60_000)
+    expect(page.get_by_test_id("logs-status")).to_have_text("following")
+    shot(page)
