@@ -170,6 +170,20 @@ def capture(
     return result
 
 
+def capture_bytes(argv: list[str], timeout: float | None = 600) -> bytes:
+    """Run a read-only command whose stdout is binary (a tar stream)."""
+    log.debug(". %s", display(argv))
+    proc = _command(argv).popen(env=dict(os.environ), start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except BaseException:
+        _terminate(proc)
+        raise
+    if proc.returncode != 0:
+        raise errors.classify(redact(argv), proc.returncode, _text(err))
+    return out
+
+
 def _text(data: bytes | str | None) -> str:
     if data is None:
         return ""

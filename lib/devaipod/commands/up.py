@@ -21,6 +21,11 @@ def workspace_options(func):
                      help="An MCP server for the agent (repeatable; adds to [mcp])."),
         click.option("--no-auto-approve", is_flag=True,
                      help="The agent asks before running tools (default: allowed)."),
+        click.option("--devcontainer-json", metavar="JSON",
+                     help="Use this devcontainer.json text instead of the project's."),
+        click.option("--use-default-devcontainer", is_flag=True,
+                     help="Ignore the project's devcontainer.json (use --image or "
+                     "default-image)."),
         dry_run_option,
         json_option,
     ]):

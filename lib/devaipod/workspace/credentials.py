@@ -35,6 +35,7 @@ AGENT_PREFIX = "DEVAIPOD_AGENT_"
 
 @dataclass(frozen=True)
 class Inputs:
+    agent_allowlist: tuple[str, ...] = ()  # devcontainer customizations.devaipod.envAllowlist
     env_allowlist: tuple[str, ...] = ()
     env_vars: Mapping[str, str] = field(default_factory=dict)
     trusted_allowlist: tuple[str, ...] = ()
@@ -99,6 +100,9 @@ def partition(pod: str, inputs: Inputs) -> Partition:
     for var in sorted(inputs.llm_env):
         if host.get(var):
             b.value(var, host[var], ALL)
+    for var in inputs.agent_allowlist:
+        if var in host:
+            b.value(var, host[var], ("agent", "worker"))
     for key, value in host.items():
         if key.startswith(AGENT_PREFIX) and len(key) > len(AGENT_PREFIX):
             b.value(key[len(AGENT_PREFIX):], value, ("agent", "worker"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets as _secrets
 
@@ -9,16 +10,19 @@ from devaipod import config, errors, images, runner, source
 from devaipod.podman import image as image_
 from devaipod.podman import network as network_
 from devaipod.podman import pod
-from devaipod.workspace import credentials, names
+from devaipod.workspace import credentials, devc, names
 from devaipod.workspace.plan import Inputs
+
+log = logging.getLogger("devaipod")
 
 
 def in_container() -> bool:
     return os.environ.get("DEVAIPOD_CONTAINER") == "1"
 
 
-def credential_inputs(cfg: config.Config) -> credentials.Inputs:
+def credential_inputs(cfg: config.Config, agent_allowlist=()) -> credentials.Inputs:
     return credentials.Inputs(
+        agent_allowlist=tuple(agent_allowlist),
         env_allowlist=tuple(cfg.env.allowlist),
         env_vars=dict(cfg.env.vars),
         trusted_allowlist=tuple(cfg.trusted.env.allowlist),
@@ -52,6 +56,8 @@ def make(
     title: str | None = None,
     mcp: tuple[str, ...] = (),
     auto_approve: bool = True,
+    devcontainer_json: str | None = None,
+    use_default_devcontainer: bool = False,
 ) -> Inputs:
     cfg = load_config()
     src = source.parse(text, extra_hosts=tuple(cfg.git.extra_hosts), in_container=in_container())
@@ -59,19 +65,49 @@ def make(
     if src.kind == "local" and not os.path.isdir(os.path.join(src.clone_url, ".git")):
         raise errors.DevaipodError(f"{src.clone_url} is not a git repository",
                                    "run 'git init' there, or give a git URL")
+    network = network or cfg.podman.network
+    api_image = images.api_image(cfg.api_image)
+    check_images([api_image])  # it also reads the project's devcontainer.json
+    dc, json_rel = apply_devcontainer(src, pod_name, devcontainer_json,
+                                      use_default_devcontainer, api_image, network)
+    if not image and dc and dc.image:
+        image = dc.image
+    elif not image and dc and dc.build:
+        image = devc.build(src, json_rel, dc, api_image, network)
     return Inputs(
         pod=pod_name, source=src, mode=mode,
         image=image or images.default_image(cfg.default_image),
-        api_image=images.api_image(cfg.api_image),
+        api_image=api_image, devcontainer=dc, nested=cfg.container_nesting,
         task=task or None, title=title,
-        network=network or cfg.podman.network,
+        network=network,
         publish_address="0.0.0.0" if in_container() else "127.0.0.1",
-        creds=credentials.partition(pod_name, credential_inputs(cfg)),
+        creds=credentials.partition(
+            pod_name, credential_inputs(cfg, dc.env_allowlist if dc else ())),
         origin=local_origin(src.clone_url) if src.kind == "local" else None,
         mcp=mcp_servers(cfg, mcp), auto_approve=auto_approve,
         orchestration=cfg.orchestration.enabled,
         dotfiles=(cfg.dotfiles.url, cfg.dotfiles.script) if cfg.dotfiles else None,
     )
+
+
+def apply_devcontainer(src, pod_name: str, inline: str | None, use_default: bool,
+                       helper_image: str, network: str | None):
+    """The project's devcontainer.json, variables resolved, or (None, "")."""
+    from devaipod import devcontainer_args
+
+    found = devc.resolve(src, inline=inline, use_default=use_default,
+                         helper_image=helper_image, network=network)
+    if found is None:
+        return None, ""
+    dc, json_rel = found
+    local = src.clone_url if src.kind == "local" else f"/{src.project}"
+    dc = devcontainer_args.resolve(dc, os.environ, local_workspace_folder=local,
+                                   devcontainer_id=pod_name,
+                                   workspace_folder=f"/workspaces/{src.project}")
+    _args, warnings = devcontainer_args.security_args(dc)  # refuses what it must, now
+    for warning in (*dc.warnings, *warnings):
+        log.warning("%s", warning)
+    return dc, json_rel
 
 
 def preflight(i: Inputs) -> None:

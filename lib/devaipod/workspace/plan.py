@@ -13,7 +13,7 @@ from devaipod import __version__
 from devaipod.agent import config as agent_config
 from devaipod.podman.container import Spec
 from devaipod.podman.secret import env_flag, program_flag, with_env
-from devaipod.workspace import dotfiles, names, scripts
+from devaipod.workspace import devplan, dotfiles, names, scripts
 from devaipod.workspace import worker as worker_
 from devaipod.workspace.credentials import Partition
 
@@ -47,6 +47,8 @@ class Inputs:
     auto_approve: bool = True
     orchestration: bool = False
     dotfiles: tuple[str, str | None] | None = None  # (url, install script)
+    devcontainer: object | None = None  # devaipod.devcontainer.DevContainer, resolved
+    nested: bool = False  # container-nesting in the config
 
     @property
     def stored_task(self) -> str | None:
@@ -92,6 +94,7 @@ def pod_labels(i: Inputs) -> dict[str, str]:
         f"{names.LABEL}.version": __version__,
     })
     optional = {"task": i.task, "title": i.title, "forge": src.forge,
+                "post-start": devplan.start_label(i.devcontainer),
                 "pr": str(src.pr_number) if src.pr_number else None,
                 "issue": src.issue_url, "network": i.network}
     for key, value in optional.items():
@@ -135,14 +138,17 @@ def init_agent(i: Inputs, project: str) -> Spec:
 
 
 def workspace(i: Inputs, project: str, labels: dict[str, str]) -> Spec:
-    env = {**i.creds.env_for("workspace"), **SAFE_GIT,
+    dc = i.devcontainer
+    env = {**i.creds.env_for("workspace"), **devplan.workspace_env(dc), **SAFE_GIT,
            "OPENCODE_AGENT_URL": f"http://127.0.0.1:{AGENT_PORT}"}
     secrets = [env_flag(names.password_secret(i.pod), "OPENCODE_SERVER_PASSWORD"),
                program_flag(f"{i.pod}-opencode-connect", "opencode-connect"),
-               *i.creds.flags_for("workspace")]
+               *devplan.secret_flags(dc), *i.creds.flags_for("workspace")]
     return Spec(
         name=names.container(i.pod, "workspace"), image=i.image, pod=i.pod,
-        entrypoint="", command=with_env(["sleep", "infinity"]), workdir=f"/workspaces/{project}",
+        entrypoint="", command=with_env(["sleep", "infinity"]),
+        workdir=workdir(i, project), user=dc.user if dc else None,
+        security=devplan.security(dc, i.nested), extra=devplan.mounts(dc),
         env=env, secrets=secrets,
         labels={**labels, names.ROLE: "workspace"},
         mounts=[f"{names.volume(i.pod, 'workspace')}:/workspaces",
@@ -160,13 +166,13 @@ def agent(i: Inputs, project: str) -> Spec:
         extra_mounts = [f"{names.volume(i.pod, 'worker-workspace')}:/mnt/worker-workspace:ro"]
     secrets = [env_flag(names.password_secret(i.pod), "OPENCODE_SERVER_PASSWORD"),
                env_flag(f"{i.pod}-opencode-config", "OPENCODE_CONFIG_CONTENT"),
-               *i.creds.flags_for("agent")]
+               *devplan.secret_flags(i.devcontainer), *i.creds.flags_for("agent")]
     return Spec(
         name=names.container(i.pod, "agent"), image=i.image, pod=i.pod, entrypoint="",
         command=with_env(["opencode", "serve", "--port", str(AGENT_PORT),
                           "--hostname", "127.0.0.1"]),
         workdir=f"/workspaces/{project}", env=env, secrets=secrets,
-        labels=_role_labels(i, "agent"),
+        labels=_role_labels(i, "agent"), security=devplan.security(i.devcontainer, i.nested),
         mounts=[f"{names.volume(i.pod, 'agent-workspace')}:/workspaces",
                 f"{names.volume(i.pod, 'workspace')}:/mnt/main-workspace:ro",
                 f"{names.volume(i.pod, 'agent-home')}:{AGENT_HOME}", *extra_mounts],
@@ -198,6 +204,25 @@ def api(i: Inputs, project: str) -> Spec:
     )
 
 
+def workdir(i: Inputs, project: str) -> str:
+    dc = i.devcontainer
+    return (dc.workspace_folder if dc and dc.workspace_folder else None) or \
+        f"/workspaces/{project}"
+
+
+def lifecycle_steps(i: Inputs, project: str, keys: tuple[str, ...]) -> list[Step]:
+    """devcontainer lifecycle commands, in the workspace and then in the agent."""
+    dc = i.devcontainer
+    steps = []
+    for label, argv in devplan.commands(dc, keys):
+        steps.append(Step(devplan.describe(label, argv), names.container(i.pod, "workspace"),
+                          argv, user=dc.user, workdir=workdir(i, project)))
+        steps.append(Step(devplan.describe(f"{label} (agent)", argv),
+                          names.container(i.pod, "agent"), argv,
+                          workdir=f"/workspaces/{project}"))
+    return steps
+
+
 def opencode_config(i: Inputs) -> str:
     return agent_config.content(i.mcp, i.auto_approve,
                                 agent_config.TASK_FILE if i.stored_task else None)
@@ -212,7 +237,8 @@ def build(i: Inputs, password: str, api_token: str) -> Plan:
                f"{i.pod}-opencode-connect": scripts.OPENCODE_CONNECT,
                **i.creds.pod_secrets}
     pod_create = {"labels": labels, "network": i.network,
-                  "publish": [f"{i.publish_address}::{API_PORT}"]}
+                  "publish": [f"{i.publish_address}::{API_PORT}",
+                              *devplan.publish(i.devcontainer, i.publish_address)]}
     init = [init_clone(i, project), init_agent(i, project)]
     containers = [workspace(i, project, labels), agent(i, project), api(i, project)]
     after_start: list[Step] = []
@@ -223,6 +249,7 @@ def build(i: Inputs, password: str, api_token: str) -> Plan:
         after_start.append(Step("installing the dotfiles in the workspace",
                                 names.container(i.pod, "workspace"),
                                 dotfiles.install_argv(dotfiles.WORKSPACE_CHECKOUT, script)))
+    after_start += lifecycle_steps(i, project, devplan.CREATE + devplan.START)
     if i.orchestration:
         init.append(worker_.init_worker(i.pod, i.image, project, _role_labels(i, "init")))
         containers.append(worker_.worker(i.pod, i.image, project, agent_env(i, "worker"),

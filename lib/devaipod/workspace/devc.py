@@ -1,0 +1,132 @@
+"""A project's devcontainer.json, applied to the workspace before anything is made.
+
+Resolution: ``--devcontainer-json`` (inline), else the project's own file
+(unless ``--use-default-devcontainer``), else ``--image`` / ``default-image``
+with an empty configuration. For a remote source the file is read from a
+shallow clone made by a throwaway container (on the pod's network, so it
+sees what the workspace will see); a ``build`` gets its context the same way
+and is built once per set of inputs (the tag is a hash of them).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import tarfile
+import tempfile
+from pathlib import Path
+
+from devaipod import devcontainer, errors, podman, runner
+from devaipod.podman import image as image_
+
+log = logging.getLogger("devaipod")
+
+# $1 URL, $2 ref to fetch ("" for the default branch), $3 "tar:<dir>" to export a build context
+PEEK = r"""
+set -eu
+url=$1 ref=$2 mode=$3
+git() { command git -c safe.directory='*' "$@"; }
+git clone -q --depth 1 --no-checkout "$url" /tmp/r
+cd /tmp/r
+rev=HEAD
+if [ -n "$ref" ]; then git fetch -q --depth 1 origin "$ref"; rev=FETCH_HEAD; fi
+case "$mode" in tar:*)
+  git checkout -q "$rev" -- . && exec tar -C "/tmp/r/${mode#tar:}" -c . ;;
+esac
+more=$(git ls-tree -r --name-only "$rev" -- .devcontainer \
+  | grep '^\.devcontainer/[^/]*/devcontainer\.json$' | sort || true)
+for f in .devcontainer/devcontainer.json .devcontainer.json $more; do
+  if git cat-file -e "$rev:$f" 2>/dev/null; then echo "$f"; git show "$rev:$f"; exit 0; fi
+done
+"""
+
+
+def _peek_argv(image: str, network: str | None, url: str, ref: str | None,
+               mode: str = "") -> list[str]:
+    net = ["--network", network] if network else []
+    return ["run", "--rm", "--pull=never", "--entrypoint", "", *net, image,
+            "sh", "-c", PEEK, "sh", url, ref or "", mode]
+
+
+def read_remote(src, image: str, network: str | None) -> tuple[str, str] | None:
+    """(path in the repo, text) of the project's devcontainer.json, or None."""
+    result = podman.capture(_peek_argv(image, network, src.clone_url, src.pr_ref), check=False,
+                            timeout=300)
+    if result.returncode != 0:
+        raise errors.DevaipodError(
+            f"cloning {src.display} failed: {errors.last_line(result.stderr)}",
+            "check the URL, and that this machine (or the pod's network) can reach it")
+    path, _nl, text = result.stdout.partition("\n")
+    return (path.strip(), text) if path.strip() else None
+
+
+def read_local(root: str) -> tuple[str, str] | None:
+    found = devcontainer.find(root)
+    if found is None:
+        return None
+    return str(found.relative_to(root)), found.read_text(encoding="utf-8", errors="replace")
+
+
+def resolve(src, *, inline: str | None, use_default: bool, helper_image: str,
+            network: str | None) -> tuple[devcontainer.DevContainer, str] | None:
+    """The devcontainer configuration to apply, and its path in the repo ("" inline)."""
+    if inline:
+        return devcontainer.parse(inline, "--devcontainer-json"), ""
+    if use_default:
+        return None
+    found = (read_local(src.clone_url) if src.kind == "local"
+             else read_remote(src, helper_image, network))
+    if found is None:
+        return None
+    path, text = found
+    return devcontainer.parse(text, f"{src.display}:{path}"), path
+
+
+def repo_root(src, helper_image: str, network: str | None) -> Path:
+    """The repository's files on this machine (a temp copy for remote sources)."""
+    if src.kind == "local":
+        return Path(src.clone_url)
+    data = runner.capture_bytes(podman.argv(_peek_argv(
+        helper_image, network, src.clone_url, src.pr_ref, "tar:.")))
+    tmp = Path(tempfile.mkdtemp(prefix="devaipod-build-"))
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        tar.extractall(tmp, filter="data")
+    return tmp
+
+
+def build_tag(context: Path, dockerfile: Path, dc: devcontainer.DevContainer) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(p for p in context.rglob("*") if p.is_file() and ".git" not in p.parts):
+        digest.update(str(path.relative_to(context)).encode() + b"\0" + path.read_bytes())
+    digest.update(dockerfile.read_bytes())
+    digest.update(repr((sorted(dc.build.args.items()), dc.build.target)).encode())
+    return f"localhost/devaipod-build:{digest.hexdigest()[:16]}"
+
+
+def build(src, json_rel: str, dc: devcontainer.DevContainer, helper_image: str,
+          network: str | None) -> str:
+    """The image of a ``build`` devcontainer: built once, reused while its inputs hold."""
+    root = repo_root(src, helper_image, network)
+    json_path = root / json_rel
+    context = devcontainer.build_context_dir(json_path, dc.build, root=root)
+    dockerfile = devcontainer.dockerfile_path(json_path, dc.build, root=root)
+    if not dockerfile.is_file():
+        raise errors.DevaipodError(f"build.dockerfile {dc.build.dockerfile!r} not found",
+                                   f"looked for {dockerfile.relative_to(root)}")
+    tag = build_tag(context, dockerfile, dc)
+    if image_.exists(tag):
+        log.info("devcontainer image %s is up to date", tag)
+        return tag
+    log.info("building the devcontainer image %s", tag)
+    argv = podman.argv(image_.build_argv(tag, str(context), str(dockerfile),
+                                         dict(dc.build.args), dc.build.target))
+    if runner.options.dry_run:
+        runner.capture(argv, mutating=True)
+        return tag
+    result = runner.watch(argv, lambda line: log.info("  %s", line), merged=True)
+    if result.returncode != 0:
+        raise errors.DevaipodError(
+            f"building the devcontainer image failed (exit {result.returncode})",
+            "see podman build's output above")
+    return tag

@@ -1,0 +1,59 @@
+"""What a devcontainer.json changes in the pod's plan (pure)."""
+
+from __future__ import annotations
+
+import json
+import shlex
+
+from devaipod import devcontainer_args
+from devaipod.podman.secret import env_flag
+
+CREATE = ("onCreateCommand", "updateContentCommand", "postCreateCommand")
+START = ("postStartCommand",)
+
+
+def security(dc, nested: bool) -> list[str]:
+    """The workspace's (and the agent's) capabilities, devices and security options."""
+    if dc is None:
+        return list(devcontainer_args.NESTED_ARGS) if nested else []
+    return devcontainer_args.security_args(dc, nested=nested)[0]
+
+
+def workspace_env(dc) -> dict[str, str]:
+    if dc is None:
+        return {}
+    merged = {**dc.container_env, **dc.remote_env}
+    return {k: v for k, v in merged.items() if v is not None}
+
+
+def mounts(dc) -> list[str]:
+    return [a for spec in (dc.mount_specs() if dc else []) for a in ("--mount", spec)]
+
+
+def publish(dc, address: str) -> list[str]:
+    return dc.publish_specs(address) if dc else []
+
+
+def secret_flags(dc) -> list[list[str]]:
+    """devcontainer ``secrets``: podman secrets of those names, as variables of that name."""
+    return [env_flag(name, name) for name in sorted(dc.secrets)] if dc else []
+
+
+def commands(dc, keys: tuple[str, ...]) -> list[tuple[str, list[str]]]:
+    """(label, argv) of the lifecycle commands ``keys``, in order."""
+    out: list[tuple[str, list[str]]] = []
+    for key in keys if dc else ():
+        for entry in dc.lifecycle(key).commands:
+            out.append((f"{key} {entry.name}".strip() if entry.name else key,
+                        devcontainer_args.command_argv(entry)))
+    return out
+
+
+def start_label(dc) -> str | None:
+    """postStartCommand as a label, so that `devaipod start` can run it again."""
+    found = commands(dc, START)
+    return json.dumps(found) if found else None
+
+
+def describe(label: str, argv: list[str]) -> str:
+    return f"{label}: {shlex.join(argv)[:120]}"
