@@ -60,6 +60,9 @@ def make(
     use_default_devcontainer: bool = False,
 ) -> Inputs:
     cfg = load_config()
+    if cfg.service_gator.active:
+        log.warning("[service-gator] is configured, but this devaipod has no gator yet: "
+                    "the agent gets no GitHub access")
     src = source.parse(text, extra_hosts=tuple(cfg.git.extra_hosts), in_container=in_container())
     pod_name = names.new_pod_name(src.project, name)
     if src.kind == "local" and not os.path.isdir(os.path.join(src.clone_url, ".git")):
