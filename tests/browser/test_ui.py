@@ -253,12 +253,15 @@ ws.onclose = (ev) => {{
         cdp = logged_in.new_cdp_session(page)
         cdp.send("Network.enable")
         handshakes: list[dict] = []
-        cdp.on("Network.webSocketHandshakeResponseReceived", handshakes.append)
+        cdp.on("Network.webSocketHandshakeResponseReceived", lambda ev: handshakes.append(ev))
+        console: list[str] = []
+        page.on("console", lambda msg: console.append(msg.text))
         page.goto(f"http://127.0.0.1:{port}/")
         expect(page.locator("body")).to_have_attribute("data-result", re.compile("."))
         assert page.locator("body").get_attribute("data-result") == "refused"
         statuses = [h["response"]["status"] for h in handshakes]
         assert 101 not in statuses, statuses
+        print("handshake statuses", statuses, console)
         shot(page)
         page.close()
     finally:

@@ -50,11 +50,13 @@ def summarize(up: Upstream) -> dict[str, Any]:
     busy = get_json(up, "/session/status") or {}
     sessions = get_json(up, "/session") or []
     newest = max(sessions, key=lambda s: (s.get("time") or {}).get("updated", 0), default=None)
-    message, error = "", None
+    message, error, waiting = "", None, False
     if newest:
         messages = get_json(up, f"/session/{newest['id']}/message?limit=5") or []
         message, error = last_text(messages)
-    state = "working" if busy else "idle"
+        # a prompt just sent: the session is not busy yet, but the agent has work
+        waiting = bool(messages) and (messages[-1].get("info") or {}).get("role") == "user"
+    state = "working" if busy or waiting else "idle"
     if not busy and error and error.get("name") != "MessageAbortedError":
         state = "error"
         message = message or ((error.get("data") or {}).get("message") or error.get("name", ""))

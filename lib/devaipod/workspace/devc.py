@@ -27,10 +27,15 @@ PEEK = r"""
 set -eu
 url=$1 ref=$2 mode=$3
 git() { command git -c safe.directory='*' "$@"; }
-git clone -q --depth 1 --no-checkout "$url" /tmp/r
+# shallow where the server allows it (git's "dumb" HTTP does not)
+git clone -q --depth 1 --no-checkout "$url" /tmp/r 2>/dev/null \
+  || git clone -q --no-checkout "$url" /tmp/r
 cd /tmp/r
 rev=HEAD
-if [ -n "$ref" ]; then git fetch -q --depth 1 origin "$ref"; rev=FETCH_HEAD; fi
+if [ -n "$ref" ]; then
+  git fetch -q --depth 1 origin "$ref" 2>/dev/null || git fetch -q origin "$ref"
+  rev=FETCH_HEAD
+fi
 case "$mode" in tar:*)
   git checkout -q "$rev" -- . && exec tar -C "/tmp/r/${mode#tar:}" -c . ;;
 esac

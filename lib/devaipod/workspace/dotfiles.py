@@ -22,7 +22,8 @@ CLONE = r"""
 set -eu
 url=$1 dir=$2
 rm -rf "$dir"
-git -c safe.directory='*' clone --quiet --depth 1 "$url" "$dir"
+git -c safe.directory='*' clone --quiet --depth 1 "$url" "$dir" 2>/dev/null \
+  || git -c safe.directory='*' clone --quiet "$url" "$dir"
 echo "dotfiles at $(git -C "$dir" rev-parse --short HEAD)"
 """
 
