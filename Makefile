@@ -8,7 +8,7 @@ VPY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 HOST_PACKAGES ?=
 
-.PHONY: help setup venv web images service run test test-unit lint man bench clean
+.PHONY: help setup venv web images browser service run test test-unit lint man bench clean
 
 help: ## Show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -38,7 +38,10 @@ run: images service ## Set up everything, check the host, start the control plan
 	bin/devaipod --url unix:///run/podman/podman.sock doctor
 	@bash hack/run-daemon.sh
 
-test: images ## Set up everything, then run every test (unit, real podman, browser)
+browser: ## Install Debian's chromium, which the browser tests (tests/browser) drive
+	@bash hack/setup-host.sh chromium
+
+test: images browser ## Set up everything, then run every test (unit, real podman, browser)
 	bash hack/run-tests.sh $(PYTEST_ARGS)
 
 test-unit: venv ## Only the fast unit tests

@@ -78,7 +78,11 @@ def podman_service():
                     "(run `make test`, or hack/setup-host.sh, to install it)")
     service, proc = harness.launch("devaipod-test-", "test", fail=pytest.fail)
     url = service.url
-    session_env = {"DEVAIPOD_PODMAN_URL": url, "DEVAIPOD_INSTANCE": service.instance}
+    # the pods' tokens go to a state dir of the session's own, not ~/.local/state
+    state = service.tmp / "state"
+    state.mkdir(exist_ok=True)
+    session_env = {"DEVAIPOD_PODMAN_URL": url, "DEVAIPOD_INSTANCE": service.instance,
+                   "DEVAIPOD_STATE_DIR": str(state)}
     patch = pytest.MonkeyPatch()
     for key, value in session_env.items():
         patch.setenv(key, value)

@@ -11,7 +11,10 @@
   ``test-output/screenshots/<test>.png`` when the test ends (passed or not),
   unless the test saved one itself with ``shot(page)``.
 
-The git server and the fake LLM are the integration tests' fixtures.
+The git server and the fake LLM are the integration tests' (their helpers),
+but under names of their own (``<instance>-ui*``): a fixture imported from
+tests/integration/conftest.py would be a second, separate session fixture,
+and its fixed names would clash with the integration tests' in one session.
 """
 
 from __future__ import annotations
@@ -28,7 +31,16 @@ from pathlib import Path
 
 import pytest
 
-from integration.conftest import fakellm, gitserver, images, run_devaipod  # noqa: F401
+from integration.conftest import (
+    FAKELLM_DIR,
+    SERVE,
+    FakeLLM,
+    GitServer,
+    _wait_for_git,
+    images,  # noqa: F401 (a fixture)
+    make_repos,
+    run_devaipod,
+)
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -66,13 +78,59 @@ class ControlPlane:
 
 
 @pytest.fixture(scope="module")
-def web_config(podman_service, gitserver, tmp_path_factory):  # noqa: F811
+def ui_git(podman_service, images, tmp_path_factory):  # noqa: F811
+    """The integration tests' git server, as ``<instance>-uigit`` on ``<instance>-uinet``."""
+    inst = podman_service.instance
+    root = tmp_path_factory.mktemp("ui-gitserver")
+    shas = make_repos(root, f"{inst}-uillm")
+    server = GitServer(f"{inst}-uinet", f"{inst}-uigit", shas)
+    podman_service.podman("network", "create", server.network)
+    try:
+        podman_service.podman(
+            "run", "-d", "--name", server.host, "--network", server.network, "--init",
+            "--label", f"io.devaipod.instance={inst}",
+            "-v", f"{root / 'srv'}:/srv:ro", images["base"], "sh", "-c", SERVE)
+        _wait_for_git(podman_service, server, images["base"])
+        yield server
+    finally:
+        podman_service.podman("rm", "-f", "-t", "0", server.host, check=False)
+        podman_service.podman("network", "rm", "-f", server.network, check=False)
+
+
+@pytest.fixture(scope="module")
+def ui_llm(podman_service, ui_git, images):  # noqa: F811
+    """The fake LLM, as ``<instance>-uillm:18080`` on the git server's network."""
+    name = f"{podman_service.instance}-uillm"
+    try:
+        podman_service.podman(
+            "run", "-d", "--name", name, "--network", ui_git.network, "--init",
+            "--label", f"io.devaipod.instance={podman_service.instance}",
+            "-p", "127.0.0.1::18080", "-v", f"{FAKELLM_DIR}:/srv:ro", images["base"],
+            "python3", "/srv/fakellm.py", "--port", "18080")
+        port = podman_service.podman("port", name, "18080").stdout.strip().rsplit(":", 1)[1]
+        llm = FakeLLM(name, f"http://127.0.0.1:{port}")
+        wait_until(lambda: _answers(llm), 30, "the fake LLM to start", interval=0.3)
+        yield llm
+    finally:
+        podman_service.podman("rm", "-f", "-t", "0", name, check=False)
+
+
+def _answers(llm: FakeLLM) -> bool:
+    try:
+        llm.requests()
+        return True
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="module")
+def web_config(podman_service, ui_git, tmp_path_factory):
     """DEVAIPOD_CONFIG: pods on the test network, the trusted LLM key as a secret."""
     inst = podman_service.instance
-    secret = f"{inst}-uillm"
+    secret = f"{inst}-uikey"
     podman_service.podman("secret", "create", secret, "-", input="sk-browser-key")
     path = tmp_path_factory.mktemp("ui-config") / "devaipod.toml"
-    path.write_text(f'[podman]\nnetwork = "{gitserver.network}"\n\n'
+    path.write_text(f'[podman]\nnetwork = "{ui_git.network}"\n\n'
                     f'[trusted]\nsecrets = ["ANTHROPIC_API_KEY={secret}"]\n')
     yield path
     podman_service.podman("secret", "rm", secret, check=False)
