@@ -194,7 +194,7 @@ def test_agent_tab_reaches_opencode_ui_through_the_sidecar(control_plane, web_po
     with browser.open(url, timeout=30) as page:
         html = page.read().decode()
     assert "<title>OpenCode</title>" in html
-    assert [c.name for c in jar] == ["devaipod_pod"]
+    assert [c.name for c in jar] == [f"devaipod_pod_{web_pod.replace('-', '_')}"]
     base = url.split("/_devaipod/")[0]
     with browser.open(f"{base}/session", timeout=30) as resp:  # the cookie drives the agent
         assert isinstance(json.loads(resp.read()), list)

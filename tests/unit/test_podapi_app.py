@@ -293,3 +293,30 @@ def test_proxy_adds_basic_auth_and_drops_hop_by_hop_headers(trees, monkeypatch):
     names = {k.lower() for k, _ in resp.headers}
     assert "x-kept" in names
     assert not names & {"connection", "keep-alive", "transfer-encoding"}
+
+
+# --- the browser's ticket and cookie ----------------------------------------------------
+
+def browser_cookie(app) -> str:
+    from devaipod.web import auth
+
+    got = call(app, "GET", f"/_devaipod/login?ticket={auth.ticket(TOKEN, 'pod1')}")
+    set_cookie = got.header("Set-Cookie")
+    assert set_cookie.startswith("devaipod_pod_pod1=") and TOKEN not in set_cookie
+    return set_cookie.split(";", 1)[0]
+
+
+def test_ticket_cookie_drives_the_proxy_but_not_from_another_origin(app, upstream):
+    cookie = browser_cookie(app)
+    ok = call(app, "POST", "/session", {"Cookie": cookie, "Origin": "http://h:1234",
+                                         "Host": "h:1234"}, b"{}")
+    assert ok.code == 200 and upstream.calls
+    refused = call(app, "POST", "/session", {"Cookie": cookie, "Origin": "http://h:8080",
+                                              "Host": "h:1234"}, b"{}")
+    assert refused.code == 403 and len(upstream.calls) == 1
+
+
+def test_another_pods_cookie_is_not_this_pods(trees, upstream):
+    other = podapi.make_app("pod2", "proj", upstream, TOKEN, trees=trees)
+    cookie = browser_cookie(podapi.make_app("pod1", "proj", upstream, TOKEN, trees=trees))
+    assert call(other, "GET", "/session", {"Cookie": cookie}).code == 401

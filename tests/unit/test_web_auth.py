@@ -115,3 +115,23 @@ def test_token_file_is_made_private_and_reused(tmp_path, monkeypatch):
     secret = tmp_path / "secret"
     secret.write_text("from-podman-secret\n")
     assert auth.load_token(secret_file=secret)[0] == "from-podman-secret"
+
+
+@pytest.mark.parametrize(("method", "headers", "allowed"), [
+    ("GET", {"Origin": "http://evil:1"}, True),                  # reads are not writes
+    ("POST", {}, True),                                          # curl, scripts
+    ("POST", {"Origin": "http://h:8080"}, True),
+    ("POST", {"Origin": "http://h:9999"}, False),                # another port, same site
+    ("POST", {"Sec-Fetch-Site": "same-site"}, False),
+    ("POST", {"Sec-Fetch-Site": "same-origin", "Origin": "http://h:8080"}, True),
+    ("DELETE", {"Sec-Fetch-Site": "cross-site"}, False),
+])
+def test_state_changing_requests_must_be_same_origin(method, headers, allowed):
+    assert auth.same_origin_write(method, headers, "h:8080") is allowed
+
+
+def test_cross_origin_post_with_the_cookie_is_refused(wsgi, gate):
+    cookie = f"{auth.COOKIE}={gate.session}"
+    code, _, body = wsgi("/api/pods/x/done", {"Cookie": cookie, "Origin": "http://evil:1",
+                                             "Host": "h:8080"}, method="POST")
+    assert code == 403 and b"cross-origin" in body

@@ -12,10 +12,14 @@ from devaipod.podapi.summary import summarize
 from devaipod.web import auth
 
 PUBLIC = {"/healthz", "/_devaipod/login"}
-COOKIE = "devaipod_pod"
 
 
-def authorized(request, token: str) -> bool:
+def cookie_name(pod: str) -> str:
+    """One cookie per pod: cookies ignore ports, and every sidecar is on this host."""
+    return "devaipod_pod_" + "".join(c if c.isalnum() else "_" for c in pod)
+
+
+def authorized(request, token: str, pod: str = "") -> bool:
     """The pod's token as a Bearer header (CLI, control plane), or the browser's cookie."""
     if not token:
         return False
@@ -23,7 +27,7 @@ def authorized(request, token: str) -> bool:
     given = header[7:] if header.startswith("Bearer ") else ""
     if given and hmac.compare_digest(given.encode(), token.encode()):
         return True
-    cookie = request.get_cookie(COOKIE) or ""
+    cookie = request.get_cookie(cookie_name(pod)) or ""
     return bool(cookie) and hmac.compare_digest(cookie.encode(),
                                                  auth.derive(token, "pod-cookie").encode())
 
@@ -43,7 +47,10 @@ def make_app(pod: str, project: str, upstream: Upstream, token: str,
 
     @app.hook("before_request")
     def _auth():
-        if bottle.request.path not in PUBLIC and not authorized(bottle.request, token):
+        req = bottle.request
+        if not auth.same_origin_write(req.method, req.headers, req.get_header("Host")):
+            raise bottle.HTTPError(403, "cross-origin request refused")
+        if req.path not in PUBLIC and not authorized(req, token, pod):
             raise bottle.HTTPError(401, "this pod's API needs its token")
 
     @app.get("/healthz")
@@ -56,7 +63,8 @@ def make_app(pod: str, project: str, upstream: Upstream, token: str,
         ticket = bottle.request.query.get("ticket") or ""
         if not auth.check_ticket(token, pod, ticket):
             raise bottle.HTTPError(401, "the ticket is wrong or expired; reload the page")
-        bottle.response.set_cookie(COOKIE, auth.derive(token, "pod-cookie"), httponly=True,
+        bottle.response.set_cookie(cookie_name(pod), auth.derive(token, "pod-cookie"),
+                                   httponly=True,
                                    samesite="strict", path="/")
         bottle.response.status = 303
         bottle.response.set_header("Location", "/")

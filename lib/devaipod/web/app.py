@@ -54,9 +54,12 @@ def make_app(gate: auth.Auth) -> bottle.Bottle:
 
     @app.hook("before_request")
     def _require_login():
-        path = bottle.request.path
-        if path.startswith(PUBLIC) or gate.ok(bottle.request.get_cookie(auth.COOKIE),
-                                              bottle.request.get_header("Authorization")):
+        path, req = bottle.request.path, bottle.request
+        if not auth.same_origin_write(req.method, req.headers, req.get_header("Host")):
+            raise bottle.HTTPResponse(json.dumps({"error": "cross-origin request refused"}),
+                                      403, {"Content-Type": "application/json"})
+        if path.startswith(PUBLIC) or gate.ok(req.get_cookie(auth.COOKIE),
+                                              req.get_header("Authorization")):
             return
         if path.startswith("/api/"):
             raise bottle.HTTPResponse(json.dumps({"error": "log in first"}), 401,

@@ -57,6 +57,28 @@ def check_ticket(pod_token: str, pod: str, value: str, now: float | None = None)
     return equal(mac, derive(pod_token, f"ticket:{pod}:{expiry}"))
 
 
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+def same_origin_write(method: str, headers, host: str | None) -> bool:
+    """A browser's state-changing request must come from this origin.
+
+    Cookies are "same-site" across ports, so SameSite alone lets a page on
+    another port of this host post with our cookie: check Origin (or
+    Sec-Fetch-Site) as well. Requests with neither header come from
+    non-browser clients.
+    """
+    if method.upper() in SAFE_METHODS:
+        return True
+    fetch_site = headers.get("Sec-Fetch-Site")
+    if fetch_site is not None:
+        return fetch_site in ("same-origin", "none")
+    origin = headers.get("Origin")
+    if origin is None:
+        return True
+    return bool(host) and origin.split("://", 1)[-1] == host
+
+
 class Auth:
     def __init__(self, token: str) -> None:
         self.token = token
