@@ -41,7 +41,7 @@ run: images service ## Set up everything, check the host, start the control plan
 browser: ## Install Debian's chromium, which the browser tests (tests/browser) drive
 	@bash hack/setup-host.sh chromium
 
-test: images browser ## Set up everything, then run every test (unit, real podman, browser)
+test: images browser lint man ## Set up everything, then lint, render the man pages and run every test
 	bash hack/run-tests.sh $(PYTEST_ARGS)
 
 test-unit: venv ## Only the fast unit tests
