@@ -33,13 +33,20 @@ class PodsCache:
         self.ttl, self.lock, self.at, self.value = ttl, threading.Lock(), 0.0, []
 
     def get(self) -> list[dict]:
-        with self.lock:
+        """The list, refreshed by one request at a time; others get the last one meanwhile."""
+        if time.monotonic() - self.at <= self.ttl:
+            return self.value
+        if not self.lock.acquire(blocking=self.at == 0.0):
+            return self.value  # someone is refreshing: the previous list will do
+        try:
             if time.monotonic() - self.at > self.ttl:
                 from devaipod.workspace import lookup
 
                 self.value = [actions.public(r.as_dict()) for r in lookup.rows(agent=True)]
                 self.at = time.monotonic()
             return self.value
+        finally:
+            self.lock.release()
 
     def invalidate(self) -> None:
         with self.lock:

@@ -75,6 +75,7 @@ class Dispatch(socketserver.BaseRequestHandler):
 class OnePortServer(socketserver.ThreadingMixIn, WSGIServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 128  # the default 5 drops connections under a burst of clients
 
     def __init__(self, address: tuple[str, int], app, ws_router: WsRouter) -> None:
         super().__init__(address, Dispatch)
