@@ -19,11 +19,12 @@ def wait_ready(client: Client, timeout: float = 120) -> None:
     last = ""
     while time.monotonic() < deadline:
         try:
-            client.get("/global/health", timeout=3)
+            # short: OpenCode accepts connections a moment before it answers any
+            client.get("/global/health", timeout=1)
             return
         except AgentError as exc:
             last = str(exc)
-        time.sleep(0.5)
+        time.sleep(0.2)
     raise AgentError(f"the agent did not become ready in {timeout:.0f}s: {last}",
                      "see 'devaipod logs WORKSPACE -c agent'")
 
