@@ -129,7 +129,8 @@ def forward(bottle, upstream: Upstream):
     stream = target.startswith(("/event", "/global/event"))
     try:
         status, headers, chunks = upstream.request(
-            req.method, target, dict(req.headers), body, timeout=None if stream else 300)
+            req.method, target, dict(req.headers), body,
+            timeout=None if stream else 2 if target.startswith("/global/health") else 300)
     except OSError as exc:
         raise bottle.HTTPError(502, f"the agent does not answer: {exc}") from None
     return bottle.HTTPResponse(body=chunks, status=status, headers=headers)
