@@ -19,11 +19,11 @@ def summary(pod: str, info: dict | None) -> dict:
         return {"state": "starting", "message": str(exc)[:200], "last_activity": None}
 
 
-def summaries(pods: list[str]) -> dict[str, dict]:
+def summaries(pods: list[str], infos: dict[str, dict] | None = None) -> dict[str, dict]:
     """pod -> {state, message, last_activity}: starting, working, idle, error or stopped."""
     if not pods:
         return {}
-    infos = api_containers()
+    infos = api_containers() if infos is None else infos
     with ThreadPoolExecutor(max_workers=min(16, len(pods))) as pool:
         results = pool.map(lambda p: summary(p, infos.get(p)), pods)
         return dict(zip(pods, results, strict=True))

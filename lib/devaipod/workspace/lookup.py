@@ -75,14 +75,21 @@ def row(info: dict[str, Any], done: set[str]) -> Row:
 def rows(agent: bool = False) -> list[Row]:
     """Every workspace of this instance: two podman calls however many there are
     (three with the agents' states, which come over HTTP from each pod's sidecar)."""
-    infos = pods()
-    done = done_pods() if infos else set()
-    found = [row(info, done) for info in infos]
-    if agent and found:
-        from devaipod.agent.state import summaries
+    from concurrent.futures import ThreadPoolExecutor
 
-        states = summaries([r.name for r in found])
-        found = [r.with_agent(states[r.name]) for r in found]
+    with ThreadPoolExecutor(3) as pool:  # the look-ups do not depend on each other
+        infos_f, done_f = pool.submit(pods), pool.submit(done_pods)
+        if agent:
+            from devaipod.agent.client import api_containers
+
+            api_f = pool.submit(api_containers)
+        infos, done = infos_f.result(), done_f.result()
+        found = [row(info, done) for info in infos]
+        if agent and found:
+            from devaipod.agent.state import summaries
+
+            states = summaries([r.name for r in found], api_f.result())
+            found = [r.with_agent(states[r.name]) for r in found]
     return found
 
 
