@@ -91,6 +91,9 @@ def make_dotfiles(root: Path, bare: Path) -> None:
     rules = work / "dotfiles" / ".config" / "opencode"
     rules.mkdir(parents=True)
     (rules / "AGENTS.md").write_text(f"# Rules\n\n{DOTFILES_MARKER}\n")
+    # the fallback devcontainer.json for projects that have none
+    (work / ".devcontainer.json").write_text(json.dumps(
+        {"image": DEVENV_IMAGE, "containerEnv": {"FROM_DOTFILES_DC": "yes"}}))
     git("init", "-q", "-b", "main", cwd=work)
     git("add", ".", cwd=work)
     git("commit", "-qm", "dotfiles", cwd=work)

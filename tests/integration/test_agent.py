@@ -269,6 +269,8 @@ def test_dotfiles_reach_agent_and_workspace(podman_service, gitserver, fakellm, 
         ws_rules = exec_in(podman_service, f"{pod}-workspace", "sh", "-c",
                            'cat "$HOME/.config/opencode/AGENTS.md"')
         assert DOTFILES_MARKER in ws_rules
+        ws_env = run_devaipod("exec", name, "-W", "--", "env")[1]
+        assert "FROM_DOTFILES_DC=yes" in ws_env  # the dotfiles' devcontainer.json applied
         prompts = [json.dumps(r.get("body")) for r in fakellm.requests()
                    if "dotfiles check" in json.dumps(r.get("body"))
                    and "title generator" not in json.dumps(r.get("body"))]

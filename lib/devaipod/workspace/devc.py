@@ -73,19 +73,25 @@ def read_local(root: str) -> tuple[str, str] | None:
     return str(found.relative_to(root)), found.read_text(encoding="utf-8", errors="replace")
 
 
+def read(src, helper_image: str, network: str | None) -> tuple[str, str] | None:
+    return (read_local(src.clone_url) if src.kind == "local"
+            else read_remote(src, helper_image, network))
+
+
 def resolve(src, *, inline: str | None, use_default: bool, helper_image: str,
-            network: str | None) -> tuple[devcontainer.DevContainer, str] | None:
-    """The devcontainer configuration to apply, and its path in the repo ("" inline)."""
+            network: str | None, dotfiles=None):
+    """(configuration, its path in its repo, that repo's source), or None.
+
+    In order: inline, the project's (unless ``use_default``), the dotfiles'.
+    """
     if inline:
-        return devcontainer.parse(inline, "--devcontainer-json"), ""
-    if use_default:
-        return None
-    found = (read_local(src.clone_url) if src.kind == "local"
-             else read_remote(src, helper_image, network))
-    if found is None:
-        return None
-    path, text = found
-    return devcontainer.parse(text, f"{src.display}:{path}"), path
+        return devcontainer.parse(inline, "--devcontainer-json"), "", src
+    for origin in ([] if use_default else [src]) + ([dotfiles] if dotfiles else []):
+        found = read(origin, helper_image, network)
+        if found is not None:
+            path, text = found
+            return devcontainer.parse(text, f"{origin.display}:{path}"), path, origin
+    return None
 
 
 def repo_root(src, helper_image: str, network: str | None) -> Path:

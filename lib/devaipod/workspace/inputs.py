@@ -71,12 +71,15 @@ def make(
     network = network or cfg.podman.network
     api_image = images.api_image(cfg.api_image)
     check_images([api_image])  # it also reads the project's devcontainer.json
-    dc, json_rel = apply_devcontainer(src, pod_name, devcontainer_json,
-                                      use_default_devcontainer, api_image, network)
+    dotfiles = (source.parse(cfg.dotfiles.url, extra_hosts=tuple(cfg.git.extra_hosts))
+                if cfg.dotfiles else None)
+    dc, json_rel, dc_src = apply_devcontainer(src, pod_name, devcontainer_json,
+                                              use_default_devcontainer, api_image, network,
+                                              dotfiles)
     if not image and dc and dc.image:
         image = dc.image
     elif not image and dc and dc.build:
-        image = devc.build(src, json_rel, dc, api_image, network)
+        image = devc.build(dc_src, json_rel, dc, api_image, network)
     return Inputs(
         pod=pod_name, source=src, mode=mode,
         image=image or images.default_image(cfg.default_image),
@@ -94,15 +97,15 @@ def make(
 
 
 def apply_devcontainer(src, pod_name: str, inline: str | None, use_default: bool,
-                       helper_image: str, network: str | None):
-    """The project's devcontainer.json, variables resolved, or (None, "")."""
+                       helper_image: str, network: str | None, dotfiles=None):
+    """The devcontainer.json to apply, variables resolved, its path and its repo's source."""
     from devaipod import devcontainer_args
 
     found = devc.resolve(src, inline=inline, use_default=use_default,
-                         helper_image=helper_image, network=network)
+                         helper_image=helper_image, network=network, dotfiles=dotfiles)
     if found is None:
-        return None, ""
-    dc, json_rel = found
+        return None, "", None
+    dc, json_rel, dc_src = found
     local = src.clone_url if src.kind == "local" else f"/{src.project}"
     dc = devcontainer_args.resolve(dc, os.environ, local_workspace_folder=local,
                                    devcontainer_id=pod_name,
@@ -110,7 +113,7 @@ def apply_devcontainer(src, pod_name: str, inline: str | None, use_default: bool
     _args, warnings = devcontainer_args.security_args(dc)  # refuses what it must, now
     for warning in (*dc.warnings, *warnings):
         log.warning("%s", warning)
-    return dc, json_rel
+    return dc, json_rel, dc_src
 
 
 def preflight(i: Inputs) -> None:
