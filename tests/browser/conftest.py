@@ -140,7 +140,8 @@ def web_config(podman_service, ui_git, tmp_path_factory):
 def control_plane(podman_service, web_config, tmp_path_factory):
     state = tmp_path_factory.mktemp("ui-state")
     port = free_port()
-    env = {**os.environ, "DEVAIPOD_STATE_DIR": str(state), "DEVAIPOD_CONFIG": str(web_config)}
+    env = {**os.environ, "DEVAIPOD_STATE_DIR": str(state), "DEVAIPOD_CONFIG": str(web_config),
+           "TMUX_TMPDIR": str(state)}  # its terminals' tmux server is the test's own
     SCREENSHOTS.parent.mkdir(parents=True, exist_ok=True)
     log = SCREENSHOTS.parent / "devaipod-web.log"  # the server's own log, for a person to read
     with log.open("w") as err:
@@ -174,6 +175,7 @@ def control_plane(podman_service, web_config, tmp_path_factory):
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait(timeout=10)
+    subprocess.run(["tmux", "kill-server"], env=env, capture_output=True, check=False)
 
 
 @pytest.fixture(scope="session")

@@ -54,7 +54,8 @@ def control_plane(podman_service, tmp_path_factory, quickstart_env):
     proc = subprocess.Popen(
         [sys.executable, "-m", "devaipod", "web", "--host", "127.0.0.1", "--port", str(port)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, **quickstart_env, "DEVAIPOD_STATE_DIR": str(state)})
+        env={**os.environ, **quickstart_env, "DEVAIPOD_STATE_DIR": str(state),
+             "TMUX_TMPDIR": str(state)})  # its terminals' tmux server is the test's own
     line = ""
     for line in proc.stdout:
         if "Login URL" in line:
@@ -64,6 +65,8 @@ def control_plane(podman_service, tmp_path_factory, quickstart_env):
     yield ControlPlane(f"http://127.0.0.1:{port}", match.group(1))
     proc.terminate()
     proc.wait(timeout=10)
+    subprocess.run(["tmux", "kill-server"], env={**os.environ, "TMUX_TMPDIR": str(state)},
+                   capture_output=True, check=False)
 
 
 @pytest.fixture(scope="module")
