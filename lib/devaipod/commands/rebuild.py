@@ -23,7 +23,7 @@ def replan(name: str, image: str | None):
                                    "it was not made by devaipod; delete and recreate it")
     i = inputs.make(_label(labels, "source"), mode=_label(labels, "mode") or "up", name=name,
                     image=image or _label(labels, "image"), network=_label(labels, "network"),
-                    task=_label(labels, "task"), title=_label(labels, "title"))
+                    task=_label(labels, "task"), title=_label(labels, "title"), new=False)
     p = plan.build(i, password="", api_token="")
     keep = {k: v for k, v in labels.items() if k.endswith((".created", ".pr", ".forge"))}
     p.labels.update(keep)

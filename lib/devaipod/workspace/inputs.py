@@ -58,13 +58,17 @@ def make(
     auto_approve: bool = True,
     devcontainer_json: str | None = None,
     use_default_devcontainer: bool = False,
+    new: bool = True,
 ) -> Inputs:
+    """Everything a plan needs; ``new`` checks first that the name is free."""
     cfg = load_config()
     if cfg.service_gator.active:
         log.warning("[service-gator] is configured, but this devaipod has no gator yet: "
                     "the agent gets no GitHub access")
     src = source.parse(text, extra_hosts=tuple(cfg.git.extra_hosts), in_container=in_container())
     pod_name = names.new_pod_name(src.project, name)
+    if new:
+        check_name(pod_name)
     if src.kind == "local" and not os.path.isdir(os.path.join(src.clone_url, ".git")):
         raise errors.DevaipodError(f"{src.clone_url} is not a git repository",
                                    "run 'git init' there, or give a git URL")
@@ -116,12 +120,15 @@ def apply_devcontainer(src, pod_name: str, inline: str | None, use_default: bool
     return dc, json_rel, dc_src
 
 
+def check_name(pod_name: str) -> None:
+    if pod.exists(pod_name):
+        raise errors.DevaipodError(
+            f"workspace '{names.short(pod_name)}' already exists",
+            "pick another --name, or remove it with 'devaipod delete'")
+
+
 def preflight(i: Inputs) -> None:
     """Fail early, before anything is created, on the mistakes a user can make."""
-    if pod.exists(i.pod):
-        raise errors.DevaipodError(
-            f"workspace '{names.short(i.pod)}' already exists",
-            "pick another --name, or remove it with 'devaipod delete'")
     check_images([i.image, i.api_image])
     if i.network and not network_.exists(i.network):
         raise errors.DevaipodError(f"podman network '{i.network}' does not exist",
