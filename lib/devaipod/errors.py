@@ -61,6 +61,9 @@ class AlreadyExists(CommandError):
 class PodmanUnreachable(CommandError):
     """Nothing answers on the podman socket."""
 
+    def format_message(self) -> str:
+        return f"cannot reach podman: {self.hint}" if self.hint else super().format_message()
+
 
 class ExecutableNotFound(DevaipodError):
     """The program to run is not installed."""
