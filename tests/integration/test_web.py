@@ -196,7 +196,9 @@ def test_agent_tab_reaches_opencode_ui_through_the_sidecar(control_plane, web_po
     browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
     with browser.open(url, timeout=30) as page:
         html = page.read().decode()
+        landed = page.url
     assert "<title>OpenCode</title>" in html
+    assert "/session/ses_" in landed  # the task's session, not OpenCode's empty home
     assert [c.name for c in jar] == [f"devaipod_pod_{web_pod.replace('-', '_')}"]
     base = url.split("/_devaipod/")[0]
     with browser.open(f"{base}/session", timeout=30) as resp:  # the cookie drives the agent

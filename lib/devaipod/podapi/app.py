@@ -66,8 +66,11 @@ def make_app(pod: str, project: str, upstream: Upstream, token: str,
         bottle.response.set_cookie(cookie_name(pod), auth.derive(token, "pod-cookie"),
                                    httponly=True,
                                    samesite="strict", path="/")
+        target = bottle.request.query.get("next") or "/"
+        if not target.startswith("/") or target.startswith("//"):
+            target = "/"  # only a page of this sidecar
         bottle.response.status = 303
-        bottle.response.set_header("Location", "/")
+        bottle.response.set_header("Location", target)
         return ""
 
     @app.get("/summary")

@@ -96,11 +96,33 @@ def client(name: str):
 
 
 def agent_url(name: str, host: str) -> str:
+    """The sidecar's login URL, landing on the task's session in OpenCode's UI."""
+    from urllib.parse import quote
+
     from devaipod.agent.client import token
 
     c = client(name)
     port = c.base.rsplit(":", 1)[1]
-    return f"http://{host}:{port}/_devaipod/login?ticket={auth.ticket(token(name), name)}"
+    url = f"http://{host}:{port}/_devaipod/login?ticket={auth.ticket(token(name), name)}"
+    landing = session_page(c)
+    return f"{url}&next={quote(landing, safe='')}" if landing else url
+
+
+def session_page(c) -> str | None:
+    """OpenCode's UI route of the oldest root session: /<base64url(dir)>/session/<id>."""
+    import base64
+
+    from devaipod.agent.client import AgentError
+
+    try:
+        sessions = [s for s in c.get("/session", timeout=5) or [] if not s.get("parentID")]
+    except AgentError:
+        return None
+    if not sessions:
+        return None
+    oldest = min(sessions, key=lambda s: (s.get("time") or {}).get("created", 0))
+    directory = base64.urlsafe_b64encode(oldest.get("directory", "").encode()).decode()
+    return f"/{directory.rstrip('=')}/session/{oldest['id']}"
 
 
 def review(name: str) -> dict:
