@@ -5,8 +5,7 @@ from __future__ import annotations
 import click
 
 from devaipod.clikit import command, dry_run_option, echo_result, workspace_argument
-from devaipod.podman import volume
-from devaipod.workspace import names
+from devaipod.workspace import lifecycle
 
 
 @command("done")
@@ -19,12 +18,5 @@ def cli(workspace, undo) -> None:
     The mark is a small volume labelled io.devaipod.done, so that `list`
     sees every workspace's state in one podman call.
     """
-    marker = names.done_volume(workspace)
-    if undo:
-        volume.rm([marker], force=True)
-    elif not volume.exists(marker):
-        import datetime
-
-        now = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
-        volume.create(marker, labels={**names.base_labels(workspace), names.DONE: now})
+    lifecycle.mark_done(workspace, done=not undo)
     echo_result(workspace)

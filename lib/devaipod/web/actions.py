@@ -7,8 +7,9 @@ import json
 import bottle
 
 from devaipod import errors
-from devaipod.podman import container, pod, volume
+from devaipod.podman import container, pod
 from devaipod.web import auth
+from devaipod.workspace import lifecycle as workspace_lifecycle
 from devaipod.workspace import lookup, names, remove
 
 HIDDEN_LABELS = ("io.devaipod.api-password",)
@@ -51,15 +52,11 @@ def lifecycle(name: str, action: str) -> dict:
         if action == "stop":
             pod.stop(name, timeout=5)
         elif action == "start":
-            pod.start(name)
+            workspace_lifecycle.start(name)  # postStartCommand too, as `devaipod start`
         elif action == "delete":
             remove.purge(name)
-        elif action == "done":
-            if not volume.exists(names.done_volume(name)):
-                volume.create(names.done_volume(name),
-                              labels={**names.base_labels(name), names.DONE: "web"})
         else:
-            volume.rm([names.done_volume(name)], force=True)
+            workspace_lifecycle.mark_done(name, done=action == "done")
     except errors.DevaipodError as exc:
         fail(exc)
     return {"ok": True}

@@ -1,0 +1,31 @@
+"""Starting a workspace and marking it done: the CLI's and the web's one way."""
+
+from __future__ import annotations
+
+import datetime
+import json
+
+from devaipod.podman import pod, volume
+from devaipod.workspace import names
+
+
+def start(workspace: str) -> None:
+    """Start the pod, then run the devcontainer's postStartCommand again."""
+    from devaipod.workspace import create, plan
+
+    pod.start(workspace)
+    label = (pod.inspect(workspace).get("Labels") or {}).get(f"{names.LABEL}.post-start")
+    for name, argv in json.loads(label) if label else []:
+        for role in ("workspace", "agent"):
+            create.run_step(plan.Step(f"{name} ({role})", names.container(workspace, role),
+                                      argv))
+
+
+def mark_done(workspace: str, done: bool = True) -> None:
+    """The mark is a volume labelled io.devaipod.done: `list` sees it in one podman call."""
+    marker = names.done_volume(workspace)
+    if not done:
+        volume.rm([marker], force=True)
+    elif not volume.exists(marker):
+        now = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+        volume.create(marker, labels={**names.base_labels(workspace), names.DONE: now})
