@@ -32,14 +32,13 @@ from pathlib import Path
 import pytest
 
 from integration.conftest import (
-    FAKELLM_DIR,
     SERVE,
-    FakeLLM,
     GitServer,
     _wait_for_git,
     images,  # noqa: F401 (a fixture)
     make_repos,
     run_devaipod,
+    start_fakellm,
 )
 
 CHROMIUM = "/usr/bin/chromium"
@@ -102,25 +101,9 @@ def ui_llm(podman_service, ui_git, images):  # noqa: F811
     """The fake LLM, as ``<instance>-uillm:18080`` on the git server's network."""
     name = f"{podman_service.instance}-uillm"
     try:
-        podman_service.podman(
-            "run", "-d", "--name", name, "--network", ui_git.network, "--init",
-            "--label", f"io.devaipod.instance={podman_service.instance}",
-            "-p", "127.0.0.1::18080", "-v", f"{FAKELLM_DIR}:/srv:ro", images["base"],
-            "python3", "/srv/fakellm.py", "--port", "18080")
-        port = podman_service.podman("port", name, "18080").stdout.strip().rsplit(":", 1)[1]
-        llm = FakeLLM(name, f"http://127.0.0.1:{port}")
-        wait_until(lambda: _answers(llm), 30, "the fake LLM to start", interval=0.3)
-        yield llm
+        yield start_fakellm(podman_service, name, ui_git.network, images["base"])
     finally:
         podman_service.podman("rm", "-f", "-t", "0", name, check=False)
-
-
-def _answers(llm: FakeLLM) -> bool:
-    try:
-        llm.requests()
-        return True
-    except OSError:
-        return False
 
 
 @pytest.fixture(scope="module")

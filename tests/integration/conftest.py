@@ -223,26 +223,30 @@ class FakeLLM:
                                                       method="POST"), timeout=10).read()
 
 
-@pytest.fixture(scope="session")
-def fakellm(podman_service, gitserver, images):
-    """The fake OpenAI-compatible LLM, as `<instance>-llm:18080` on the test network."""
-    name = f"{podman_service.instance}-llm"
-    podman_service.podman(
-        "run", "-d", "--name", name, "--network", gitserver.network, "--init",
-        "--label", f"io.devaipod.instance={podman_service.instance}",
-        "-p", "127.0.0.1::18080", "-v", f"{FAKELLM_DIR}:/srv:ro", images["base"],
+def start_fakellm(svc, name: str, network: str, image: str) -> FakeLLM:
+    """The fake LLM as ``<name>:18080`` on ``network``, answering on a host port too."""
+    svc.podman(
+        "run", "-d", "--name", name, "--network", network, "--init",
+        "--label", f"io.devaipod.instance={svc.instance}",
+        "-p", "127.0.0.1::18080", "-v", f"{FAKELLM_DIR}:/srv:ro", image,
         "python3", "/srv/fakellm.py", "--port", "18080")
-    port = podman_service.podman("port", name, "18080").stdout.strip().rsplit(":", 1)[1]
+    port = svc.podman("port", name, "18080").stdout.strip().rsplit(":", 1)[1]
     llm = FakeLLM(name, f"http://127.0.0.1:{port}")
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
             llm.requests()
-            break
+            return llm
         except OSError:
             time.sleep(0.3)
-    else:
-        pytest.fail("the fake LLM did not start: " +
-                    podman_service.podman("logs", name, check=False).stderr)
-    yield llm
-    podman_service.podman("rm", "-f", "-t", "0", name, check=False)
+    pytest.fail("the fake LLM did not start: " + svc.podman("logs", name, check=False).stderr)
+
+
+@pytest.fixture(scope="session")
+def fakellm(podman_service, gitserver, images):
+    """The fake OpenAI-compatible LLM, as `<instance>-llm:18080` on the test network."""
+    name = f"{podman_service.instance}-llm"
+    try:
+        yield start_fakellm(podman_service, name, gitserver.network, images["base"])
+    finally:
+        podman_service.podman("rm", "-f", "-t", "0", name, check=False)
