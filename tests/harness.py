@@ -285,14 +285,40 @@ def _git(*args: str, cwd: Path) -> None:
         _raise(f"git {' '.join(args)}: {proc.stderr}")
 
 
+# git daemon on 9418 and git's "dumb" HTTP protocol on 8000, over /srv
+SERVE_GIT = ("cd /srv && python3 -m http.server 8000 >/dev/null 2>&1 & "
+             "exec git daemon --reuseaddr --export-all --base-path=/srv /srv")
+
+
+def serve_git(service: PodmanService, srv: Path, network: str, host: str, image: str,
+              probe: str = "repo.git") -> None:
+    """Serve the bare repositories under SRV as HOST on NETWORK (made here), and wait
+    until ``git://HOST/PROBE`` answers. ``stop_git`` removes both."""
+    service.podman("network", "create", network)
+    service.podman(
+        "run", "-d", "--name", host, "--network", network, "--init",
+        "--label", f"io.devaipod.instance={service.instance}",
+        "-v", f"{srv}:/srv:ro", image, "sh", "-c", SERVE_GIT)
+    deadline = time.monotonic() + 30
+    while True:
+        answer = service.podman("run", "--rm", "--network", network, image,
+                                "git", "ls-remote", f"git://{host}/{probe}", check=False)
+        if answer.returncode == 0:
+            return
+        if time.monotonic() > deadline:
+            _raise(f"git server {host} did not answer: {answer.stderr}")
+        time.sleep(0.5)
+
+
+def stop_git(service: PodmanService, network: str, host: str) -> None:
+    service.podman("rm", "-f", "-t", "0", host, check=False)
+    service.podman("network", "rm", "-f", network, check=False)
+
+
 def git_server(service: PodmanService, image: str, files: dict[str, str] | None = None
                ) -> GitServer:
-    """A one-commit repository served by git daemon in a container of ``image``.
-
-    The network is ``<instance>-net`` and the host ``<instance>-git``; both
-    live in the service's storage (``teardown`` removes them). The files go
-    under T/gitserver.
-    """
+    """A one-commit repository served as ``git://<instance>-git/repo.git`` on
+    ``<instance>-net``; the files go under T/gitserver."""
     root = service.tmp / "gitserver"
     work, bare = root / "work", root / "srv" / "repo.git"
     work.mkdir(parents=True)
@@ -304,23 +330,9 @@ def git_server(service: PodmanService, image: str, files: dict[str, str] | None 
     bare.parent.mkdir(parents=True)
     _git("clone", "-q", "--bare", str(work), str(bare), cwd=root)
     server = GitServer(f"{service.instance}-net", f"{service.instance}-git")
-    service.podman("network", "create", server.network)
-    service.podman(
-        "run", "-d", "--name", server.host, "--network", server.network, "--init",
-        "--label", f"io.devaipod.instance={service.instance}",
-        "-v", f"{root / 'srv'}:/srv:ro", image,
-        "git", "daemon", "--reuseaddr", "--export-all", "--base-path=/srv", "/srv")
-    deadline = time.monotonic() + 30
-    while True:
-        probe = service.podman("run", "--rm", "--network", server.network, image,
-                               "git", "ls-remote", server.git_url, check=False)
-        if probe.returncode == 0:
-            return server
-        if time.monotonic() > deadline:
-            _raise(f"git server {server.host} did not answer: {probe.stderr}")
-        time.sleep(0.5)
+    serve_git(service, root / "srv", server.network, server.host, image)
+    return server
 
 
 def remove_git_server(service: PodmanService, server: GitServer) -> None:
-    service.podman("rm", "-f", "-t", "0", server.host, check=False)
-    service.podman("network", "rm", "-f", server.network, check=False)
+    stop_git(service, server.network, server.host)

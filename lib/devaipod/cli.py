@@ -28,6 +28,7 @@ VERBS: dict[str, str] = {
     "doctor": "doctor",
     "done": "done",
     "exec": "exec",
+    "gator": "gator",
     "init": "init",
     "list": "list",
     "logs": "logs",

@@ -288,6 +288,8 @@ class GhConfig:
     repos: dict[str, RepoPerms] = named(RepoPerms, "Per-repository grants.", '"OWNER/REPO"', _REPO)
     prs: dict[str, ItemPerms] = named(ItemPerms, "Per-PR grants.", '"OWNER/REPO#N"', _ITEM)
     issues: dict[str, ItemPerms] = named(ItemPerms, "Per-issue grants.", '"OWNER/REPO#N"', _ITEM)
+    url: str | None = opt(None, STRING, "Web address of GitHub (Enterprise); default github.com.")
+    api_url: str | None = opt(None, STRING, "REST API address; default api.github.com.")
 
 
 @dataclass(frozen=True)
@@ -302,6 +304,7 @@ class JiraConfig:
 class ServiceGatorConfig:
     enabled: bool | None = opt(None, BOOL, "Run the gator; unset means: if anything is granted.")
     port: int = opt(8765, PORT, "Port the gator's MCP server listens on inside the pod.")
+    image: str | None = opt(None, STRING, "Image of the gator container.")
     gh: GhConfig = section(GhConfig, "GitHub scopes.")
     jira: JiraConfig = section(JiraConfig, "JIRA scopes.")
 

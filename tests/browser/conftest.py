@@ -31,10 +31,9 @@ from pathlib import Path
 
 import pytest
 
+from harness import serve_git, stop_git
 from integration.conftest import (
-    SERVE,
     GitServer,
-    _wait_for_git,
     images,  # noqa: F401 (a fixture)
     make_repos,
     run_devaipod,
@@ -83,17 +82,11 @@ def ui_git(podman_service, images, tmp_path_factory):  # noqa: F811
     root = tmp_path_factory.mktemp("ui-gitserver")
     shas = make_repos(root, f"{inst}-uillm")
     server = GitServer(f"{inst}-uinet", f"{inst}-uigit", shas)
-    podman_service.podman("network", "create", server.network)
     try:
-        podman_service.podman(
-            "run", "-d", "--name", server.host, "--network", server.network, "--init",
-            "--label", f"io.devaipod.instance={inst}",
-            "-v", f"{root / 'srv'}:/srv:ro", images["base"], "sh", "-c", SERVE)
-        _wait_for_git(podman_service, server, images["base"])
+        serve_git(podman_service, root / "srv", server.network, server.host, images["base"])
         yield server
     finally:
-        podman_service.podman("rm", "-f", "-t", "0", server.host, check=False)
-        podman_service.podman("network", "rm", "-f", server.network, check=False)
+        stop_git(podman_service, server.network, server.host)
 
 
 @pytest.fixture(scope="module")

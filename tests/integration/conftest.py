@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from harness import serve_git, stop_git
+
 BASE_IMAGE = "localhost/devaipod-base:bookworm"
 DEVENV_IMAGE = "localhost/devaipod-devenv:latest"
 API_IMAGE = "localhost/devaipod:latest"
@@ -120,10 +122,6 @@ class GitServer:
         return f"http://{self.host}:8000/owner/repo"
 
 
-SERVE = ("cd /srv && python3 -m http.server 8000 >/dev/null 2>&1 & "
-         "exec git daemon --reuseaddr --export-all --base-path=/srv /srv")
-
-
 @pytest.fixture(scope="session")
 def images(podman_service):
     for ref in (BASE_IMAGE, DEVENV_IMAGE, API_IMAGE):
@@ -137,28 +135,12 @@ def gitserver(podman_service, images, tmp_path_factory):
     root = tmp_path_factory.mktemp("gitserver")
     inst = podman_service.instance
     shas = make_repos(root, f"{inst}-llm")
-    network, host = f"{inst}-net", f"{inst}-git"
-    podman_service.podman("network", "create", network)
-    podman_service.podman(
-        "run", "-d", "--name", host, "--network", network, "--init",
-        "--label", f"io.devaipod.instance={inst}",
-        "-v", f"{root / 'srv'}:/srv:ro", images["base"], "sh", "-c", SERVE)
-    server = GitServer(network, host, shas)
-    _wait_for_git(podman_service, server, images["base"])
-    yield server
-    podman_service.podman("rm", "-f", "-t", "0", host, check=False)
-    podman_service.podman("network", "rm", "-f", network, check=False)
-
-
-def _wait_for_git(svc, server: GitServer, image: str) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        probe = svc.podman("run", "--rm", "--network", server.network, image,
-                           "git", "ls-remote", server.git_url, check=False)
-        if probe.returncode == 0:
-            return
-        time.sleep(0.5)
-    pytest.fail(f"git server {server.host} did not answer: {probe.stderr}")
+    server = GitServer(f"{inst}-net", f"{inst}-git", shas)
+    try:
+        serve_git(podman_service, root / "srv", server.network, server.host, images["base"])
+        yield server
+    finally:
+        stop_git(podman_service, server.network, server.host)
 
 
 @pytest.fixture

@@ -25,7 +25,6 @@ function spec() {
   for (const key of ["task", "image", "name"]) if (text(key)) body[key] = text(key);
   const gator = scopes(text("gator"));
   if (gator.length) body.gator = gator;
-  if (data.get("orchestration")) body.orchestration = true;
   return body;
 }
 

@@ -11,12 +11,13 @@ from __future__ import annotations
 import json
 
 TASK_FILE = "/home/devenv/.config/opencode/devaipod-task.md"
+GATOR_FILE = "/home/devenv/.config/opencode/devaipod-gator.md"
 
 
 def content(
     mcp: dict[str, dict] | None = None,
     auto_approve: bool = True,
-    task_file: str | None = None,
+    instructions: list[str] | None = None,
 ) -> str:
     config: dict = {
         "$schema": "https://opencode.ai/config.json",
@@ -31,8 +32,8 @@ def content(
                    **({"headers": server["headers"]} if server.get("headers") else {})}
             for name, server in sorted(mcp.items())
         }
-    if task_file:
-        config["instructions"] = [task_file]
+    if instructions:
+        config["instructions"] = list(instructions)
     return json.dumps(config, sort_keys=True)
 
 

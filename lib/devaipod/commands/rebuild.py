@@ -24,8 +24,13 @@ def replan(name: str, image: str | None):
     i = inputs.make(_label(labels, "source"), mode=_label(labels, "mode") or "up", name=name,
                     image=image or _label(labels, "image"), network=_label(labels, "network"),
                     task=_label(labels, "task"), title=_label(labels, "title"), new=False)
+    if i.gator is None and _label(labels, "service-gator"):
+        from devaipod.gator.scopes import Scopes
+
+        i.gator = Scopes()  # made with --service-gator: keep the gator (its grants are kept)
     p = plan.build(i, password="", api_token="")
-    keep = {k: v for k, v in labels.items() if k.endswith((".created", ".pr", ".forge"))}
+    keep = {k: v for k, v in labels.items()
+            if k.endswith((".created", ".pr", ".forge", ".service-gator"))}
     p.labels.update(keep)
     p.pod_create["labels"] = p.labels
     for spec in p.containers:
@@ -43,7 +48,9 @@ def cli(workspace, image) -> None:
 
     The git trees, the agent's home and the pod's secrets are kept.
     """
+    from devaipod.podman import volume
     from devaipod.workspace import create, inputs
+    from devaipod.workspace import worker as worker_
 
     p = replan(workspace, image)
     inputs.check_images([spec.image for spec in p.containers])
@@ -52,11 +59,18 @@ def cli(workspace, image) -> None:
     with create.step("refreshing the pod's secrets"):
         # the agent's OpenCode config keeps the --mcp / --no-auto-approve of creation
         kept = {names.password_secret(workspace), names.api_token_secret(workspace),
-                f"{workspace}-opencode-config"}
+                f"{workspace}-opencode-config", worker_.config_secret(workspace)}
         stale = [s for s in p.secrets if s not in kept]
         secret.rm([s for s in stale if secret.exists(s)])
         for s in stale:
             secret.create(s, p.secrets[s], labels=names.base_labels(workspace))
+    new_volumes = [v for v in p.volumes if not volume.exists(v)]
+    with create.step("creating volumes"):
+        for v in new_volumes:
+            volume.create(v, labels=names.base_labels(workspace))
+    for spec in p.init:  # only the gator's grants: the trees and homes are kept
+        if spec.name.endswith("-init-gator") and f"{workspace}-gator" in new_volumes:
+            create.run_init(spec, "writing the gator's grants")
     with create.step("creating the pod"):
         pod.create(workspace, **p.pod_create)
     for spec in p.containers:

@@ -50,5 +50,8 @@ def cli(workspace, as_json) -> None:
             click.echo(f"{key:<10} {data[key]}")
     if data["api_port"]:
         click.echo(f"api        {data['api_address']}:{data['api_port']}")
+    grants = data["labels"].get("io.devaipod.service-gator")
+    if grants:
+        click.echo(f"gator      {grants} (at creation; now: devaipod gator show)")
     for role, state in sorted(data["containers"].items()):
         click.echo(f"  {role:<12} {state}")

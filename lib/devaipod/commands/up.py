@@ -19,6 +19,13 @@ def workspace_options(func):
         click.option("--title", metavar="TEXT", help="A title for the workspace."),
         click.option("--mcp", metavar="NAME=URL", multiple=True,
                      help="An MCP server for the agent (repeatable; adds to [mcp])."),
+        click.option("--service-gator", metavar="SCOPE", multiple=True,
+                     help="Grant the agent GitHub access through the gator: "
+                     "github:OWNER/REPO[:PERMS] or github:read-all (repeatable)."),
+        click.option("--service-gator-image", metavar="IMAGE",
+                     help="Image of the gator container."),
+        click.option("-R", "--service-gator-ro", is_flag=True,
+                     help="The automatic grant for a GitHub source is read-only."),
         click.option("--no-auto-approve", is_flag=True,
                      help="The agent asks before running tools (default: allowed)."),
         click.option("--devcontainer-json", metavar="JSON",

@@ -77,10 +77,28 @@ def creation_spec(body: dict) -> dict:
         if not default:
             raise json_error(400, "run needs a task")
         body = {**body, "task": default}
-    if body.get("gator") or body.get("orchestration"):
-        raise json_error(400, "service-gator scopes and orchestration are not available yet")
-    return {k: str(body[k]).strip() for k in ("source", "task", "name", "image", "network")
+    if body.get("orchestration"):
+        raise json_error(400, "the worker is set in devaipod.toml: [orchestration] enabled = true")
+    spec = {k: str(body[k]).strip() for k in ("source", "task", "name", "image", "network")
             if body.get(k)} | {"source": source, "mode": mode}
+    gator = gator_scopes(body.get("gator"))
+    return spec | ({"gator": gator} if gator else {})
+
+
+def gator_scopes(value) -> list[str]:
+    """The form's service-gator scopes, each checked as --service-gator would."""
+    from devaipod.gator.scopes import ScopeError, parse_flag
+
+    if value in (None, "", []):
+        return []
+    if not isinstance(value, list) or not all(isinstance(s, str) for s in value):
+        raise json_error(400, "gator: expected a list of scopes such as github:owner/repo:read")
+    try:
+        for scope in value:
+            parse_flag(scope.strip())
+    except ScopeError as exc:
+        raise json_error(400, str(exc)) from None
+    return [s.strip() for s in value]
 
 
 def client(name: str):

@@ -66,6 +66,8 @@ def creation_argv(spec: dict) -> list[str]:
     for key in ("name", "image", "network"):
         if spec.get(key):
             argv += [f"--{key}", spec[key]]
+    for scope in spec.get("gator") or ():
+        argv += ["--service-gator", scope]
     argv += ["--", spec["source"]]
     return argv + ([spec["task"]] if spec.get("task") else [])
 

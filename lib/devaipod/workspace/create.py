@@ -49,7 +49,7 @@ def rollback_on_failure(pod_name: str) -> Iterator[None]:
         raise
 
 
-def _run_init(spec, what: str) -> None:
+def run_init(spec, what: str) -> None:
     with step(what):
         result = container.run(spec, check=False)
         if result.returncode != 0:
@@ -69,7 +69,7 @@ def execute(plan: Plan, after_start: Callable[[], None] | None = None) -> None:
             for name in plan.volumes:
                 volume.create(name, labels=_labels(plan))
         for spec in plan.init:
-            _run_init(spec, describe_init(spec.name, plan))
+            run_init(spec, describe_init(spec.name, plan))
         with step("creating the pod"):
             pod.create(plan.pod, **plan.pod_create)
         for spec in plan.containers:
@@ -103,6 +103,8 @@ def describe_init(name: str, plan: Plan) -> str:
         return f"cloning {plan.labels.get('io.devaipod.source')}"
     if kind == "dotfiles":
         return "cloning and installing the dotfiles"
+    if kind == "gator":
+        return "writing the gator's grants"
     return f"making the {kind}'s clone"
 
 

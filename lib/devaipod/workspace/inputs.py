@@ -11,6 +11,7 @@ from devaipod.podman import image as image_
 from devaipod.podman import network as network_
 from devaipod.podman import pod
 from devaipod.workspace import credentials, devc, names
+from devaipod.workspace import gator as gator_
 from devaipod.workspace.plan import Inputs
 
 log = logging.getLogger("devaipod")
@@ -58,14 +59,16 @@ def make(
     auto_approve: bool = True,
     devcontainer_json: str | None = None,
     use_default_devcontainer: bool = False,
+    service_gator: tuple[str, ...] = (),
+    service_gator_image: str | None = None,
+    service_gator_ro: bool = False,
     new: bool = True,
 ) -> Inputs:
     """Everything a plan needs; ``new`` checks first that the name is free."""
     cfg = load_config()
-    if cfg.service_gator.active:
-        log.warning("[service-gator] is configured, but this devaipod has no gator yet: "
-                    "the agent gets no GitHub access")
     src = source.parse(text, extra_hosts=tuple(cfg.git.extra_hosts), in_container=in_container())
+    sg = cfg.service_gator
+    scopes = gator_.plan_scopes(sg, src, tuple(service_gator), service_gator_ro)
     pod_name = names.new_pod_name(src.project, name)
     if new:
         check_name(pod_name)
@@ -97,6 +100,9 @@ def make(
         mcp=mcp_servers(cfg, mcp), auto_approve=auto_approve,
         orchestration=cfg.orchestration.enabled,
         dotfiles=(cfg.dotfiles.url, cfg.dotfiles.script) if cfg.dotfiles else None,
+        gator=scopes, gator_image=service_gator_image or sg.image or api_image,
+        gator_port=sg.port, gator_env=gator_.forge_env(sg),
+        worker_gator=cfg.orchestration.worker.gator,
     )
 
 
@@ -129,7 +135,7 @@ def check_name(pod_name: str) -> None:
 
 def preflight(i: Inputs) -> None:
     """Fail early, before anything is created, on the mistakes a user can make."""
-    check_images([i.image, i.api_image])
+    check_images([i.image, i.api_image, *([i.gator_image] if i.gator is not None else [])])
     if i.network and not network_.exists(i.network):
         raise errors.DevaipodError(f"podman network '{i.network}' does not exist",
                                    f"create it with 'podman network create {i.network}'")

@@ -14,6 +14,7 @@ from devaipod.agent import config as agent_config
 from devaipod.podman.container import Spec
 from devaipod.podman.secret import env_flag, program_flag, with_env
 from devaipod.workspace import devplan, dotfiles, names, scripts
+from devaipod.workspace import gator as gator_
 from devaipod.workspace import worker as worker_
 from devaipod.workspace.credentials import Partition
 
@@ -49,6 +50,11 @@ class Inputs:
     dotfiles: tuple[str, str | None] | None = None  # (url, install script)
     devcontainer: object | None = None  # devaipod.devcontainer.DevContainer, resolved
     nested: bool = False  # container-nesting in the config
+    gator: object | None = None  # devaipod.gator.scopes.Scopes, or None: no gator
+    gator_image: str = ""
+    gator_port: int = 8765
+    gator_env: dict[str, str] = field(default_factory=dict)  # GitHub Enterprise addresses
+    worker_gator: str = "readonly"  # [orchestration.worker] gator
 
     @property
     def stored_task(self) -> str | None:
@@ -133,7 +139,8 @@ def init_agent(i: Inputs, project: str) -> Spec:
                 f"{names.volume(i.pod, 'agent-home')}:{AGENT_HOME}"],
         command=scripts.clone_agent_argv(
             project, agent_config.task_text(i.stored_task, i.source.repo)
-            if i.stored_task else None, worker=i.orchestration),
+            if i.stored_task else None, worker=i.orchestration,
+            gator_text=gator_.INSTRUCTIONS if i.gator is not None else None),
     )
 
 
@@ -223,14 +230,31 @@ def lifecycle_steps(i: Inputs, project: str, keys: tuple[str, ...]) -> list[Step
     return steps
 
 
-def opencode_config(i: Inputs) -> str:
-    return agent_config.content(i.mcp, i.auto_approve,
-                                agent_config.TASK_FILE if i.stored_task else None)
+def opencode_config(i: Inputs, role: str = "agent") -> str:
+    """The agent's OpenCode config; the worker's differs only in its gator access."""
+    mcp, instructions = dict(i.mcp), []
+    if i.stored_task and role == "agent":
+        instructions.append(agent_config.TASK_FILE)
+    mode = "inherit" if role == "agent" else i.worker_gator
+    if i.gator is not None and mode != "none":
+        port = i.gator_port + (1 if mode == "readonly" else 0)
+        mcp["service-gator"] = {"url": f"http://127.0.0.1:{port}/mcp"}
+        instructions.append(agent_config.GATOR_FILE)
+    return agent_config.content(mcp, i.auto_approve, instructions)
+
+
+def gator(i: Inputs) -> Spec:
+    readonly = i.gator_port + 1 if i.orchestration and i.worker_gator == "readonly" else None
+    env = {**i.creds.env_for("gator"), **i.gator_env, **SAFE_GIT, "HOME": "/tmp"}
+    return gator_.container(i.pod, i.gator_image or i.api_image, i.gator_port, env,
+                            i.creds.flags_for("gator"), _role_labels(i, "gator"), readonly)
 
 
 def build(i: Inputs, password: str, api_token: str) -> Plan:
     project = i.source.project
     labels = pod_labels(i)
+    if i.gator is not None:
+        labels[f"{names.LABEL}.service-gator"] = "; ".join(i.gator.describe()) or "none"
     secrets = {names.password_secret(i.pod): password,
                names.api_token_secret(i.pod): api_token,
                f"{i.pod}-opencode-config": opencode_config(i),
@@ -241,6 +265,11 @@ def build(i: Inputs, password: str, api_token: str) -> Plan:
                               *devplan.publish(i.devcontainer, i.publish_address)]}
     init = [init_clone(i, project), init_agent(i, project)]
     containers = [workspace(i, project, labels), agent(i, project), api(i, project)]
+    volumes = names.volumes(i.pod, worker=i.orchestration)
+    if i.gator is not None:
+        volumes.append(gator_.volume(i.pod))
+        init.append(gator_.write_spec(i.pod, i.api_image, i.gator, _role_labels(i, "init")))
+        containers.insert(2, gator(i))
     after_start: list[Step] = []
     if i.dotfiles:
         url, script = i.dotfiles
@@ -252,11 +281,12 @@ def build(i: Inputs, password: str, api_token: str) -> Plan:
     after_start += lifecycle_steps(i, project, devplan.CREATE + devplan.START)
     if i.orchestration:
         init.append(worker_.init_worker(i.pod, i.image, project, _role_labels(i, "init")))
+        secrets[worker_.config_secret(i.pod)] = opencode_config(i, "worker")
         containers.append(worker_.worker(i.pod, i.image, project, agent_env(i, "worker"),
                                          i.creds.flags_for("worker"),
                                          _role_labels(i, "worker")))
     return Plan(
         pod=i.pod, project=project, labels=labels,
-        volumes=names.volumes(i.pod, worker=i.orchestration), secrets=secrets, init=init,
+        volumes=volumes, secrets=secrets, init=init,
         pod_create=pod_create, containers=containers, after_start=after_start,
     )

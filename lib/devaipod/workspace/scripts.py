@@ -28,10 +28,11 @@ git remote add agent "/mnt/agent-workspace/$project"
 echo "cloned $(git rev-parse --abbrev-ref HEAD) at $(git rev-parse --short HEAD)"
 """
 
-# $1 project dir name, $2 the stored task's instructions (or ""), $3 "worker" or ""
+# $1 project dir name, $2 the stored task's instructions (or ""), $3 "worker" or "",
+# $4 the gator's instructions (or "")
 CLONE_AGENT = r"""
 set -eu
-project=$1 task=$2 worker=$3
+project=$1 task=$2 worker=$3 gator=$4
 p=/workspaces/$project m=/mnt/main-workspace/$project
 git() { command git -c safe.directory='*' "$@"; }
 git clone --quiet --shared "$m" "$p"
@@ -48,6 +49,7 @@ if [ ! -e "$home/.gitconfig" ]; then
   printf '[safe]\n\tdirectory = *\n' >> "$home/.gitconfig"
 fi
 if [ -n "$task" ]; then printf '%s' "$task" > "$home/.config/opencode/devaipod-task.md"; fi
+if [ -n "$gator" ]; then printf '%s' "$gator" > "$home/.config/opencode/devaipod-gator.md"; fi
 echo "agent tree ready on $(git rev-parse --abbrev-ref HEAD)"
 """
 
@@ -77,5 +79,6 @@ def clone_workspace_argv(url: str, project: str, pr_ref: str | None,
 
 
 def clone_agent_argv(project: str, task_text: str | None = None,
-                     worker: bool = False) -> list[str]:
-    return ["sh", "-c", CLONE_AGENT, "sh", project, task_text or "", "worker" if worker else ""]
+                     worker: bool = False, gator_text: str | None = None) -> list[str]:
+    return ["sh", "-c", CLONE_AGENT, "sh", project, task_text or "", "worker" if worker else "",
+            gator_text or ""]

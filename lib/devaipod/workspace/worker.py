@@ -36,6 +36,11 @@ echo "worker tree ready on $(git rev-parse --abbrev-ref HEAD)"
 """
 
 
+def config_secret(pod: str) -> str:
+    """The worker's OpenCode config: the agent's, with the worker's gator access."""
+    return f"{pod}-worker-opencode-config"
+
+
 def mounts(pod: str) -> list[str]:
     return [f"{names.volume(pod, 'worker-workspace')}:/workspaces",
             f"{names.volume(pod, 'worker-home')}:/home/devenv",
@@ -56,6 +61,6 @@ def worker(pod: str, image: str, project: str, env: dict[str, str],
         name=names.container(pod, "worker"), image=image, pod=pod, entrypoint="",
         command=with_env(cmd), workdir=f"/workspaces/{project}", env=env, labels=labels,
         secrets=[env_flag(names.password_secret(pod), "OPENCODE_SERVER_PASSWORD"),
-                 env_flag(f"{pod}-opencode-config", "OPENCODE_CONFIG_CONTENT"), *secrets],
+                 env_flag(config_secret(pod), "OPENCODE_CONFIG_CONTENT"), *secrets],
         mounts=mounts(pod),
     )

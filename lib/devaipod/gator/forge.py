@@ -1,0 +1,135 @@
+"""GitHub's REST API, as the gator calls it: the token stays in this process.
+
+The API and web addresses default to github.com's; a GitHub Enterprise (or
+the tests' fake forge) is chosen with ``SERVICE_GATOR_GITHUB_API`` and
+``SERVICE_GATOR_GITHUB_URL``. The token comes from ``GH_TOKEN`` or
+``GITHUB_TOKEN`` (or the file named by ``GH_TOKEN_FILE``/``GITHUB_TOKEN_FILE``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote
+
+from devaipod.gator.scopes import REPO
+
+API = "https://api.github.com"
+WEB = "https://github.com"
+TIMEOUT = 30
+_BAD_ESCAPE = re.compile(r"%(2e|2f|5c|00)", re.I)
+
+
+class ForgeError(Exception):
+    """A request the gator refuses or the forge failed; its text goes to the agent."""
+
+
+def read_token(env: dict[str, str] | None = None) -> str | None:
+    env = os.environ if env is None else env
+    for var in ("GH_TOKEN", "GITHUB_TOKEN"):
+        if env.get(var, "").strip():
+            return env[var].strip()
+        path = env.get(f"{var}_FILE")
+        if path and os.path.isfile(path):
+            with open(path, encoding="utf-8") as f:
+                return f.read().strip() or None
+    return None
+
+
+def split_endpoint(endpoint: str) -> tuple[list[str], str]:
+    """``repos/o/r/pulls?state=all`` -> (path segments, query); refuses tricks.
+
+    No scheme or host, no ``.``/``..``/empty segment, no escaped dot, slash
+    or backslash: the repository the scope check sees is the one called.
+    """
+    text = endpoint.strip()
+    path, _, query = text.partition("?")
+    path = path.removeprefix("/")
+    if "://" in text or text.startswith("//") or "\\" in text or _BAD_ESCAPE.search(path):
+        raise ForgeError(f"endpoint {endpoint!r} refused: give a path such as repos/OWNER/REPO")
+    segments = path.split("/")
+    if not path or any(s in ("", ".", "..") for s in segments):
+        raise ForgeError(f"endpoint {endpoint!r} refused: empty, '.' or '..' path segment")
+    if segments[0] == "api" and segments[1:2] == ["v3"]:
+        segments = segments[2:]
+    return segments, query
+
+
+def repo_of(segments: list[str]) -> str | None:
+    """``owner/repo`` of a ``repos/owner/repo/...`` path, else None."""
+    if len(segments) >= 3 and segments[0] == "repos":
+        repo = f"{unquote(segments[1])}/{unquote(segments[2])}"
+        if not REPO.match(repo):
+            raise ForgeError(f"{repo!r} is not a valid OWNER/REPO")
+        return repo
+    return None
+
+
+@dataclass
+class Response:
+    status: int
+    text: str
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+    def json(self) -> Any:
+        return json.loads(self.text) if self.text.strip() else None
+
+
+class GitHub:
+    def __init__(self, api: str | None = None, web: str | None = None,
+                 token: str | None = None) -> None:
+        self.api = (api or os.environ.get("SERVICE_GATOR_GITHUB_API") or API).rstrip("/")
+        self.web = (web or os.environ.get("SERVICE_GATOR_GITHUB_URL") or WEB).rstrip("/")
+        self.token = token if token is not None else read_token()
+
+    def request(self, method: str, path: str, body: Any = None) -> Response:
+        """One API call; ``path`` is relative to the API root (already checked)."""
+        headers = {"Accept": "application/vnd.github+json", "User-Agent": "devaipod-gator",
+                   "X-GitHub-Api-Version": "2022-11-28"}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        req = urllib.request.Request(f"{self.api}/{path.lstrip('/')}", data=data,
+                                     method=method.upper(), headers=headers)
+        try:
+            with urllib.request.urlopen(req, timeout=TIMEOUT) as resp:
+                return Response(resp.status, resp.read().decode("utf-8", "replace"))
+        except urllib.error.HTTPError as exc:
+            return Response(exc.code, exc.read().decode("utf-8", "replace"))
+        except (urllib.error.URLError, OSError) as exc:
+            reason = getattr(exc, "reason", exc)
+            raise ForgeError(f"cannot reach {self.api}: {reason}") from None
+
+    def call(self, method: str, path: str, body: Any = None) -> Any:
+        """A call that must succeed: its JSON, or ForgeError with GitHub's message."""
+        resp = self.request(method, path, body)
+        if not resp.ok:
+            try:
+                message = (resp.json() or {}).get("message") or resp.text
+            except ValueError:
+                message = resp.text
+            raise ForgeError(f"GitHub said {resp.status} to {method} {path}: {message}")
+        return resp.json()
+
+    def clone_url(self, repo: str) -> str:
+        return f"{self.web}/{repo}.git"
+
+    def auth_header(self) -> str | None:
+        """The header git sends (``http.extraHeader``): never part of a URL."""
+        if not self.token:
+            return None
+        import base64
+
+        basic = base64.b64encode(f"x-access-token:{self.token}".encode()).decode()
+        return f"Authorization: Basic {basic}"

@@ -1,0 +1,181 @@
+"""service-gator: the pod's MCP server for scoped GitHub access.
+
+    service-gator --mcp-server 127.0.0.1:8765 --scope-file FILE
+                  [--read-only-server 127.0.0.1:8766]
+
+MCP (Streamable HTTP) at ``/mcp``, ``GET /healthz``. The scope file is read
+again whenever it changes (``devaipod gator add|edit`` rewrite it), so new
+grants apply at the next call; an unreadable file grants nothing. The
+read-only server serves the same tools with every write refused (the
+worker's view).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+import logging
+import os
+import sys
+from typing import Any
+
+from devaipod.gator import reviews, tools
+from devaipod.gator.forge import ForgeError, GitHub
+from devaipod.gator.scopes import ScopeError, Scopes
+
+log = logging.getLogger("service-gator")
+
+INSTRUCTIONS = (
+    "Scoped GitHub access. Call `status` first to see what you may do. Push commits with "
+    "`github_push` (never with git: you hold no credentials); it creates agent-* branches "
+    "and draft pull requests. Use `github_pending_review_tool` for reviews a human submits."
+)
+
+
+class ScopeFile:
+    """The scopes in FILE, re-read when its modification time or size changes."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._stamp: tuple[int, int] | None = None
+        self._scopes = Scopes()
+
+    def __call__(self) -> Scopes:
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            if self._stamp is not None:
+                log.warning("scope file %s is gone: no access", self.path)
+            self._stamp, self._scopes = None, Scopes()
+            return self._scopes
+        stamp = (st.st_mtime_ns, st.st_size)
+        if stamp != self._stamp:
+            self._stamp = stamp
+            try:
+                with open(self.path, encoding="utf-8") as f:
+                    self._scopes = Scopes.from_json(json.load(f))
+                log.info("scopes loaded: %s", "; ".join(self._scopes.describe()) or "none")
+            except (OSError, ValueError, ScopeError) as exc:
+                log.error("scope file %s unusable, no access: %s", self.path, exc)
+                self._scopes = Scopes()
+        return self._scopes
+
+
+async def _run(fn, *args, **kwargs) -> str:
+    """A tool's work, off the event loop; a refusal becomes the tool's error result."""
+    import anyio.to_thread
+    from mcp.server.mcpserver.exceptions import ToolError
+
+    try:
+        return await anyio.to_thread.run_sync(functools.partial(fn, *args, **kwargs))
+    except ForgeError as exc:
+        raise ToolError(str(exc)) from None
+
+
+def _register(server, gate: tools.Gate) -> None:
+    async def status() -> str:
+        """What this gator lets you do on GitHub. Call it first."""
+        return tools.status(gate)
+
+    async def github_api_tool(endpoint: str, method: str = "GET", body: dict | None = None,
+                              jq: str | None = None) -> str:
+        """Call the GitHub REST API, e.g. endpoint="repos/OWNER/REPO/pulls".
+
+        GET needs read access to the repository; other methods need write
+        access (or write on that pull request or issue). ``jq`` filters the
+        JSON answer.
+        """
+        return await _run(tools.github_api_tool, gate, endpoint, method, body, jq)
+
+    async def github_push(repo_path: str, commit_sha: str, repo: str, description: str,
+                          create_draft_pr: bool = True, base: str | None = None,
+                          title: str | None = None, body: str | None = None,
+                          use_fork: bool = False) -> str:
+        """Push a commit of your tree (repo_path under /workspaces) to branch
+        agent-<description> of repo (OWNER/REPO), and open a draft pull request
+        against base with title (create_draft_pr, the default)."""
+        return await _run(tools.github_push, gate, repo_path, commit_sha, repo, description,
+                          create_draft_pr, base, title, body, use_fork)
+
+    async def gh_create_branch(repo: str, commit_sha: str, description: str,
+                               issue_number: int | None = None) -> str:
+        """Create branch agent-[<issue_number>-]<description> at a commit already on GitHub."""
+        return await _run(tools.gh_create_branch, gate, repo, commit_sha, description,
+                          issue_number)
+
+    async def gh_update_pr_head(repo: str, pull_number: int, commit_sha: str) -> str:
+        """Move the head branch of pull request pull_number to commit_sha (already on GitHub)."""
+        return await _run(tools.gh_update_pr_head, gate, repo, pull_number, commit_sha)
+
+    async def github_pending_review_tool(
+            operation: str, repo: str, pull_number: int, review_id: int | None = None,
+            body: str | None = None, comments: list[dict[str, Any]] | None = None,
+            dry_run: bool = False, replace: bool = False) -> str:
+        """Pending (unsubmitted) pull request reviews: operation is list, create, get,
+        update, delete or extended-help. A human submits them."""
+        return await _run(reviews.github_pending_review_tool, gate, operation, repo,
+                          pull_number, review_id, body, comments, dry_run, replace)
+
+    for fn in (status, github_api_tool, github_push, gh_create_branch, gh_update_pr_head,
+               github_pending_review_tool):
+        server.add_tool(fn, structured_output=False)
+
+
+def build(scopes, gh: GitHub | None = None, readonly: bool = False):
+    """The MCP server (an ``MCPServer``) with the gator's tools and /healthz."""
+    from mcp.server.mcpserver import MCPServer
+    from starlette.responses import JSONResponse
+
+    from devaipod import __version__
+
+    server = MCPServer("service-gator", instructions=INSTRUCTIONS, version=__version__,
+                       log_level="WARNING")
+    _register(server, tools.Gate(scopes, gh or GitHub(), readonly))
+
+    @server.custom_route("/healthz", methods=["GET"])
+    async def healthz(_request):
+        return JSONResponse({"ok": True, "readonly": readonly})
+
+    return server
+
+
+def _address(text: str) -> tuple[str, int]:
+    host, _, port = text.rpartition(":")
+    return host or "127.0.0.1", int(port)
+
+
+async def serve(scope_file: str, address: str, readonly_address: str | None) -> None:
+    import anyio
+    import uvicorn
+
+    scopes, gh = ScopeFile(scope_file), GitHub()
+    servers = [(address, False)] + ([(readonly_address, True)] if readonly_address else [])
+    async with anyio.create_task_group() as group:
+        for addr, readonly in servers:
+            host, port = _address(addr)
+            app = build(scopes, gh, readonly).streamable_http_app(host=host)
+            config = uvicorn.Config(app, host=host, port=port, log_level="warning")
+            group.start_soon(uvicorn.Server(config).serve)
+            log.info("serving MCP on http://%s:%d/mcp%s", host, port,
+                     " (read-only)" if readonly else "")
+
+
+def main(argv: list[str] | None = None) -> None:
+    import argparse
+
+    import anyio
+
+    parser = argparse.ArgumentParser(prog="service-gator", description=__doc__.split("\n")[0])
+    parser.add_argument("--mcp-server", required=True, metavar="HOST:PORT")
+    parser.add_argument("--scope-file", required=True, metavar="FILE")
+    parser.add_argument("--read-only-server", metavar="HOST:PORT")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format="service-gator: %(message)s")
+    with contextlib.suppress(KeyboardInterrupt):
+        anyio.run(serve, args.scope_file, args.mcp_server, args.read_only_server)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,155 @@
+"""The gator's tools: check the scope, then act with the token the agent never sees.
+
+Names, arguments and behaviour follow service-gator's, so prompts and
+OpenCode configurations written for it work unchanged. Every function takes
+a ``Gate`` and returns the text the agent reads; a refusal or a failure is
+raised as ``ForgeError`` and becomes an error result.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from devaipod import __version__, runner
+from devaipod.gator import push
+from devaipod.gator.forge import ForgeError, GitHub, repo_of, split_endpoint
+from devaipod.gator.scopes import REPO, Scopes
+
+REVIEW_MARKER = "<!-- service-gator-review -->"
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+
+@dataclass
+class Gate:
+    scopes: Callable[[], Scopes]
+    gh: GitHub
+    readonly: bool = False
+
+    def need(self, repo: str, op: str) -> None:
+        if self.readonly and op != "read":
+            raise ForgeError(f"refused: this gator is read-only ({op} on {repo})")
+        if not self.scopes().allows(repo, op):
+            raise ForgeError(f"refused: no {op} permission on {repo} "
+                             "(the human grants it with 'devaipod gator add')")
+
+
+def _repo(repo: str) -> str:
+    if not REPO.match(repo or ""):
+        raise ForgeError(f"repo {repo!r}: expected OWNER/REPO")
+    return repo
+
+
+def status(gate: Gate) -> str:
+    scopes = gate.scopes()
+    lines = [f"Service-Gator v{__version__} (devaipod)", "",
+             f"GitHub: {'token configured' if gate.gh.token else 'no token'} ({gate.gh.api})"]
+    lines += [f"  {line}" for line in scopes.describe()] or ["  no access granted"]
+    if gate.readonly:
+        lines.append("  (read-only endpoint)")
+    lines += ["", "Push commits with github_push (branches are named agent-<description>);",
+              "open pull requests as drafts; a human submits reviews."]
+    return "\n".join(lines)
+
+
+def _check_api(gate: Gate, segments: list[str], method: str, body: Any) -> None:
+    repo = repo_of(segments)
+    if segments == ["graphql"]:
+        scopes = gate.scopes()
+        query = str((body or {}).get("query", "")) if isinstance(body, dict) else ""
+        if query.lstrip().startswith("mutation"):
+            raise ForgeError("refused: GraphQL mutations are not allowed")
+        if not (scopes.gh_read or scopes.graphql == "read"):
+            raise ForgeError("refused: GraphQL needs [service-gator.gh] graphql = \"read\"")
+        return
+    if repo is None:
+        if method != "GET" or not gate.scopes().gh_read:
+            raise ForgeError(f"refused: {'/'.join(segments)} needs global read "
+                             "([service-gator.gh] read = true)")
+        return
+    if method == "GET":
+        gate.need(repo, "read")
+        return
+    item = segments[3:5] if len(segments) >= 5 else []
+    if gate.readonly:
+        raise ForgeError(f"refused: this gator is read-only ({method} on {repo})")
+    if (len(item) == 2 and item[0] in ("pulls", "issues") and item[1].isdigit()
+            and gate.scopes().allows_item(repo, item[0], int(item[1]), "write")):
+        return
+    gate.need(repo, "write")
+
+
+def github_api_tool(gate: Gate, endpoint: str, method: str = "GET", body: Any = None,
+                    jq: str | None = None) -> str:
+    method = (method or "GET").upper()
+    if method not in METHODS:
+        raise ForgeError(f"method {method!r}: use one of {', '.join(METHODS)}")
+    segments, query = split_endpoint(endpoint)
+    if isinstance(body, str) and body.strip():
+        try:
+            body = json.loads(body)
+        except ValueError as exc:
+            raise ForgeError(f"body is not JSON: {exc}") from None
+    _check_api(gate, segments, method, body)
+    path = "/".join(segments) + (f"?{query}" if query else "")
+    resp = gate.gh.request("POST" if segments == ["graphql"] else method, path, body or None)
+    text = resp.text
+    if jq and resp.ok:
+        result = runner.capture(["jq", "-r", jq], input=text, check=False, timeout=30)
+        if not result.ok:
+            raise ForgeError(f"jq failed: {result.stderr.strip()}")
+        text = result.stdout
+    return text if resp.ok else f"HTTP {resp.status}\n{text}"
+
+
+def github_push(gate: Gate, repo_path: str, commit_sha: str, repo: str, description: str,
+                create_draft_pr: bool = True, base: str | None = None,
+                title: str | None = None, body: str | None = None,
+                use_fork: bool = False) -> str:
+    repo = _repo(repo)
+    if use_fork:
+        raise ForgeError("use_fork is not supported by devaipod's gator; push to the "
+                         "repository itself")
+    branch = push.branch_name(description)
+    gate.need(repo, "push-new-branch")
+    if create_draft_pr:
+        gate.need(repo, "create-draft")
+        if not (base and title):
+            raise ForgeError("create_draft_pr needs base and title")
+    message_body = push.push_commit(repo_path, push.check_sha(commit_sha),
+                                    gate.gh.clone_url(repo), branch, gate.gh.auth_header())
+    lines = [f"Pushed {commit_sha[:12]} to {repo} branch {branch}"]
+    if create_draft_pr:
+        pr = gate.gh.call("POST", f"repos/{repo}/pulls", {
+            "title": title, "head": branch, "base": base, "draft": True,
+            "body": body if body is not None else message_body})
+        lines.append(f"Draft pull request #{pr.get('number')}: {pr.get('html_url')}")
+    return "\n".join(lines)
+
+
+def gh_create_branch(gate: Gate, repo: str, commit_sha: str, description: str,
+                     issue_number: int | None = None) -> str:
+    repo = _repo(repo)
+    gate.need(repo, "push-new-branch")
+    branch = push.branch_name(description, issue_number)
+    if gate.gh.request("GET", f"repos/{repo}/git/ref/heads/{branch}").ok:
+        raise ForgeError(f"branch {branch} already exists in {repo}")
+    gate.gh.call("POST", f"repos/{repo}/git/refs",
+                 {"ref": f"refs/heads/{branch}", "sha": push.check_sha(commit_sha)})
+    return f"Created branch {branch} at {commit_sha[:12]} in {repo}"
+
+
+def gh_update_pr_head(gate: Gate, repo: str, pull_number: int, commit_sha: str) -> str:
+    repo = _repo(repo)
+    push.check_sha(commit_sha)
+    pr = gate.gh.call("GET", f"repos/{repo}/pulls/{int(pull_number)}")
+    head = pr.get("head") or {}
+    head_repo = _repo(((head.get("repo") or {}).get("full_name")) or repo)
+    for target in dict.fromkeys((repo, head_repo)):
+        gate.need(target, "push-new-branch")
+    ref = head.get("ref") or ""
+    gate.gh.call("PATCH", f"repos/{head_repo}/git/refs/heads/{ref}",
+                 {"sha": commit_sha, "force": True})
+    return f"Moved {head_repo} branch {ref} (pull request #{pull_number}) to {commit_sha[:12]}"

@@ -1,0 +1,151 @@
+"""The pod's gator: which grants it gets, its container, and its scope file.
+
+The grants come from ``[service-gator]``, then ``--service-gator`` flags on
+top, else an automatic grant for a GitHub source (read, create-draft,
+push-new-branch on that repository; read only with ``run -R``). They are
+written as JSON to the volume ``{pod}-gator``, which only the gator mounts
+(read-only): the agent can neither read nor change what it is allowed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from urllib.parse import urlsplit
+
+from devaipod import errors, podman
+from devaipod.gator.scopes import ScopeError, Scopes, parse_flag, repo_grant
+from devaipod.podman.container import Spec
+from devaipod.podman.secret import with_env
+from devaipod.workspace import names
+
+log = logging.getLogger("devaipod")
+
+SCOPE_DIR = "/var/lib/service-gator"
+SCOPE_FILE = f"{SCOPE_DIR}/scopes.json"
+AUTO = ("read", "create-draft", "push-new-branch")
+
+# $1 the scope document; written next to the old one, then renamed (the gator
+# never reads half a file)
+WRITE = r"""
+set -eu
+umask 022
+printf '%s\n' "$1" > /cfg/scopes.json.new
+mv -f /cfg/scopes.json.new /cfg/scopes.json
+"""
+
+
+def volume(pod: str) -> str:
+    return names.volume(pod, "gator")
+
+
+def from_config(sg) -> Scopes:
+    """``[service-gator]`` of devaipod.toml as a scope document."""
+    gh = sg.gh
+
+    def perms(p) -> dict[str, bool]:
+        return {"read": p.read, "create-draft": p.create_draft,
+                "pending-review": p.pending_review, "push-new-branch": p.push_new_branch,
+                "write": p.write}
+
+    def item(p) -> dict[str, bool]:
+        return {"read": p.read, "write": p.write}
+
+    if sg.jira.projects or sg.jira.issues:
+        log.warning("[service-gator.jira] is ignored: devaipod's gator has no JIRA tools")
+    return Scopes(gh_read=gh.read, graphql=gh.graphql or "none",
+                  repos={k: perms(v) for k, v in gh.repos.items()},
+                  prs={k: item(v) for k, v in gh.prs.items()},
+                  issues={k: item(v) for k, v in gh.issues.items()})
+
+
+def github_repo(src, web_url: str | None) -> str | None:
+    """``owner/repo`` when the source is on GitHub (or the configured GitHub's host)."""
+    hosts = {"github.com", "www.github.com"}
+    if web_url:
+        hosts.add(urlsplit(web_url).netloc.lower())
+    if src.kind == "local" or src.host.lower() not in hosts or not src.owner or "/" in src.owner:
+        return None
+    return f"{src.owner}/{src.name}"
+
+
+def plan_scopes(sg, src, flags: tuple[str, ...] = (), readonly: bool = False) -> Scopes | None:
+    """The pod's grants, or None when it gets no gator."""
+    scopes = from_config(sg)
+    try:
+        parsed = [parse_flag(flag) for flag in flags]
+    except ScopeError as exc:
+        raise errors.DevaipodError(
+            str(exc), "e.g. --service-gator github:owner/repo:read,push") from None
+    for repo, perms in parsed:
+        if repo is None:
+            scopes = Scopes(True, scopes.graphql, scopes.repos, scopes.prs, scopes.issues)
+        else:
+            scopes.repos[repo] = perms
+    auto = github_repo(src, sg.gh.url)
+    if not flags and auto and auto not in scopes.repos and sg.enabled is not False:
+        scopes.repos[auto] = repo_grant(*(("read",) if readonly else AUTO))
+    enabled = sg.enabled if sg.enabled is not None and not flags else not scopes.empty
+    return scopes if enabled or flags else None
+
+
+def document(scopes: Scopes) -> str:
+    return json.dumps(scopes.to_json(), sort_keys=True)
+
+
+def write_spec(pod: str, image: str, scopes: Scopes, labels: dict[str, str]) -> Spec:
+    """A short-lived container that writes the scope file into the gator's volume."""
+    return Spec(name=f"{pod}-init-gator", image=image, network="none", entrypoint="",
+                labels=labels, mounts=[f"{volume(pod)}:/cfg"],
+                command=["sh", "-c", WRITE, "sh", document(scopes)])
+
+
+def read(pod: str, image: str) -> Scopes:
+    """The scopes in the pod's gator volume (works while the pod is stopped)."""
+    spec = Spec(name=f"{pod}-gator-read", image=image, network="none", entrypoint="",
+                labels=names.base_labels(pod), mounts=[f"{volume(pod)}:/cfg:ro"],
+                command=["cat", "/cfg/scopes.json"])
+    from devaipod.podman import container
+
+    result = podman.capture(container.run_argv(spec), check=False)
+    if not result.ok:
+        raise errors.DevaipodError(f"cannot read the gator's scopes of {names.short(pod)}: "
+                                   f"{errors.last_line(result.stderr)}",
+                                   "does the workspace have a gator? see 'devaipod status'")
+    return Scopes.from_json(json.loads(result.stdout))
+
+
+def container(pod: str, image: str, port: int, env: dict[str, str],
+              secrets: list[list[str]], labels: dict[str, str],
+              readonly_port: int | None = None) -> Spec:
+    cmd = ["service-gator", "--mcp-server", f"127.0.0.1:{port}", "--scope-file", SCOPE_FILE]
+    if readonly_port:
+        cmd += ["--read-only-server", f"127.0.0.1:{readonly_port}"]
+    return Spec(
+        name=names.container(pod, "gator"), image=image, pod=pod, entrypoint="",
+        command=with_env(cmd), env=env, secrets=secrets, labels=labels,
+        security=["--cap-drop", "ALL", "--security-opt", "no-new-privileges"],
+        mounts=[f"{names.volume(pod, 'agent-workspace')}:/workspaces:ro",
+                f"{names.volume(pod, 'workspace')}:/mnt/main-workspace:ro",
+                f"{volume(pod)}:{SCOPE_DIR}:ro"],
+    )
+
+
+def forge_env(sg) -> dict[str, str]:
+    env = {}
+    if sg.gh.url:
+        env["SERVICE_GATOR_GITHUB_URL"] = sg.gh.url
+    if sg.gh.api_url:
+        env["SERVICE_GATOR_GITHUB_API"] = sg.gh.api_url
+    return env
+
+
+INSTRUCTIONS = """# GitHub access (service-gator)
+
+You hold no GitHub credentials: `git push` and `gh` will not work. The MCP
+server `service-gator` acts for you within the grants the human gave:
+call its `status` tool to see them. Push a commit with `github_push`
+(repo_path = your tree under /workspaces, the full commit id, repo =
+OWNER/REPO, a short description: the branch is agent-<description>); it
+opens a draft pull request when you give base and title.
+"""

@@ -1,0 +1,176 @@
+"""The gator end to end: real OpenCode calls the pod's service-gator over MCP, which
+pushes to the fake GitHub (tests/fakeforge) with a token the agent never sees."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from .conftest import exec_in, git, inspect, leftovers, run_devaipod
+
+pytestmark = pytest.mark.podman
+
+FAKEFORGE_DIR = Path(__file__).resolve().parent.parent / "fakeforge"
+TOKEN = "ghp_gator_only_token_8c21"
+LLM_KEY = "sk-gator-llm-key-77"
+
+
+class Forge:
+    def __init__(self, host: str, url: str) -> None:
+        self.host, self.url = host, url  # name on the test network; address from here
+
+    def get(self, path: str):
+        req = urllib.request.Request(f"{self.url}{path}",
+                                     headers={"Authorization": f"token {TOKEN}"})
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return json.loads(resp.read())
+
+
+@pytest.fixture(scope="module")
+def forge(podman_service, gitserver, images, tmp_path_factory):
+    """The fake GitHub as ``<instance>-forge:8000`` on the test network, serving owner/repo."""
+    svc, inst = podman_service, podman_service.instance
+    root = tmp_path_factory.mktemp("forge")
+    (root / "owner").mkdir()
+    git("clone", "-q", "--bare", gitserver.shas["work"], str(root / "owner" / "repo.git"),
+        cwd=root)
+    name = f"{inst}-forge"
+    svc.podman("run", "-d", "--name", name, "--network", gitserver.network, "--init",
+               "--label", f"io.devaipod.instance={inst}", "-p", "127.0.0.1::8000",
+               "-v", f"{FAKEFORGE_DIR}:/srv:ro", "-v", f"{root}:/forge", images["base"],
+               "python3", "/srv/fakeforge.py", "--port", "8000", "--root", "/forge",
+               "--token", TOKEN)
+    port = svc.podman("port", name, "8000").stdout.strip().rsplit(":", 1)[1]
+    forge = Forge(name, f"http://127.0.0.1:{port}")
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            forge.get("/api/v3/user")
+            break
+        except OSError:
+            if time.monotonic() > deadline:
+                pytest.fail("the fake forge did not start: " + svc.podman(
+                    "logs", name, check=False).stderr)
+            time.sleep(0.3)
+    yield forge
+    svc.podman("rm", "-f", "-t", "0", name, check=False)
+
+
+@pytest.fixture(scope="module")
+def gator_config(podman_service, forge, tmp_path_factory):
+    inst = podman_service.instance
+    for kind, value in (("gllm", LLM_KEY), ("ggh", TOKEN)):
+        podman_service.podman("secret", "create", f"{inst}-{kind}", "-", input=value)
+    path = tmp_path_factory.mktemp("gatorcfg") / "devaipod.toml"
+    path.write_text(
+        f'[trusted]\nsecrets = ["ANTHROPIC_API_KEY={inst}-gllm", "GH_TOKEN={inst}-ggh"]\n'
+        f'[service-gator.gh]\nurl = "http://{forge.host}:8000"\n'
+        f'api-url = "http://{forge.host}:8000/api/v3"\n')
+    yield path
+    podman_service.podman("secret", "rm", f"{inst}-gllm", f"{inst}-ggh", check=False)
+
+
+@pytest.fixture
+def gator_ws(gator_config, forge, gitserver, fakellm, monkeypatch):
+    monkeypatch.setenv("DEVAIPOD_CONFIG", str(gator_config))
+    made: list[str] = []
+
+    def up(name: str, *args: str, source: str | None = None):
+        made.append(name)
+        return run_devaipod("up", source or f"http://{forge.host}:8000/owner/repo", "--name",
+                            name, "--network", gitserver.network, *args, timeout=300)
+
+    yield up
+    for name in made:
+        run_devaipod("delete", "--force", name)
+
+
+def send(name: str, text: str) -> str:
+    rc, out, err = run_devaipod("opencode", name, "send", text, timeout=180)
+    assert rc == 0, err
+    return out
+
+
+def push_call(sha: str, description: str) -> str:
+    args = {"repo_path": "/workspaces/repo", "commit_sha": sha, "repo": "owner/repo",
+            "description": description, "base": "main", "title": "Agent change"}
+    return f"TOOL service-gator_github_push {json.dumps(args)}"
+
+
+def agent_commit(svc, pod: str, text: str) -> str:
+    script = (f"cd /workspaces/repo && echo {text} > gator.txt && git add gator.txt && "
+              f"git commit -qm 'agent: {text}' -m 'Made by the agent.' && git rev-parse HEAD")
+    return exec_in(svc, f"{pod}-agent", "sh", "-c", script)
+
+
+def test_agent_pushes_through_the_gator_and_never_holds_the_token(
+        gator_ws, podman_service, forge):
+    svc, name = podman_service, f"{podman_service.instance}-gt1"
+    pod = f"devaipod-{name}"
+    rc, _out, err = gator_ws(name)
+    assert rc == 0, err
+    gator = inspect(svc, f"{pod}-gator")[0]
+    assert gator["State"]["Status"] == "running"
+    assert any(m["Name"] == f"{pod}-gator" and not m["RW"] for m in gator["Mounts"])
+    for role in ("workspace", "agent", "api"):
+        mounts = inspect(svc, f"{pod}-{role}")[0]["Mounts"]
+        assert not any(m.get("Name") == f"{pod}-gator" for m in mounts), role
+    rc, out, err = run_devaipod("gator", "show", name)
+    assert out.strip() == "github:owner/repo:read,create-draft,push-new-branch", err
+
+    # the agent's OpenCode knows the gator; the token is in no container's inspect or env
+    rc, out, err = run_devaipod("opencode", name, "mcp", "list", "--json")
+    assert rc == 0 and json.loads(out)["service-gator"]["status"] == "connected", out + err
+    everything = svc.podman("container", "inspect", *[f"{pod}-{r}" for r in
+                                                      ("workspace", "agent", "gator", "api")])
+    assert TOKEN not in everything.stdout
+    assert TOKEN not in exec_in(svc, f"{pod}-agent", "env")
+
+    sha = agent_commit(svc, pod, "first")
+    reply = send(name, push_call(sha, "gator-e2e"))
+    assert "Pushed" in reply and "Draft pull request" in reply, reply
+    branch = forge.get("/api/v3/repos/owner/repo/git/ref/heads/agent-gator-e2e")
+    assert branch["object"]["sha"] == sha
+    pr = next(p for p in forge.get("/api/v3/repos/owner/repo/pulls")
+              if p["head"]["ref"] == "agent-gator-e2e")
+    assert pr["draft"] and pr["body"] == "Made by the agent."
+    pushes = [r for r in forge.get("/_requests") if "receive-pack" in r["path"]]
+    assert pushes and all(r["authorized"] for r in pushes if r["method"] == "POST")
+
+    # grants change live: read only now, so the next push is refused
+    rc, _out, err = run_devaipod("gator", "add", name, "github:owner/repo:read")
+    assert rc == 0, err
+    sha2 = agent_commit(svc, pod, "second")
+    reply = send(name, push_call(sha2, "refused"))
+    assert "no push-new-branch permission" in reply, reply
+    with pytest.raises(urllib.error.HTTPError):
+        forge.get("/api/v3/repos/owner/repo/git/ref/heads/agent-refused")
+
+    # rebuild keeps the gator and its grants
+    rc, _out, err = run_devaipod("rebuild", name)
+    assert rc == 0, err
+    rc, out, _err = run_devaipod("gator", "show", "--json", name)
+    assert json.loads(out)["scopes"]["gh"]["repos"]["owner/repo"]["push-new-branch"] is False
+    assert inspect(svc, f"{pod}-gator")[0]["State"]["Status"] == "running"
+    rc, _out, err = run_devaipod("delete", "--force", name)
+    assert rc == 0, err
+    assert leftovers(svc, pod) == {"pods": [], "containers": [], "volumes": [], "secrets": []}
+
+
+def test_no_gator_without_grants_and_bad_scopes_create_nothing(
+        gator_ws, podman_service, gitserver):
+    svc, inst = podman_service, podman_service.instance
+    rc, _out, err = gator_ws(f"{inst}-gt2", source=gitserver.git_url)
+    assert rc == 0, err
+    names = svc.podman("ps", "-a", "--filter", f"pod=devaipod-{inst}-gt2",
+                       "--format", "{{.Names}}").stdout.split()
+    assert not any(n.endswith("-gator") for n in names) and len(names) >= 3
+    rc, _out, err = gator_ws(f"{inst}-gt3", "--service-gator", "jira:PROJ")
+    assert rc != 0 and "only GitHub scopes" in err and "Traceback" not in err
+    assert leftovers(svc, f"devaipod-{inst}-gt3") == {
+        "pods": [], "containers": [], "volumes": [], "secrets": []}
