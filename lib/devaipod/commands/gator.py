@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import tempfile
 
 import click
@@ -31,7 +32,7 @@ def _write(workspace: str, scopes) -> None:
     from devaipod.workspace import gator, names
 
     spec = gator.write_spec(workspace, _image(), scopes, names.base_labels(workspace))
-    spec.name = f"{workspace}-gator-write"
+    spec.name = f"{workspace}-gator-write-{secrets.token_hex(3)}"
     container.run(spec)
 
 

@@ -8,7 +8,7 @@ import os
 
 from devaipod.podapi import git
 from devaipod.podapi.proxy import Upstream
-from devaipod.podapi.summary import summarize
+from devaipod.podapi.summary import Cached
 from devaipod.web import auth
 
 PUBLIC = {"/healthz", "/_devaipod/login"}
@@ -37,10 +37,11 @@ SSE_HEADERS = {"Content-Type": "text/event-stream", "Cache-Control": "no-cache",
 
 
 def make_app(pod: str, project: str, upstream: Upstream, token: str,
-             trees: git.Trees | None = None):
+             trees: git.Trees | None = None, summary_cache: Cached | None = None):
     import bottle
 
     trees = trees or git.Trees.for_project(project)
+    cache = summary_cache or Cached(upstream, follow=False)
 
     app = bottle.Bottle()
     app.default_error_handler = lambda res: f"{res.status_line}: {res.body}\n"
@@ -75,7 +76,7 @@ def make_app(pod: str, project: str, upstream: Upstream, token: str,
 
     @app.get("/summary")
     def summary():
-        return {"pod": pod, **summarize(upstream)}
+        return {"pod": pod, **cache.get()}
 
     # read-only views of the two trees; merging and rejecting are the control plane's
     @app.get("/git/status")
@@ -141,4 +142,5 @@ def forward(bottle, upstream: Upstream):
 
 def from_environment(pod: str, project: str, port: int = 4096):
     upstream = Upstream("127.0.0.1", port, os.environ.get("OPENCODE_SERVER_PASSWORD", ""))
-    return make_app(pod, project, upstream, os.environ.get("DEVAIPOD_API_TOKEN", ""))
+    return make_app(pod, project, upstream, os.environ.get("DEVAIPOD_API_TOKEN", ""),
+                    summary_cache=Cached(upstream))

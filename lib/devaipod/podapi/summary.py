@@ -67,3 +67,85 @@ def summarize(up: Upstream) -> dict[str, Any]:
         "sessions": len(root_sessions(sessions)),
         "session": (newest or {}).get("id"),
     }
+
+
+# events that say nothing about the agent's work
+QUIET = {"server.connected", "server.heartbeat"}
+
+
+def event_type(line: bytes) -> str | None:
+    """The type of one SSE ``data:`` line of OpenCode's event stream (None: not an event)."""
+    if not line.startswith(b"data:"):
+        return None
+    try:
+        data = json.loads(line[5:])
+    except ValueError:
+        return "?"
+    if not isinstance(data, dict):
+        return "?"
+    payload = data.get("payload") if isinstance(data.get("payload"), dict) else data
+    return str(payload.get("type") or "?")
+
+
+class Cached:
+    """The summary, computed again only after OpenCode reports an event.
+
+    A thread follows OpenCode's ``/global/event`` stream; any event other than
+    a heartbeat makes the kept summary stale. While the stream is not
+    connected, every call asks OpenCode afresh, so a missed event can only
+    cost time, never show a stale state.
+    """
+
+    def __init__(self, up: Upstream, follow: bool = True) -> None:
+        import threading
+
+        self.up = up
+        self._lock = threading.Lock()
+        self._generation = 0  # bumped by every event and every (dis)connection
+        self._connected = False
+        self._kept: tuple[int, dict[str, Any]] | None = None
+        if follow:
+            threading.Thread(target=self._follow, name="opencode-events", daemon=True).start()
+
+    def get(self) -> dict[str, Any]:
+        with self._lock:
+            generation = self._generation
+            if self._connected and self._kept and self._kept[0] == generation:
+                return self._kept[1]
+        value = summarize(self.up)
+        with self._lock:
+            if self._connected and generation == self._generation and \
+                    value["state"] != "starting":
+                self._kept = (generation, value)
+        return value
+
+    def saw(self, line: bytes) -> None:
+        kind = event_type(line)
+        if kind is not None and kind not in QUIET:
+            self._bump()
+
+    def _bump(self, connected: bool | None = None) -> None:
+        with self._lock:
+            self._generation += 1
+            if connected is not None:
+                self._connected = connected
+
+    def _follow(self) -> None:
+        import http.client
+        import time
+
+        while True:
+            try:
+                status, _headers, chunks = self.up.request(
+                    "GET", "/global/event", {"Accept": "text/event-stream"}, None, timeout=None)
+                if status == 200:
+                    self._bump(connected=True)
+                    pending = b""
+                    for chunk in chunks:
+                        *lines, pending = (pending + chunk).split(b"\n")
+                        for line in lines:
+                            self.saw(line)
+            except (OSError, http.client.HTTPException):
+                pass
+            self._bump(connected=False)
+            time.sleep(1)

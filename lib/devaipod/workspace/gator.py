@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets
 from urllib.parse import urlsplit
 
 from devaipod import errors, podman
@@ -102,8 +103,8 @@ def write_spec(pod: str, image: str, scopes: Scopes, labels: dict[str, str]) -> 
 
 def read(pod: str, image: str) -> Scopes:
     """The scopes in the pod's gator volume (works while the pod is stopped)."""
-    spec = Spec(name=f"{pod}-gator-read", image=image, network="none", entrypoint="",
-                labels=names.base_labels(pod), mounts=[f"{volume(pod)}:/cfg:ro"],
+    spec = Spec(name=f"{pod}-gator-read-{secrets.token_hex(3)}", image=image, network="none",
+                entrypoint="", labels=names.base_labels(pod), mounts=[f"{volume(pod)}:/cfg:ro"],
                 command=["cat", "/cfg/scopes.json"])
     from devaipod.podman import container
 
