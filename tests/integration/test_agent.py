@@ -216,7 +216,8 @@ def wait_screen(session: str, text: str, timeout: float) -> str:
 
 def test_orchestration_adds_a_worker(podman_service, gitserver, fakellm, tmp_path, monkeypatch):
     config = tmp_path / "devaipod.toml"
-    config.write_text("[orchestration]\nenabled = true\n")
+    config.write_text('[orchestration]\nenabled = true\n'
+                      '[service-gator.gh.repos]\n"owner/repo" = { read = true, write = true }\n')
     monkeypatch.setenv("DEVAIPOD_CONFIG", str(config))
     name = f"{podman_service.instance}-orch"
     rc, _out, err = run_devaipod("up", gitserver.git_url, "--name", name, "--network",
@@ -240,6 +241,18 @@ def test_orchestration_adds_a_worker(podman_service, gitserver, fakellm, tmp_pat
                 break
             time.sleep(0.5)
         assert code == "200"
+        # the worker reaches the gator's read-only endpoint; the agent the full one
+        mcp = exec_in(podman_service, f"{pod}-workspace", "sh", "-c",
+                      'curl -s -m 10 -u "opencode:$(cat /run/devaipod-env/'
+                      'OPENCODE_SERVER_PASSWORD)" http://127.0.0.1:4098/mcp')
+        assert json.loads(mcp)["service-gator"]["status"] == "connected", mcp
+        for port, readonly in ((8765, False), (8766, True)):
+            health = exec_in(podman_service, f"{pod}-workspace", "curl", "-s", "-m", "5",
+                             f"http://127.0.0.1:{port}/healthz")
+            assert json.loads(health)["readonly"] is readonly
+        worker_config = exec_in(podman_service, f"{pod}-worker", "cat",
+                                "/run/devaipod-env/OPENCODE_CONFIG_CONTENT")
+        assert "127.0.0.1:8766/mcp" in worker_config and "8765" not in worker_config
         rc, out, err = run_devaipod("exec", name, "--worker", "--", "git", "remote")
         assert rc == 0 and out.split() == ["origin", "owner"], err
     finally:

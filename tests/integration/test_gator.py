@@ -96,6 +96,12 @@ def send(name: str, text: str) -> str:
     return out
 
 
+def mcp_status(name: str) -> str:
+    rc, out, err = run_devaipod("opencode", name, "mcp", "list", "--json", timeout=180)
+    assert rc == 0, err
+    return json.loads(out)["service-gator"]["status"]
+
+
 def push_call(sha: str, description: str) -> str:
     args = {"repo_path": "/workspaces/repo", "commit_sha": sha, "repo": "owner/repo",
             "description": description, "base": "main", "title": "Agent change"}
@@ -124,8 +130,7 @@ def test_agent_pushes_through_the_gator_and_never_holds_the_token(
     assert out.strip() == "github:owner/repo:read,create-draft,push-new-branch", err
 
     # the agent's OpenCode knows the gator; the token is in no container's inspect or env
-    rc, out, err = run_devaipod("opencode", name, "mcp", "list", "--json")
-    assert rc == 0 and json.loads(out)["service-gator"]["status"] == "connected", out + err
+    assert mcp_status(name) == "connected"
     everything = svc.podman("container", "inspect", *[f"{pod}-{r}" for r in
                                                       ("workspace", "agent", "gator", "api")])
     assert TOKEN not in everything.stdout
@@ -150,6 +155,19 @@ def test_agent_pushes_through_the_gator_and_never_holds_the_token(
     assert "no push-new-branch permission" in reply, reply
     with pytest.raises(urllib.error.HTTPError):
         forge.get("/api/v3/repos/owner/repo/git/ref/heads/agent-refused")
+
+    # whatever starts first, the sidecar gets OpenCode connected to the gator
+    svc.podman("stop", "-t", "0", f"{pod}-gator")
+    svc.podman("restart", "-t", "0", f"{pod}-agent")
+    assert mcp_status(name) == "failed"  # OpenCode started without its gator
+    svc.podman("restart", "-t", "0", f"{pod}-api")
+    svc.podman("start", f"{pod}-gator")
+    deadline = time.monotonic() + 60
+    while mcp_status(name) != "connected":
+        assert time.monotonic() < deadline, "the sidecar never reconnected OpenCode"
+        time.sleep(1)
+    api_log = svc.podman("logs", f"{pod}-api").stderr
+    assert "service-gator failed, connecting again" in api_log, api_log[-2000:]
 
     # rebuild keeps the gator and its grants
     rc, _out, err = run_devaipod("rebuild", name)

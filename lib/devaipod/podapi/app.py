@@ -140,7 +140,11 @@ def forward(bottle, upstream: Upstream):
     return bottle.HTTPResponse(body=chunks, status=status, headers=headers)
 
 
+def upstream_from_environment(port: int = 4096) -> Upstream:
+    return Upstream("127.0.0.1", port, os.environ.get("OPENCODE_SERVER_PASSWORD", ""))
+
+
 def from_environment(pod: str, project: str, port: int = 4096):
-    upstream = Upstream("127.0.0.1", port, os.environ.get("OPENCODE_SERVER_PASSWORD", ""))
+    upstream = upstream_from_environment(port)
     return make_app(pod, project, upstream, os.environ.get("DEVAIPOD_API_TOKEN", ""),
                     summary_cache=Cached(upstream))

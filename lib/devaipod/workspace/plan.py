@@ -200,7 +200,7 @@ def api(i: Inputs, project: str) -> Spec:
         name=names.container(i.pod, "api"), image=i.api_image, pod=i.pod,
         entrypoint="",
         command=with_env(["devaipod", "pod-api", "--port", str(API_PORT), "--project", project,
-                          "--pod", i.pod]),
+                          "--pod", i.pod, *gator_links(i)]),
         env={**SAFE_GIT, "HOME": "/tmp"},
         secrets=[env_flag(names.password_secret(i.pod), "OPENCODE_SERVER_PASSWORD"),
                  env_flag(names.api_token_secret(i.pod), "DEVAIPOD_API_TOKEN")],
@@ -209,6 +209,25 @@ def api(i: Inputs, project: str) -> Spec:
         mounts=[f"{names.volume(i.pod, 'agent-workspace')}:/mnt/agent-workspace:ro",
                 f"{names.volume(i.pod, 'workspace')}:/mnt/main-workspace:ro"],
     )
+
+
+def gator_port(i: Inputs, role: str) -> int | None:
+    """The gator endpoint the agent or the worker uses (the worker's may be read-only)."""
+    if i.gator is None or (role == "worker" and (not i.orchestration or
+                                                 i.worker_gator == "none")):
+        return None
+    readonly = role == "worker" and i.worker_gator == "readonly"
+    return i.gator_port + 1 if readonly else i.gator_port
+
+
+def gator_links(i: Inputs) -> list[str]:
+    """The sidecar keeps each OpenCode connected to its gator endpoint (pod-api --gator-link)."""
+    links = []
+    for role, opencode in (("agent", AGENT_PORT), ("worker", worker_.WORKER_PORT)):
+        port = gator_port(i, role)
+        if port:
+            links += ["--gator-link", f"{opencode}:{port}"]
+    return links
 
 
 def workdir(i: Inputs, project: str) -> str:
@@ -235,16 +254,16 @@ def opencode_config(i: Inputs, role: str = "agent") -> str:
     mcp, instructions = dict(i.mcp), []
     if i.stored_task and role == "agent":
         instructions.append(agent_config.TASK_FILE)
-    mode = "inherit" if role == "agent" else i.worker_gator
-    if i.gator is not None and mode != "none":
-        port = i.gator_port + (1 if mode == "readonly" else 0)
+    port = gator_port(i, role)
+    if port:
         mcp["service-gator"] = {"url": f"http://127.0.0.1:{port}/mcp"}
         instructions.append(agent_config.GATOR_FILE)
     return agent_config.content(mcp, i.auto_approve, instructions)
 
 
 def gator(i: Inputs) -> Spec:
-    readonly = i.gator_port + 1 if i.orchestration and i.worker_gator == "readonly" else None
+    worker = gator_port(i, "worker")
+    readonly = worker if worker != i.gator_port else None
     env = {**i.creds.env_for("gator"), **i.gator_env, **SAFE_GIT, "HOME": "/tmp"}
     return gator_.container(i.pod, i.gator_image or i.api_image, i.gator_port, env,
                             i.creds.flags_for("gator"), _role_labels(i, "gator"), readonly)

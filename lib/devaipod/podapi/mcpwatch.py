@@ -1,0 +1,73 @@
+"""Connect OpenCode to the pod's gator once both run, whatever started first.
+
+OpenCode connects its MCP servers once, when it starts; a server that did
+not answer yet stays "failed". The containers of a pod start together, so
+at every start of the pod the sidecar waits for the gator and for each
+OpenCode (the agent's, the worker's), and asks OpenCode to connect again
+where it failed.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import logging
+import threading
+import time
+
+from devaipod.podapi.proxy import Upstream
+
+log = logging.getLogger("devaipod")
+NAME = "service-gator"
+
+
+def healthy(host: str, port: int) -> bool:
+    conn = http.client.HTTPConnection(host, port, timeout=2)
+    try:
+        conn.request("GET", "/healthz")
+        return conn.getresponse().status == 200
+    except (OSError, http.client.HTTPException):
+        return False
+    finally:
+        conn.close()
+
+
+def _status(up: Upstream) -> str | None:
+    status, _headers, chunks = up.request("GET", "/mcp", {"Accept": "application/json"}, None,
+                                          timeout=10)
+    data = json.loads(b"".join(chunks) or b"null") if status == 200 else None
+    return ((data or {}).get(NAME) or {}).get("status")
+
+
+def connect(up: Upstream) -> bool:
+    """True once OpenCode reports the gator connected (asking it to reconnect if needed)."""
+    try:
+        state = _status(up)
+        if state == "connected":
+            return True
+        if state is None:  # not (yet) in this OpenCode's configuration
+            return False
+        log.info("OpenCode on port %d: %s %s, connecting again", up.port, NAME, state)
+        status, _headers, chunks = up.request("POST", f"/mcp/{NAME}/connect", {}, b"",
+                                              timeout=30)
+        b"".join(chunks)
+        return status == 200 and _status(up) == "connected"
+    except (OSError, ValueError, http.client.HTTPException):
+        return False
+
+
+def watch(upstreams: list[Upstream], gator_ports: list[int], timeout: float = 300) -> None:
+    deadline = time.monotonic() + timeout
+    pending = list(zip(upstreams, gator_ports, strict=True))
+    while pending and time.monotonic() < deadline:
+        pending = [(up, port) for up, port in pending
+                   if not (healthy("127.0.0.1", port) and connect(up))]
+        if pending:
+            time.sleep(1)
+    for up, _port in pending:
+        log.warning("OpenCode on port %d is not connected to %s", up.port, NAME)
+
+
+def start(upstreams: list[Upstream], gator_ports: list[int]) -> None:
+    threading.Thread(target=watch, args=(upstreams, gator_ports), name="mcp-watch",
+                     daemon=True).start()
