@@ -31,12 +31,10 @@ from pathlib import Path
 
 import pytest
 
-from harness import serve_git, stop_git
 from integration.conftest import (
-    GitServer,
     images,  # noqa: F401 (a fixture)
-    make_repos,
     run_devaipod,
+    serve_test_repos,
     start_fakellm,
 )
 
@@ -77,22 +75,16 @@ class ControlPlane:
 
 @pytest.fixture(scope="module")
 def ui_git(podman_service, images, tmp_path_factory):  # noqa: F811
-    """The integration tests' git server, as ``<instance>-uigit`` on ``<instance>-uinet``."""
-    inst = podman_service.instance
-    root = tmp_path_factory.mktemp("ui-gitserver")
-    shas = make_repos(root, f"{inst}-uillm")
-    server = GitServer(f"{inst}-uinet", f"{inst}-uigit", shas)
-    try:
-        serve_git(podman_service, root / "srv", server.network, server.host, images["base"])
+    """The integration tests' git server, as ``<instance>-ui-git`` on ``<instance>-ui-net``."""
+    with serve_test_repos(podman_service, tmp_path_factory.mktemp("ui-gitserver"),
+                           f"{podman_service.instance}-ui", images["base"]) as server:
         yield server
-    finally:
-        stop_git(podman_service, server.network, server.host)
 
 
 @pytest.fixture(scope="module")
 def ui_llm(podman_service, ui_git, images):  # noqa: F811
-    """The fake LLM, as ``<instance>-uillm:18080`` on the git server's network."""
-    name = f"{podman_service.instance}-uillm"
+    """The fake LLM, as ``<instance>-ui-llm:18080`` on the git server's network."""
+    name = f"{podman_service.instance}-ui-llm"
     try:
         yield start_fakellm(podman_service, name, ui_git.network, images["base"])
     finally:

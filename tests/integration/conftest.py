@@ -15,6 +15,8 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -130,17 +132,23 @@ def images(podman_service):
     return {"base": BASE_IMAGE, "devenv": DEVENV_IMAGE, "api": API_IMAGE}
 
 
-@pytest.fixture(scope="session")
-def gitserver(podman_service, images, tmp_path_factory):
-    root = tmp_path_factory.mktemp("gitserver")
-    inst = podman_service.instance
-    shas = make_repos(root, f"{inst}-llm")
-    server = GitServer(f"{inst}-net", f"{inst}-git", shas)
+@contextmanager
+def serve_test_repos(svc, root: Path, prefix: str, image: str) -> Iterator[GitServer]:
+    """The test repositories as ``<prefix>-git`` on ``<prefix>-net``; the fake LLM is to be
+    ``<prefix>-llm`` (the repo's opencode.json points there)."""
+    server = GitServer(f"{prefix}-net", f"{prefix}-git", make_repos(root, f"{prefix}-llm"))
     try:
-        serve_git(podman_service, root / "srv", server.network, server.host, images["base"])
+        serve_git(svc, root / "srv", server.network, server.host, image)
         yield server
     finally:
-        stop_git(podman_service, server.network, server.host)
+        stop_git(svc, server.network, server.host)
+
+
+@pytest.fixture(scope="session")
+def gitserver(podman_service, images, tmp_path_factory):
+    with serve_test_repos(podman_service, tmp_path_factory.mktemp("gitserver"),
+                           podman_service.instance, images["base"]) as server:
+        yield server
 
 
 @pytest.fixture
