@@ -175,6 +175,10 @@ def test_api_tool_checks_the_repository_it_calls(forge):
     err, text = call(GRANT, forge, "github_api_tool",
                      {"endpoint": "repos/acme/widget/branches", "jq": ".[].name"})
     assert not err and text.strip() == "main"
+    # jq runs without the gator's environment: no token through `env`
+    err, text = call(GRANT, forge, "github_api_tool",
+                     {"endpoint": "repos/acme/widget", "jq": "env | keys | length"})
+    assert not err and text.strip() == "0"
     for endpoint in ("repos/acme/widget/../../other/repo", "repos/acme/%2e%2e/x",
                      "https://evil.example/repos/acme/widget", "//evil/x", "user"):
         err, text = call(GRANT, forge, "github_api_tool", {"endpoint": endpoint})
@@ -226,6 +230,37 @@ def test_create_branch_and_move_pr_head(forge):
     err, text = call(GRANT, forge, "gh_create_branch", {
         "repo": "acme/widget", "commit_sha": main, "description": "start", "issue_number": 3})
     assert err and "already exists" in text
+
+
+def test_redirects_to_another_host_are_not_followed(monkeypatch):
+    """The token goes only to the forge's own host, even when it redirects elsewhere."""
+    import http.server
+    import threading
+
+    seen: list[str | None] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            seen.append(self.headers.get("Authorization"))
+            if self.path.startswith("/moved"):
+                self.send_response(301)
+                self.send_header("Location", f"http://localhost:{port}/elsewhere")
+            else:
+                self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    port = httpd.server_address[1]
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        gh = GitHub(api=f"http://127.0.0.1:{port}", token="tok")
+        assert gh.request("GET", "moved").status == 301  # localhost is another host
+        assert seen == ["Bearer tok"]
+    finally:
+        httpd.shutdown()
 
 
 def test_endpoint_splitting():

@@ -15,7 +15,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 from devaipod.gator.scopes import REPO
 
@@ -23,6 +23,19 @@ API = "https://api.github.com"
 WEB = "https://github.com"
 TIMEOUT = 30
 _BAD_ESCAPE = re.compile(r"%(2e|2f|5c|00)", re.I)
+
+
+class _SameHost(urllib.request.HTTPRedirectHandler):
+    """Follow a redirect only on the same scheme and host: the token must not go elsewhere."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        old, new = urlsplit(req.full_url), urlsplit(newurl)
+        if (old.scheme, old.netloc) != (new.scheme, new.netloc):
+            return None  # answered as the redirect itself: an HTTPError the caller reports
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+_OPENER = urllib.request.build_opener(_SameHost)
 
 
 class ForgeError(Exception):
@@ -103,7 +116,7 @@ class GitHub:
         req = urllib.request.Request(f"{self.api}/{path.lstrip('/')}", data=data,
                                      method=method.upper(), headers=headers)
         try:
-            with urllib.request.urlopen(req, timeout=TIMEOUT) as resp:
+            with _OPENER.open(req, timeout=TIMEOUT) as resp:
                 return Response(resp.status, resp.read().decode("utf-8", "replace"))
         except urllib.error.HTTPError as exc:
             return Response(exc.code, exc.read().decode("utf-8", "replace"))

@@ -97,7 +97,9 @@ def github_api_tool(gate: Gate, endpoint: str, method: str = "GET", body: Any = 
     resp = gate.gh.request("POST" if segments == ["graphql"] else method, path, body or None)
     text = resp.text
     if jq and resp.ok:
-        result = runner.capture(["jq", "-r", jq], input=text, check=False, timeout=30)
+        # an empty environment: jq's `env` and `$ENV` would show the token
+        result = runner.capture(["env", "-i", "jq", "-r", jq], input=text, check=False,
+                                timeout=30)
         if not result.ok:
             raise ForgeError(f"jq failed: {result.stderr.strip()}")
         text = result.stdout
