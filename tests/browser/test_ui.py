@@ -56,6 +56,7 @@ def ui_pod(control_plane, logged_in, ui_git, ui_llm, podman_service):
         page.get_by_test_id("field-task").fill(TASK)
         page.get_by_test_id("mode-run").check()
         page.get_by_test_id("field-name").fill(name)
+        page.get_by_test_id("field-gator").fill(GATOR_SCOPE)
         page.get_by_test_id("create-button").click()
         result, log = page.get_by_test_id("job-result"), page.get_by_test_id("job-log")
         samples: list[tuple[str | None, int]] = []
@@ -75,6 +76,9 @@ def ui_pod(control_plane, logged_in, ui_git, ui_llm, podman_service):
         yield UiPod(pod, pod.removeprefix("devaipod-"), samples, lines, page)
     finally:
         delete_pod(control_plane, name)
+
+
+GATOR_SCOPE = "github:owner/repo:read"
 
 
 def pod_page(page, control_plane, pod: UiPod, tab: str = "") -> None:
@@ -155,6 +159,23 @@ def test_new_form_refuses_a_bad_gator_scope(control_plane, page, shot):
     expect(banner).to_contain_text("only GitHub scopes are supported")
     expect(page.get_by_test_id("create-button")).to_be_enabled()  # nothing started
     shot(page, "-gator-refused")
+
+
+def test_pod_page_shows_and_grants_github_access(control_plane, ui_pod, page, shot):
+    pod_page(page, control_plane, ui_pod)
+    grants = page.get_by_test_id("gator-grants")
+    expect(grants).to_have_text(GATOR_SCOPE)  # from the New form's scopes
+    expect(page.get_by_test_id("pod-containers")).to_contain_text("gator running")
+    page.get_by_test_id("gator-add").fill("github:owner/other:push, draft")
+    page.get_by_test_id("gator-grant").click()
+    expect(grants).to_have_text(
+        "github:owner/other:read,create-draft,push-new-branch · github:owner/repo:read")
+    rc, out, err = control_plane.devaipod("gator", "show", ui_pod.name)
+    assert rc == 0 and "github:owner/other:read,create-draft,push-new-branch" in out, err
+    page.get_by_test_id("gator-add").fill("jira:PROJ")
+    page.get_by_test_id("gator-grant").click()
+    expect(page.get_by_test_id("error-banner")).to_contain_text("only GitHub scopes")
+    shot(page, "-gator")
 
 
 # --- 4-8: the pod's page -------------------------------------------------------------

@@ -154,3 +154,14 @@ export function every(ms, fn) {
   tick();
   return () => clearTimeout(timer);
 }
+
+/** "github:o/r:read,draft, gh:read-all" → ["github:o/r:read,draft", "gh:read-all"]:
+ * split at commas, but a piece without a ":" is a permission of the scope before it. */
+export function scopes(text) {
+  const out = [];
+  for (const piece of text.split(/[,\n]/).map((s) => s.trim()).filter(Boolean)) {
+    if (!piece.includes(":") && out.length) out[out.length - 1] += `,${piece}`;
+    else out.push(piece);
+  }
+  return out;
+}

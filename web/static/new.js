@@ -1,22 +1,11 @@
 // The new-workspace page: POST /api/pods, then follow the job's progress over SSE.
-import { api, clearError, el, podUrl, setText, showError } from "/static/app.js";
+import { api, clearError, el, podUrl, scopes, setText, showError } from "/static/app.js";
 
 const form = document.getElementById("new-form");
 const button = document.getElementById("create-button");
 const section = document.getElementById("job");
 const log = document.getElementById("job-log");
 const result = document.getElementById("job-result");
-
-/** "github:o/r:read,draft, gh:read-all" → ["github:o/r:read,draft", "gh:read-all"]:
- * split at commas, but a piece without a ":" is a permission of the scope before it. */
-export function scopes(text) {
-  const out = [];
-  for (const piece of text.split(/[,\n]/).map((s) => s.trim()).filter(Boolean)) {
-    if (!piece.includes(":") && out.length) out[out.length - 1] += `,${piece}`;
-    else out.push(piece);
-  }
-  return out;
-}
 
 function spec() {
   const data = new FormData(form);

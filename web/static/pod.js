@@ -1,6 +1,7 @@
 // One workspace: its header and actions, and the tabs Agent, Terminal, Review, Logs.
 import {
-  api, apiPod, badge, clearError, el, every, fullTime, podFromPath, relTime, setText, showError,
+  api, apiPod, badge, clearError, el, every, fullTime, podFromPath, relTime, scopes, setText,
+  showError,
 } from "/static/app.js";
 
 const pod = podFromPath();
@@ -23,6 +24,9 @@ function renderHead(info) {
   setText($("pod-activity"), relTime(info.last_activity) || "—");
   $("pod-activity").title = fullTime(info.last_activity);
   const containers = Object.entries(info.containers || {}).sort();
+  for (const option of $("logs-container").options) {
+    option.hidden = !(option.value in (info.containers || {}));
+  }
   setText($("pod-containers"), containers.map(([role, state]) => `${role} ${String(state).toLowerCase()}`).join(" · ") || "—");
   setText($("pod-task"), info.task || info.title || "");
   setText($("pod-message"), info.last_message || "");
@@ -41,6 +45,38 @@ async function loadHead() {
     showError(err, "poll");
   }
 }
+
+// --- GitHub access (the pod's gator) -------------------------------------------------
+
+function renderGator(info) {
+  $("gator").hidden = !info.enabled;
+  setText($("gator-grants"), (info.grants || []).join(" · ") || "none granted");
+}
+
+async function loadGator() {
+  try {
+    renderGator(await api(apiPod(pod, "/gator")));
+  } catch (err) {
+    showError(err);
+  }
+}
+
+$("gator").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const add = scopes($("gator-add").value);
+  if (!add.length) return;
+  const button = $("gator").querySelector("button");
+  button.disabled = true;
+  try {
+    renderGator(await api(apiPod(pod, "/gator"), { method: "POST", body: { add } }));
+    $("gator-add").value = "";
+    clearError();
+  } catch (err) {
+    showError(err);
+  } finally {
+    button.disabled = false;
+  }
+});
 
 async function act(action, button) {
   const label = current ? current.short || current.name : pod;
@@ -279,6 +315,7 @@ if (!pod) {
 } else {
   setText($("pod-name"), pod);
   every(5000, loadHead);
+  loadGator(); // once: reading the grants starts a short-lived container
   const wanted = location.hash.slice(1);
   select(onShow[wanted] ? wanted : "agent");
 }

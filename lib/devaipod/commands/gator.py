@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import tempfile
 
 import click
@@ -20,28 +19,6 @@ from devaipod.clikit import (
 )
 
 
-def _image() -> str:
-    from devaipod import images
-    from devaipod.workspace.inputs import load_config
-
-    return images.api_image(load_config().api_image)
-
-
-def _write(workspace: str, scopes) -> None:
-    from devaipod.podman import container
-    from devaipod.workspace import gator, names
-
-    spec = gator.write_spec(workspace, _image(), scopes, names.base_labels(workspace))
-    spec.name = f"{workspace}-gator-write-{secrets.token_hex(3)}"
-    container.run(spec)
-
-
-def _current(workspace: str):
-    from devaipod.workspace import gator
-
-    return gator.read(workspace, _image())
-
-
 @group("gator")
 def cli() -> None:
     """Show and change a workspace's service-gator grants.
@@ -55,7 +32,9 @@ def cli() -> None:
 @json_option
 def show(workspace, as_json) -> None:
     """Print WORKSPACE's grants, one per line (the scope file with --json)."""
-    scopes = _current(workspace)
+    from devaipod.workspace import gator
+
+    scopes = gator.read(workspace, gator.helper_image())
     if as_json:
         emit_json(scopes.to_json())
         return
@@ -72,23 +51,9 @@ def add(workspace, scopes) -> None:
     PERMS is a comma list of read, create-draft, pending-review,
     push-new-branch and write; a repository's grant is replaced by the new one.
     """
-    from dataclasses import replace
+    from devaipod.workspace import gator
 
-    from devaipod.gator.scopes import ScopeError, parse_flag
-
-    try:
-        parsed = [parse_flag(s) for s in scopes]
-    except ScopeError as exc:
-        raise errors.DevaipodError(str(exc), "e.g. github:owner/repo:read,push") from None
-    current = _current(workspace)
-    repos = dict(current.repos)
-    gh_read = current.gh_read
-    for repo, perms in parsed:
-        if repo is None:
-            gh_read = True
-        else:
-            repos[repo] = perms
-    _write(workspace, replace(current, gh_read=gh_read, repos=repos))
+    gator.add(workspace, list(scopes))
     echo_result(workspace)
 
 
@@ -97,8 +62,9 @@ def add(workspace, scopes) -> None:
 def edit(workspace) -> None:
     """Edit WORKSPACE's scope file (JSON) in $EDITOR; it is checked before it is saved."""
     from devaipod.gator.scopes import ScopeError, Scopes
+    from devaipod.workspace import gator
 
-    text = json.dumps(_current(workspace).to_json(), indent=2) + "\n"
+    text = json.dumps(gator.read(workspace, gator.helper_image()).to_json(), indent=2) + "\n"
     with tempfile.NamedTemporaryFile("w+", suffix=".json", prefix="gator-") as f:
         f.write(text)
         f.flush()
@@ -115,5 +81,5 @@ def edit(workspace) -> None:
     except (ValueError, ScopeError) as exc:
         raise errors.DevaipodError(f"the edited scopes are not valid: {exc}",
                                    "nothing changed; run 'devaipod gator edit' again") from None
-    _write(workspace, scopes)
+    gator.write(workspace, scopes)
     echo_result(workspace)

@@ -163,18 +163,18 @@ def parse_flag(text: str) -> tuple[str | None, Perms | None]:
     service, sep, rest = text.partition(":")
     if service not in ("github", "gh") or not sep:
         if service in ("gitlab", "jira", "forgejo"):
-            raise ScopeError(f"--service-gator {text!r}: only GitHub scopes are supported")
-        raise ScopeError(f"--service-gator {text!r}: expected github:OWNER/REPO[:PERMS] "
+            raise ScopeError(f"scope {text!r}: only GitHub scopes are supported")
+        raise ScopeError(f"scope {text!r}: expected github:OWNER/REPO[:PERMS] "
                          "or github:read-all")
     if rest in ("read-all", "readonly-all"):
         return None, None
     target, _, perms = rest.partition(":")
     if target != "*" and not re.match(r"^[A-Za-z0-9_.-]+/([A-Za-z0-9_.-]+|\*)$", target):
-        raise ScopeError(f"--service-gator {text!r}: {target!r} is not OWNER/REPO or OWNER/*")
+        raise ScopeError(f"scope {text!r}: {target!r} is not OWNER/REPO or OWNER/*")
     granted = []
     for perm in filter(None, perms.split(",")):
         if perm not in PERM_ALIASES:
-            raise ScopeError(f"--service-gator {text!r}: unknown permission {perm!r}; known: "
+            raise ScopeError(f"scope {text!r}: unknown permission {perm!r}; known: "
                              "read, create-draft, pending-review, push-new-branch, write")
         granted.append(PERM_ALIASES[perm])
     return target, repo_grant(*granted)

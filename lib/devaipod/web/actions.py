@@ -62,6 +62,23 @@ def lifecycle(name: str, action: str) -> dict:
     return {"ok": True}
 
 
+def gator(name: str, add: list[str] | None = None) -> dict:
+    """The pod's GitHub grants as its gator has them now; ``add`` grants more first."""
+    from devaipod.gator.scopes import Scopes
+    from devaipod.workspace import gator as gator_
+
+    if not pod.inspect(name).get("Labels", {}).get("io.devaipod.service-gator"):
+        return {"enabled": False, "grants": []}
+    try:
+        if add:
+            scopes: Scopes = gator_.add(name, add)
+        else:
+            scopes = gator_.read(name, gator_.helper_image())
+    except errors.DevaipodError as exc:
+        fail(exc)
+    return {"enabled": True, "grants": scopes.describe(), "scopes": scopes.to_json()}
+
+
 def creation_spec(body: dict) -> dict:
     source = str(body.get("source") or "").strip()
     mode = body.get("mode") or "run"

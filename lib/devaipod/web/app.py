@@ -148,6 +148,17 @@ def add_api(app: bottle.Bottle) -> None:
     def pod_status(name):
         return actions.status(actions.resolve(name))
 
+    @app.get("/api/pods/<name>/gator")
+    def gator_get(name):
+        return actions.gator(actions.resolve(name))
+
+    @app.post("/api/pods/<name>/gator")
+    def gator_add(name):
+        scopes = actions.gator_scopes((bottle.request.json or {}).get("add"))
+        if not scopes:
+            raise actions.json_error(400, 'give {"add": ["github:owner/repo:read", ...]}')
+        return actions.gator(actions.resolve(name), scopes)
+
     @app.post("/api/pods/<name>/<action>")
     def pod_action(name, action):
         result = actions.lifecycle(actions.resolve(name), action)

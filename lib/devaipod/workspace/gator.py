@@ -116,6 +116,43 @@ def read(pod: str, image: str) -> Scopes:
     return Scopes.from_json(json.loads(result.stdout))
 
 
+def helper_image() -> str:
+    """The image of the short-lived containers that read and write the grants."""
+    from devaipod import images
+    from devaipod.workspace.inputs import load_config
+
+    return images.api_image(load_config().api_image)
+
+
+def write(pod: str, scopes: Scopes) -> None:
+    """Replace the pod's grants; its gator applies them at the next call."""
+    from devaipod.podman import container as container_
+
+    spec = write_spec(pod, helper_image(), scopes, names.base_labels(pod))
+    spec.name = f"{pod}-gator-write-{secrets.token_hex(3)}"
+    container_.run(spec)
+
+
+def add(pod: str, flags: list[str]) -> Scopes:
+    """Grant the ``--service-gator`` scopes FLAGS in the pod (a repository's grant is
+    replaced); returns the grants now in force."""
+    from dataclasses import replace
+
+    try:
+        parsed = [parse_flag(flag.strip()) for flag in flags]
+    except ScopeError as exc:
+        raise errors.DevaipodError(str(exc), "e.g. github:owner/repo:read,push") from None
+    current = read(pod, helper_image())
+    repos = dict(current.repos)
+    for repo, perms in parsed:
+        if repo is not None:
+            repos[repo] = perms
+    updated = replace(current, repos=repos,
+                      gh_read=current.gh_read or any(r is None for r, _ in parsed))
+    write(pod, updated)
+    return updated
+
+
 def container(pod: str, image: str, port: int, env: dict[str, str],
               secrets: list[list[str]], labels: dict[str, str],
               readonly_port: int | None = None) -> Spec:
