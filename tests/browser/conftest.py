@@ -231,8 +231,9 @@ def page(logged_in, shot):
     page.close()
 
 
-def wait_until(check, timeout: float, what: str, interval: float = 0.5):
-    """Call ``check()`` until it returns something true; fail after ``timeout`` s."""
+def wait_until(check, timeout: float, what: str, interval: float = 0.5, on_fail=None):
+    """Call ``check()`` until it returns something true; fail after ``timeout`` s
+    (showing ``on_fail``, e.g. what the check saw, if given)."""
     deadline = time.monotonic() + timeout
     last = None
     while time.monotonic() < deadline:
@@ -240,7 +241,8 @@ def wait_until(check, timeout: float, what: str, interval: float = 0.5):
         if last:
             return last
         time.sleep(interval)
-    pytest.fail(f"timed out after {timeout:.0f} s waiting for {what} (last: {last!r})")
+    seen = f"; seen: {on_fail!r}" if on_fail is not None else ""
+    pytest.fail(f"timed out after {timeout:.0f} s waiting for {what} (last: {last!r}){seen}")
 
 
 def delete_pod(cp: ControlPlane, name: str) -> None:

@@ -23,9 +23,11 @@ from integration.conftest import exec_in
 from .conftest import SCREENSHOTS, delete_pod, free_port, wait_until
 
 try:
+    from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import expect
 except ImportError:  # the `browser` fixture fails with a clear message
     expect = None
+    PlaywrightError = Exception
 else:
     expect.set_options(timeout=30_000)
 
@@ -202,6 +204,13 @@ def test_terminal_tab_runs_a_command(control_plane, ui_pod, page, shot):
     shot(page)
 
 
+def opencode_app(frame) -> bool:
+    try:
+        return frame.locator("#root > *").count() > 0
+    except PlaywrightError:
+        return False
+
+
 def test_agent_tab_shows_opencode_through_the_sidecar(control_plane, ui_pod, page, shot):
     pod_page(page, control_plane, ui_pod, "agent")
     frame_el = page.get_by_test_id("agent-frame")
@@ -209,10 +218,22 @@ def test_agent_tab_shows_opencode_through_the_sidecar(control_plane, ui_pod, pag
         "src", re.compile(r"^http://127\.0\.0\.1:\d+/_devaipod/login\?ticket="))
     src = urlsplit(frame_el.get_attribute("src"))
     assert src.port != control_plane.port, "the iframe must load the sidecar's port"
-    frame = frame_el.element_handle().content_frame()
-    wait_until(lambda: frame.url.startswith(f"http://127.0.0.1:{src.port}/")
-               and "/_devaipod/" not in frame.url and frame.title() == "OpenCode",
-               60, "OpenCode's UI in the iframe")
+    seen: list[tuple[str, str]] = []
+
+    def opencode_shown():
+        # the frame is looked up each time: a navigation may give the iframe a new one
+        try:
+            frame = frame_el.element_handle().content_frame()
+            url, title = (frame.url, frame.title()) if frame else ("(no frame)", "")
+        except PlaywrightError as exc:  # navigating right now
+            frame, url, title = None, "(navigating)", str(exc).splitlines()[0]
+        if not seen or seen[-1] != (url, title):
+            seen.append((url, title))
+        ok = url.startswith(f"http://127.0.0.1:{src.port}/") and "/_devaipod/" not in url
+        # OpenCode's page: its title, or (on a session page that retitles itself) its app
+        return frame if ok and ("OpenCode" in title or opencode_app(frame)) else None
+
+    frame = wait_until(opencode_shown, 60, "OpenCode's UI in the iframe", on_fail=seen)
     # let the single-page app render something before the screenshot
     wait_until(lambda: frame.locator("#root > *, body > div > *").count() > 0, 60,
                "OpenCode's app to render")

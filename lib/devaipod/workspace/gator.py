@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import secrets
+from dataclasses import replace
 from urllib.parse import urlsplit
 
 from devaipod import errors, podman
@@ -70,19 +71,21 @@ def github_repo(src, web_url: str | None) -> str | None:
     return f"{src.owner}/{src.name}"
 
 
+def with_flags(scopes: Scopes, flags: list[str] | tuple[str, ...]) -> Scopes:
+    """SCOPES plus the ``--service-gator`` strings FLAGS (a repository's grant is replaced)."""
+    try:
+        parsed = [parse_flag(flag.strip()) for flag in flags]
+    except ScopeError as exc:
+        raise errors.DevaipodError(str(exc), "e.g. github:owner/repo:read,push") from None
+    repos = dict(scopes.repos)
+    repos.update({repo: perms for repo, perms in parsed if repo is not None})
+    return replace(scopes, repos=repos,
+                   gh_read=scopes.gh_read or any(repo is None for repo, _ in parsed))
+
+
 def plan_scopes(sg, src, flags: tuple[str, ...] = (), readonly: bool = False) -> Scopes | None:
     """The pod's grants, or None when it gets no gator."""
-    scopes = from_config(sg)
-    try:
-        parsed = [parse_flag(flag) for flag in flags]
-    except ScopeError as exc:
-        raise errors.DevaipodError(
-            str(exc), "e.g. --service-gator github:owner/repo:read,push") from None
-    for repo, perms in parsed:
-        if repo is None:
-            scopes = Scopes(True, scopes.graphql, scopes.repos, scopes.prs, scopes.issues)
-        else:
-            scopes.repos[repo] = perms
+    scopes = with_flags(from_config(sg), flags)
     auto = github_repo(src, sg.gh.url)
     if not flags and auto and auto not in scopes.repos and sg.enabled is not False:
         scopes.repos[auto] = repo_grant(*(("read",) if readonly else AUTO))
@@ -134,21 +137,8 @@ def write(pod: str, scopes: Scopes) -> None:
 
 
 def add(pod: str, flags: list[str]) -> Scopes:
-    """Grant the ``--service-gator`` scopes FLAGS in the pod (a repository's grant is
-    replaced); returns the grants now in force."""
-    from dataclasses import replace
-
-    try:
-        parsed = [parse_flag(flag.strip()) for flag in flags]
-    except ScopeError as exc:
-        raise errors.DevaipodError(str(exc), "e.g. github:owner/repo:read,push") from None
-    current = read(pod, helper_image())
-    repos = dict(current.repos)
-    for repo, perms in parsed:
-        if repo is not None:
-            repos[repo] = perms
-    updated = replace(current, repos=repos,
-                      gh_read=current.gh_read or any(r is None for r, _ in parsed))
+    """Grant the ``--service-gator`` scopes FLAGS in the pod; returns the grants now."""
+    updated = with_flags(read(pod, helper_image()), flags)
     write(pod, updated)
     return updated
 
