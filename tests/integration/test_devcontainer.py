@@ -101,3 +101,27 @@ def test_refused_run_args_are_one_clear_line(podman_service, images, gitserver, 
                                  gitserver.network)
     assert rc != 0 and "--privileged" in err and "Traceback" not in err
     assert leftovers(podman_service, f"devaipod-{name}") == EMPTY
+
+
+# the waiter gives up after 30 s: run one after the other, it would wait for the
+# maker that comes after it, fail, and fail `up`
+WAITER = ("i=0; until [ -f /tmp/made ]; do i=$((i+1)); [ $i -gt 300 ] && exit 9; "
+          "sleep 0.1; done; echo waited >> /tmp/parallel.log")
+
+
+def test_object_form_commands_run_in_parallel(podman_service, images, gitserver, tmp_path):
+    project = make_project(tmp_path / "par", {
+        "image": images["devenv"],
+        "postCreateCommand": {"waiter": WAITER, "maker": "touch /tmp/made"},
+    })
+    name = f"{podman_service.instance}-par"
+    try:
+        rc, _out, err = run_devaipod("up", project, "--name", name, "--network",
+                                     gitserver.network)
+        assert rc == 0, err
+        assert "postCreateCommand (workspace): 2 commands in parallel" in err
+        for role in ("workspace", "agent"):
+            assert exec_in(podman_service, f"devaipod-{name}-{role}", "cat",
+                           "/tmp/parallel.log") == "waited"
+    finally:
+        run_devaipod("delete", "--force", name)

@@ -77,13 +77,40 @@ def execute(plan: Plan, after_start: Callable[[], None] | None = None) -> None:
                 container.create(spec)
         with step("starting the pod"):
             pod.start(plan.pod)
-        for s in plan.after_start:
-            run_step(s)
+        run_steps(plan.after_start)
         if after_start:
             after_start()
 
 
-def run_step(s) -> None:
+def run_steps(steps) -> None:
+    """Steps in order; neighbouring steps of one ``group`` run at the same time (the
+    object form of a devcontainer lifecycle command) and all finish before any fails."""
+    batch: list = []
+    for s in [*steps, None]:
+        if batch and (s is None or s.group is None or s.group != batch[0].group):
+            _run_batch(batch)
+            batch = []
+        if s is not None:
+            batch.append(s)
+
+
+def _run_batch(batch: list) -> None:
+    if len(batch) == 1 or runner.options.dry_run:
+        for s in batch:
+            run_step(s)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    log.info("%s: %d commands in parallel", batch[0].group, len(batch))
+    with ThreadPoolExecutor(len(batch)) as pool:
+        futures = [pool.submit(run_step, s, f"[{s.what.split(':')[0]}] ") for s in batch]
+        errors_ = [f.exception() for f in futures]
+    failed = [e for e in errors_ if e is not None]
+    if failed:
+        raise failed[0]
+
+
+def run_step(s, prefix: str = "") -> None:
     """A command in a running container, its output shown line by line."""
     argv = podman.argv(container.exec_argv(s.container, secret.with_env(s.argv), user=s.user,
                                            workdir=s.workdir))
@@ -91,7 +118,7 @@ def run_step(s) -> None:
     if runner.options.dry_run:
         runner.capture(argv, mutating=True)
         return
-    result = runner.watch(argv, lambda line: log.info("  %s", line), merged=True)
+    result = runner.watch(argv, lambda line: log.info("  %s%s", prefix, line), merged=True)
     if result.returncode != 0:
         raise StepFailed(f"{s.what} failed: {runner.join(s.argv)[:200]} exited with "
                          f"{result.returncode}", "see its output above")

@@ -39,14 +39,27 @@ def secret_flags(dc) -> list[list[str]]:
     return [env_flag(name, name) for name in sorted(dc.secrets)] if dc else []
 
 
+def batches(dc, keys: tuple[str, ...]) -> list[tuple[str, bool, list[tuple[str, list[str]]]]]:
+    """(key, parallel, [(label, argv)]) of the lifecycle commands ``keys``, in order; the
+    entries of an object-form command run in parallel."""
+    out = []
+    for key in keys if dc else ():
+        lc = dc.lifecycle(key)
+        entries = [(f"{key} {entry.name}".strip() if entry.name else key,
+                    devcontainer_args.command_argv(entry)) for entry in lc.commands]
+        if entries:
+            out.append((key, lc.parallel, entries))
+    return out
+
+
 def commands(dc, keys: tuple[str, ...]) -> list[tuple[str, list[str]]]:
     """(label, argv) of the lifecycle commands ``keys``, in order."""
-    out: list[tuple[str, list[str]]] = []
-    for key in keys if dc else ():
-        for entry in dc.lifecycle(key).commands:
-            out.append((f"{key} {entry.name}".strip() if entry.name else key,
-                        devcontainer_args.command_argv(entry)))
-    return out
+    return [entry for _key, _parallel, entries in batches(dc, keys) for entry in entries]
+
+
+def parallel(label_entries: list) -> bool:
+    """Whether stored (label, argv) entries came from an object-form command (named ones)."""
+    return any(" " in label for label, _argv in label_entries)
 
 
 def start_label(dc) -> str | None:

@@ -11,14 +11,16 @@ from devaipod.workspace import names
 
 def start(workspace: str) -> None:
     """Start the pod, then run the devcontainer's postStartCommand again."""
-    from devaipod.workspace import create, plan
+    from devaipod.workspace import create, devplan, plan
 
     pod.start(workspace)
     label = (pod.inspect(workspace).get("Labels") or {}).get(f"{names.LABEL}.post-start")
-    for name, argv in json.loads(label) if label else []:
-        for role in ("workspace", "agent"):
-            create.run_step(plan.Step(f"{name} ({role})", names.container(workspace, role),
-                                      argv))
+    entries = json.loads(label) if label else []
+    parallel = devplan.parallel(entries)
+    create.run_steps([
+        plan.Step(f"{name} ({role})", names.container(workspace, role), argv,
+                  group=f"postStartCommand ({role})" if parallel else None)
+        for role in ("workspace", "agent") for name, argv in entries])
 
 
 def mark_done(workspace: str, done: bool = True) -> None:

@@ -71,6 +71,7 @@ class Step:
     argv: list[str]
     user: str | None = None
     workdir: str | None = None
+    group: str | None = None  # neighbouring steps of one group run in parallel
 
 
 @dataclass
@@ -240,12 +241,16 @@ def lifecycle_steps(i: Inputs, project: str, keys: tuple[str, ...]) -> list[Step
     """devcontainer lifecycle commands, in the workspace and then in the agent."""
     dc = i.devcontainer
     steps = []
-    for label, argv in devplan.commands(dc, keys):
-        steps.append(Step(devplan.describe(label, argv), names.container(i.pod, "workspace"),
-                          argv, user=dc.user, workdir=workdir(i, project)))
-        steps.append(Step(devplan.describe(f"{label} (agent)", argv),
-                          names.container(i.pod, "agent"), argv,
-                          workdir=f"/workspaces/{project}"))
+    for key, parallel, entries in devplan.batches(dc, keys):
+        for label, argv in entries:
+            steps.append(Step(devplan.describe(label, argv), names.container(i.pod, "workspace"),
+                              argv, user=dc.user, workdir=workdir(i, project),
+                              group=f"{key} (workspace)" if parallel else None))
+        for label, argv in entries:
+            steps.append(Step(devplan.describe(f"{label} (agent)", argv),
+                              names.container(i.pod, "agent"), argv,
+                              workdir=f"/workspaces/{project}",
+                              group=f"{key} (agent)" if parallel else None))
     return steps
 
 
