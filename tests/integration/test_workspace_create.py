@@ -79,6 +79,36 @@ PLAIN_SETTING = "everyone"
         podman_service.podman("secret", "rm", f"{inst}-gh", f"{inst}-llm", check=False)
 
 
+def test_bind_home_copies_host_files(workspace_factory, podman_service, tmp_path, monkeypatch):
+    home = tmp_path / "home"
+    (home / ".config" / "gcloud").mkdir(parents=True)
+    (home / ".config/gcloud/application_default_credentials.json").write_text('{"adc": 1}')
+    (home / ".ws-only").write_text("for the workspace\n")
+    config = tmp_path / "devaipod.toml"
+    config.write_text('[bind_home]\npaths = [".config/gcloud/application_default_credentials.json"]'
+                      '\n[bind_home_workspace]\npaths = [".ws-only"]\n')
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("DEVAIPOD_CONFIG", str(config))
+    name = f"{podman_service.instance}-home"
+    workspace_factory(name)
+    pod, svc = f"devaipod-{name}", podman_service
+    adc = "/home/devenv/.config/gcloud/application_default_credentials.json"
+    assert exec_in(svc, f"{pod}-agent", "cat", adc) == '{"adc": 1}'
+    assert f"GOOGLE_APPLICATION_CREDENTIALS={adc}" in run_devaipod("exec", name, "--", "env")[1]
+    assert svc.podman("exec", f"{pod}-agent", "test", "-e", "/home/devenv/.ws-only",
+                      check=False).returncode == 1  # the workspace's only
+
+    def workspace_copy() -> str:
+        return exec_in(svc, f"{pod}-workspace", "sh", "-c",
+                       'cat "$HOME/.ws-only"; stat -c %u "$HOME" "$HOME/.ws-only"')
+
+    shown = workspace_copy().splitlines()
+    assert shown[0] == "for the workspace" and shown[1] == shown[2]  # owned as the home
+    rc, _out, err = run_devaipod("rebuild", name)  # new containers: copied again
+    assert rc == 0, err
+    assert workspace_copy().splitlines()[0] == "for the workspace"
+
+
 def test_name_clash_is_one_clear_line(workspace_factory, podman_service):
     name = f"{podman_service.instance}-clash"
     workspace_factory(name)

@@ -78,4 +78,5 @@ def cli(workspace, image) -> None:
             container.create(spec)
     with create.step("starting the pod"):
         pod.start(workspace)
+    create.copy_home_files(p.copies)  # the workspace's home is not a volume
     echo_result(workspace)

@@ -129,6 +129,11 @@ def create(spec: Spec) -> str:
     return podman.change(create_argv(spec)).stdout.strip()
 
 
+def cp_argv(source: str, name: str, dest: str) -> list[str]:
+    """Copy the host path SOURCE to DEST in container NAME."""
+    return ["cp", source, f"{name}:{dest}"]
+
+
 def run(spec: Spec, **kwargs: Any):
     return podman.change(run_argv(spec), **kwargs)
 

@@ -77,9 +77,18 @@ def execute(plan: Plan, after_start: Callable[[], None] | None = None) -> None:
                 container.create(spec)
         with step("starting the pod"):
             pod.start(plan.pod)
+        copy_home_files(plan.copies)
         run_steps(plan.after_start)
         if after_start:
             after_start()
+
+
+def copy_home_files(copies) -> None:
+    from devaipod.workspace import homefiles
+
+    for c in copies:
+        with step(f"copying ~/{c.rel} into {c.container}"):
+            homefiles.carry_out(c)
 
 
 def run_steps(steps) -> None:

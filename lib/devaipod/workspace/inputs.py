@@ -10,7 +10,7 @@ from devaipod import config, errors, images, runner, source
 from devaipod.podman import image as image_
 from devaipod.podman import network as network_
 from devaipod.podman import pod
-from devaipod.workspace import credentials, devc, names
+from devaipod.workspace import credentials, devc, homefiles, names
 from devaipod.workspace import gator as gator_
 from devaipod.workspace.plan import Inputs
 
@@ -72,6 +72,8 @@ def make(
     pod_name = names.new_pod_name(src.project, name)
     if new:
         check_name(pod_name)
+    home_copies = homefiles.plan(pod_name, cfg, in_container=in_container(),
+                                 worker=cfg.orchestration.enabled)
     if src.kind == "local" and not os.path.isdir(os.path.join(src.clone_url, ".git")):
         raise errors.DevaipodError(f"{src.clone_url} is not a git repository",
                                    "run 'git init' there, or give a git URL")
@@ -103,6 +105,7 @@ def make(
         gator=scopes, gator_image=service_gator_image or sg.image or api_image,
         gator_port=sg.port, gator_env=gator_.forge_env(sg),
         worker_gator=cfg.orchestration.worker.gator,
+        home_copies=home_copies,
     )
 
 

@@ -13,7 +13,7 @@ from devaipod import __version__
 from devaipod.agent import config as agent_config
 from devaipod.podman.container import Spec
 from devaipod.podman.secret import env_flag, program_flag, with_env
-from devaipod.workspace import devplan, dotfiles, names, scripts
+from devaipod.workspace import devplan, dotfiles, homefiles, names, scripts
 from devaipod.workspace import gator as gator_
 from devaipod.workspace import worker as worker_
 from devaipod.workspace.credentials import Partition
@@ -55,6 +55,7 @@ class Inputs:
     gator_port: int = 8765
     gator_env: dict[str, str] = field(default_factory=dict)  # GitHub Enterprise addresses
     worker_gator: str = "readonly"  # [orchestration.worker] gator
+    home_copies: list = field(default_factory=list)  # homefiles.Copy: [bind_home]
 
     @property
     def stored_task(self) -> str | None:
@@ -85,6 +86,7 @@ class Plan:
     pod_create: dict
     containers: list[Spec]
     after_start: list[Step] = field(default_factory=list)
+    copies: list = field(default_factory=list)  # homefiles.Copy, right after the pod starts
 
 
 def pod_labels(i: Inputs) -> dict[str, str]:
@@ -189,6 +191,7 @@ def agent(i: Inputs, project: str) -> Spec:
 
 def agent_env(i: Inputs, role: str) -> dict[str, str]:
     return {**i.creds.env_for(role), **SAFE_GIT, **OPENCODE_OFFLINE,
+            **homefiles.agent_env(i.home_copies),
             "HOME": AGENT_HOME, "XDG_CONFIG_HOME": f"{AGENT_HOME}/.config",
             "XDG_DATA_HOME": f"{AGENT_HOME}/.local/share"}
 
@@ -313,4 +316,5 @@ def build(i: Inputs, password: str, api_token: str) -> Plan:
         pod=i.pod, project=project, labels=labels,
         volumes=volumes, secrets=secrets, init=init,
         pod_create=pod_create, containers=containers, after_start=after_start,
+        copies=list(i.home_copies),
     )

@@ -1,0 +1,47 @@
+"""[bind_home]: which host files go into which container, and when it is refused."""
+
+from __future__ import annotations
+
+import pytest
+
+from devaipod import config, errors
+from devaipod.podman import container
+from devaipod.workspace import homefiles
+
+
+def cfg(text: str):
+    return config.parse_config(text, "test.toml")
+
+
+def test_copies_for_each_container(tmp_path):
+    (tmp_path / ".config/gcloud").mkdir(parents=True)
+    (tmp_path / homefiles.ADC).write_text("{}")
+    (tmp_path / ".ws-only").write_text("x")
+    c = cfg('[bind_home]\npaths = [".config/gcloud/application_default_credentials.json",'
+            ' ".missing"]\n[bind_home_workspace]\npaths = [".ws-only"]\n')
+    copies = homefiles.plan("devaipod-p", c, in_container=False, worker=True, home=str(tmp_path))
+    assert [(x.container, x.rel, x.home) for x in copies] == [
+        ("devaipod-p-workspace", homefiles.ADC, None),
+        ("devaipod-p-agent", homefiles.ADC, "/home/devenv"),
+        ("devaipod-p-worker", homefiles.ADC, "/home/devenv"),
+        ("devaipod-p-workspace", ".ws-only", None),
+    ]  # .missing: warned about, not copied
+    assert homefiles.agent_env(copies) == {
+        "GOOGLE_APPLICATION_CREDENTIALS": "/home/devenv/" + homefiles.ADC}
+    assert homefiles.agent_env(copies[3:]) == {}
+
+
+def test_refused_in_the_container_and_outside_home(tmp_path):
+    with pytest.raises(errors.DevaipodError, match="only when devaipod runs on the host"):
+        homefiles.plan("p", cfg('[bind_home]\npaths = [".x"]\n'), in_container=True,
+                       worker=False, home=str(tmp_path))
+    assert homefiles.plan("p", cfg(""), in_container=True, worker=False) == []
+    for bad in ("/etc/passwd", "../x"):
+        with pytest.raises(errors.DevaipodError, match="relative to"):
+            homefiles.plan("p", cfg(f'[bind_home]\npaths = ["{bad}"]\n'), in_container=False,
+                           worker=False, home=str(tmp_path))
+
+
+def test_cp_argv():
+    assert container.cp_argv("/h/.x", "c1", "/home/devenv/.x") == [
+        "cp", "/h/.x", "c1:/home/devenv/.x"]
