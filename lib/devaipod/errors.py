@@ -113,6 +113,9 @@ _NOT_FOUND = re.compile(
 )
 _EXISTS = re.compile(r"already exists|already in use|name (is )?in use", re.IGNORECASE)
 _UNREACHABLE = re.compile(r"unable to connect to Podman|Cannot connect to Podman", re.IGNORECASE)
+_CDI = re.compile(r"CDI device", re.IGNORECASE)
+CDI_HINT = ("the host has no CDI spec for its GPUs: generate one with "
+            "'nvidia-ctk cdi generate --output=/etc/cdi/nvidia.yaml', or set [gpu] enabled = false")
 
 
 def last_line(stderr: str) -> str:
@@ -134,6 +137,8 @@ def classify(argv: list[str], returncode: int, stderr: str) -> CommandError:
             return NotFound(argv, returncode, stderr)
         if _EXISTS.search(stderr):
             return AlreadyExists(argv, returncode, stderr)
+        if _CDI.search(stderr):
+            return CommandError(argv, returncode, stderr, hint=CDI_HINT)
     return CommandError(argv, returncode, stderr)
 
 

@@ -109,6 +109,19 @@ def test_bind_home_copies_host_files(workspace_factory, podman_service, tmp_path
     assert workspace_copy().splitlines()[0] == "for the workspace"
 
 
+def test_gpu_without_a_cdi_spec_is_one_clear_line(podman_service, gitserver, tmp_path,
+                                                   monkeypatch):
+    config = tmp_path / "devaipod.toml"
+    config.write_text('[gpu]\nenabled = true\ntarget = "all"\n')
+    monkeypatch.setenv("DEVAIPOD_CONFIG", str(config))
+    name = f"{podman_service.instance}-gpu"
+    rc, _out, err = run_devaipod("up", gitserver.git_url, "--name", name, "--network",
+                                 gitserver.network)
+    last = err.strip().splitlines()[-1]
+    assert rc != 0 and "nvidia-ctk cdi generate" in last and "Traceback" not in err, err
+    assert leftovers(podman_service, f"devaipod-{name}") == EMPTY
+
+
 def test_name_clash_is_one_clear_line(workspace_factory, podman_service):
     name = f"{podman_service.instance}-clash"
     workspace_factory(name)

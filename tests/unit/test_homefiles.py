@@ -45,3 +45,23 @@ def test_refused_in_the_container_and_outside_home(tmp_path):
 def test_cp_argv():
     assert container.cp_argv("/h/.x", "c1", "/home/devenv/.x") == [
         "cp", "/h/.x", "c1:/home/devenv/.x"]
+
+
+def test_gpu_roles_and_flags(tmp_path, monkeypatch):
+    from devaipod.workspace import inputs, plan
+
+    monkeypatch.delenv("DEVAIPOD_CONTAINER", raising=False)
+    none = tmp_path / "none"
+    assert inputs.gpu_roles(cfg("").gpu, cdi_dirs=(str(none),)) == ()  # auto, no CDI spec
+    (tmp_path / "cdi").mkdir()
+    (tmp_path / "cdi" / "nvidia.yaml").write_text("cdiVersion: 0.5.0\n")
+    assert inputs.gpu_roles(cfg("").gpu, cdi_dirs=(str(tmp_path / "cdi"),)) == ("workspace",)
+    monkeypatch.setenv("DEVAIPOD_CONTAINER", "1")  # not this host's GPUs: no auto
+    assert inputs.gpu_roles(cfg("").gpu, cdi_dirs=(str(tmp_path / "cdi"),)) == ()
+    assert inputs.gpu_roles(cfg('[gpu]\nenabled = true\ntarget = "agent"\n').gpu) == (
+        "agent", "worker")
+    assert inputs.gpu_roles(cfg('[gpu]\nenabled = false\n').gpu,
+                            cdi_dirs=(str(tmp_path / "cdi"),)) == ()
+    i = plan.Inputs(pod="p", source=None, image="i", api_image="a", gpu_roles=("agent",))
+    assert plan.gpu_flags(i, "agent") == ["--device", "nvidia.com/gpu=all"]
+    assert plan.gpu_flags(i, "workspace") == []

@@ -105,8 +105,24 @@ def make(
         gator=scopes, gator_image=service_gator_image or sg.image or api_image,
         gator_port=sg.port, gator_env=gator_.forge_env(sg),
         worker_gator=cfg.orchestration.worker.gator,
-        home_copies=home_copies,
+        home_copies=home_copies, gpu_roles=gpu_roles(cfg.gpu),
     )
+
+
+CDI_DIRS = ("/etc/cdi", "/var/run/cdi")
+GPU_TARGETS = {"workspace": ("workspace",), "agent": ("agent", "worker"),
+               "all": ("workspace", "agent", "worker")}
+
+
+def gpu_roles(gpu, cdi_dirs=CDI_DIRS) -> tuple[str, ...]:
+    """Which containers get the GPUs: [gpu] enabled, or by default (auto) when this host
+    has an NVIDIA CDI spec (not checked inside the devaipod container: not its host)."""
+    enabled = gpu.enabled
+    if enabled is None:
+        enabled = not in_container() and any(
+            name.startswith("nvidia") for d in cdi_dirs if os.path.isdir(d)
+            for name in os.listdir(d))
+    return GPU_TARGETS[gpu.target] if enabled else ()
 
 
 def apply_devcontainer(src, pod_name: str, inline: str | None, use_default: bool,

@@ -56,6 +56,7 @@ class Inputs:
     gator_env: dict[str, str] = field(default_factory=dict)  # GitHub Enterprise addresses
     worker_gator: str = "readonly"  # [orchestration.worker] gator
     home_copies: list = field(default_factory=list)  # homefiles.Copy: [bind_home]
+    gpu_roles: tuple[str, ...] = ()  # containers given the host's GPUs ([gpu])
 
     @property
     def stored_task(self) -> str | None:
@@ -158,7 +159,8 @@ def workspace(i: Inputs, project: str, labels: dict[str, str]) -> Spec:
         name=names.container(i.pod, "workspace"), image=i.image, pod=i.pod,
         entrypoint="", command=with_env(["sleep", "infinity"]),
         workdir=workdir(i, project), user=dc.user if dc else None,
-        security=devplan.security(dc, i.nested), extra=devplan.mounts(dc),
+        security=devplan.security(dc, i.nested) + gpu_flags(i, "workspace"),
+        extra=devplan.mounts(dc),
         env=env, secrets=secrets,
         labels={**labels, names.ROLE: "workspace"},
         mounts=[f"{names.volume(i.pod, 'workspace')}:/workspaces",
@@ -182,7 +184,8 @@ def agent(i: Inputs, project: str) -> Spec:
         command=with_env(["opencode", "serve", "--port", str(AGENT_PORT),
                           "--hostname", "127.0.0.1"]),
         workdir=f"/workspaces/{project}", env=env, secrets=secrets,
-        labels=_role_labels(i, "agent"), security=devplan.security(i.devcontainer, i.nested),
+        labels=_role_labels(i, "agent"),
+        security=devplan.security(i.devcontainer, i.nested) + gpu_flags(i, "agent"),
         mounts=[f"{names.volume(i.pod, 'agent-workspace')}:/workspaces",
                 f"{names.volume(i.pod, 'workspace')}:/mnt/main-workspace:ro",
                 f"{names.volume(i.pod, 'agent-home')}:{AGENT_HOME}", *extra_mounts],
@@ -213,6 +216,13 @@ def api(i: Inputs, project: str) -> Spec:
         mounts=[f"{names.volume(i.pod, 'agent-workspace')}:/mnt/agent-workspace:ro",
                 f"{names.volume(i.pod, 'workspace')}:/mnt/main-workspace:ro"],
     )
+
+
+GPU_DEVICE = "nvidia.com/gpu=all"  # the CDI name nvidia-ctk gives all GPUs
+
+
+def gpu_flags(i: Inputs, role: str) -> list[str]:
+    return ["--device", GPU_DEVICE] if role in i.gpu_roles else []
 
 
 def gator_port(i: Inputs, role: str) -> int | None:
@@ -311,7 +321,8 @@ def build(i: Inputs, password: str, api_token: str) -> Plan:
         secrets[worker_.config_secret(i.pod)] = opencode_config(i, "worker")
         containers.append(worker_.worker(i.pod, i.image, project, agent_env(i, "worker"),
                                          i.creds.flags_for("worker"),
-                                         _role_labels(i, "worker")))
+                                         _role_labels(i, "worker"),
+                                         security=gpu_flags(i, "worker")))
     return Plan(
         pod=i.pod, project=project, labels=labels,
         volumes=volumes, secrets=secrets, init=init,

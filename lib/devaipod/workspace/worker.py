@@ -55,12 +55,13 @@ def init_worker(pod: str, image: str, project: str, labels: dict[str, str]) -> S
 
 
 def worker(pod: str, image: str, project: str, env: dict[str, str],
-           secrets: list[list[str]], labels: dict[str, str]) -> Spec:
+           secrets: list[list[str]], labels: dict[str, str],
+           security: list[str] | None = None) -> Spec:
     cmd = ["opencode", "serve", "--port", str(WORKER_PORT), "--hostname", "127.0.0.1"]
     return Spec(
         name=names.container(pod, "worker"), image=image, pod=pod, entrypoint="",
         command=with_env(cmd), workdir=f"/workspaces/{project}", env=env, labels=labels,
         secrets=[env_flag(names.password_secret(pod), "OPENCODE_SERVER_PASSWORD"),
                  env_flag(config_secret(pod), "OPENCODE_CONFIG_CONTENT"), *secrets],
-        mounts=mounts(pod),
+        mounts=mounts(pod), security=list(security or []),
     )
