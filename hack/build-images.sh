@@ -18,7 +18,7 @@ HOST_CA=/etc/ssl/certs/ca-certificates.crt
 
 BASE_IMAGE=localhost/devaipod-base:bookworm
 DEBIAN_TAG=docker.io/library/debian:bookworm-slim
-BASE_PACKAGES=git,ca-certificates,tmux,curl,python3,ripgrep,bash,procps,less
+BASE_PACKAGES=git,ca-certificates,tmux,curl,python3,ripgrep,bash,procps,less,openssh-sftp-server
 DEVAIPOD_TAGS=(localhost/devaipod:latest ghcr.io/cgwalters/devaipod:latest)
 DEVENV_IMAGE=localhost/devaipod-devenv:latest
 OPENCODE_VERSION=1.18.33

@@ -37,6 +37,7 @@ VERBS: dict[str, str] = {
     "prune": "prune",
     "rebuild": "rebuild",
     "run": "run",
+    "ssh-config": "ssh_config",
     "start": "start",
     "status": "status",
     "stop": "stop",

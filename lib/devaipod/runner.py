@@ -298,6 +298,17 @@ def pty_spawn(argv: list[str], rows: int = 24, cols: int = 80):
     return proc, master
 
 
+def spawn(argv: list[str]):
+    """Start argv with pipes for stdin, stdout and stderr; the caller relays and waits.
+
+    For the SSH server, whose sessions are `podman exec` processes.
+    """
+    log.debug("+ %s", display(argv))
+    return _command(argv).popen(stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, start_new_session=True,
+                                env=dict(os.environ))
+
+
 def replace(argv: list[str]) -> NoReturn:
     """Replace this process with argv (for interactive attach)."""
     if options.dry_run:

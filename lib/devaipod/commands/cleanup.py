@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import os
+
+import click
+
+from devaipod import runner
 from devaipod.clikit import command, dry_run_option, echo_result, emit_json, json_option
 from devaipod.podman import container, secret, volume
 from devaipod.workspace import lookup, names
 
 
 def orphans() -> dict[str, list[str]]:
+    from devaipod import sshconfig
+
     live = {p["Name"] for p in lookup.pods()}
 
     def orphaned(labels: dict | None) -> bool:
@@ -22,6 +29,7 @@ def orphans() -> dict[str, list[str]]:
         "secrets": [secret.name_of(s) for s in secret.ls()
                     if secret.labels_of(s).get(names.MANAGED) == "true"
                     and orphaned(secret.labels_of(s))],
+        "ssh-configs": [str(path) for path in sshconfig.stale(live)],
     }
 
 
@@ -29,11 +37,16 @@ def orphans() -> dict[str, list[str]]:
 @dry_run_option
 @json_option
 def cli(as_json) -> None:
-    """Remove this instance's volumes, secrets and containers left without a pod."""
+    """Remove this instance's volumes, secrets, containers and SSH configs left without a pod."""
     found = orphans()
     container.rm(found["containers"], force=True)
     volume.rm(found["volumes"], force=True)
     secret.rm(found["secrets"])
+    for path in found["ssh-configs"]:
+        if runner.options.dry_run:
+            click.echo(runner.join(["rm", "-f", path]))  # the plan, like podman's commands
+        else:
+            os.unlink(path)
     if as_json:
         emit_json(found)
     else:

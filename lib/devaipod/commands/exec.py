@@ -17,15 +17,18 @@ from devaipod.workspace import names
 @click.option("-W", "--workspace", "in_workspace", is_flag=True,
               help="In the workspace container (with your credentials).")
 @click.option("--worker", is_flag=True, help="In the worker container.")
+@click.option("--stdio", is_flag=True,
+              help="Serve SSH on stdin/stdout for the container (an SSH ProxyCommand).")
 @click.argument("cmd", nargs=-1, type=click.UNPROCESSED)
-def cli(workspace, in_workspace, worker, cmd) -> None:
+def cli(workspace, in_workspace, worker, stdio, cmd) -> None:
     """Run CMD (default: bash) in WORKSPACE's agent container, or -W workspace.
 
     CMD gets the container's credentials in its environment, as the
     container's own command does.
 
     Put `--` before a CMD that has options. A TTY is allocated only when
-    both stdin and stdout are terminals.
+    both stdin and stdout are terminals. With --stdio and no CMD, an SSH
+    server talks on stdin/stdout (the ProxyCommand of `devaipod ssh-config`).
     """
     role = "workspace" if in_workspace else "worker" if worker else "agent"
     cmd = [*click.get_current_context().meta.get("devaipod.extra", []), *cmd]
@@ -33,7 +36,12 @@ def cli(workspace, in_workspace, worker, cmd) -> None:
     if not container.exists(target):
         raise errors.DevaipodError(f"workspace '{names.short(workspace)}' has no {role} container",
                                    "the worker exists only with [orchestration] enabled = true")
-    tty = sys.stdin.isatty() and sys.stdout.isatty()
+    if stdio and not cmd:
+        from devaipod import sshserver
+
+        sshserver.main(target)
+        return
+    tty = sys.stdin.isatty() and sys.stdout.isatty() and not stdio
     argv = container.exec_argv(target,
                                secret.with_env(list(cmd) or ["bash"]), interactive=True, tty=tty)
     podman.replace(argv)

@@ -50,7 +50,19 @@ def create_workspace(source: str, mode: str, no_auto_approve: bool = False, **kw
     p = plan.build(i, inputs.new_password(), token)
     create.execute(p, after_start=None if runner.options.dry_run
                    else lambda: state.save_pod_token(p.pod, token))
+    if not runner.options.dry_run and inputs.load_config().ssh.auto_config:
+        write_ssh_config(p.pod, worker=i.orchestration)
     return p
+
+
+def write_ssh_config(pod: str, worker: bool) -> None:
+    import logging
+
+    from devaipod import sshconfig
+
+    path = sshconfig.write(pod, worker=worker)
+    if path:
+        logging.getLogger("devaipod").info("ssh config %s: ssh %s", path, pod)
 
 
 def report(p, as_json: bool, extra: dict | None = None) -> None:

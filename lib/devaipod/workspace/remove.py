@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from devaipod import errors, runner, state
+from devaipod import errors, runner, sshconfig, state
 from devaipod.podman import container, pod, secret, volume
 from devaipod.workspace import names
 
@@ -35,5 +35,6 @@ def purge(pod_name: str) -> dict[str, list[str]]:
     secret.rm(owned["secrets"])
     if not runner.options.dry_run:
         state.forget_pod(pod_name)
+        sshconfig.remove(pod_name)
     removed.update(owned)
     return removed

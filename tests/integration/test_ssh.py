@@ -1,0 +1,61 @@
+"""Editors over SSH: the config `up` writes, and a real ssh client through
+`devaipod exec --stdio` (the embedded SSH server) into the pod's containers."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+
+import pytest
+
+from .conftest import run_devaipod
+
+pytestmark = pytest.mark.podman
+
+
+@pytest.fixture
+def ssh_ws(workspace_factory, podman_service, tmp_path, monkeypatch):
+    monkeypatch.setenv("DEVAIPOD_SSH_CONFIG_DIR", str(tmp_path / "ssh"))
+    name = f"{podman_service.instance}-ssh"
+    workspace_factory(name)
+    pod = f"devaipod-{name}"
+    config = tmp_path / "ssh" / pod
+
+    def ssh(*args: str, input: str | None = None, program: str = "ssh"):
+        return subprocess.run([program, "-F", str(config), *args], input=input,
+                              capture_output=True, text=True, timeout=120, env=dict(os.environ))
+
+    return name, pod, config, ssh
+
+
+def test_up_writes_the_config_and_ssh_reaches_each_container(ssh_ws):
+    _name, pod, config, ssh = ssh_ws
+    assert stat.S_IMODE(config.stat().st_mode) == 0o600
+    text = config.read_text()
+    assert f"Host {pod}\n" in text and f"Host {pod}-agent\n" in text
+    assert f"Host {pod}-worker" not in text  # no worker here
+    done = ssh(pod, "cat README.md; pwd")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["hello from the test repo", "/workspaces/repo"]
+    agent = ssh(f"{pod}-agent", "git remote")
+    assert "workspace" in agent.stdout.split(), agent.stderr
+    assert ssh(pod, "exit 3").returncode == 3
+    assert ssh(pod, "wc -c", input="12345").stdout.strip() == "5"
+    tty = ssh("-tt", pod, "tty; stty size", input="")
+    assert "/dev/pts/" in tty.stdout, tty.stdout + tty.stderr
+
+
+def test_sftp_and_delete(ssh_ws):
+    name, pod, config, ssh = ssh_ws
+    batch = "put {src} /tmp/up.txt\nget /workspaces/repo/README.md {dst}\n"
+    src = config.parent / "up.txt"
+    src.write_text("sent over sftp\n")
+    dst = config.parent / "down.txt"
+    done = ssh("-b", "-", pod, input=batch.format(src=src, dst=dst), program="sftp")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert dst.read_text() == "hello from the test repo\n"
+    assert ssh(pod, "cat /tmp/up.txt").stdout == "sent over sftp\n"
+    rc, _out, err = run_devaipod("delete", "--force", name)
+    assert rc == 0, err
+    assert not config.exists()
