@@ -65,6 +65,10 @@ def _server_class(target: str):
         def session_requested(self):
             return Process(_handler(target), None, 0, False)
 
+        def connection_requested(self, dest_host: str, dest_port: int, *_orig):
+            """ssh -L: the connection is made from inside the container."""
+            return _forwarder(forward_argv(target, dest_host, dest_port))
+
     return Server
 
 
@@ -131,6 +135,49 @@ def _handler(target: str):
         process.exit(code)
 
     return handle
+
+
+# $1 host, $2 port: a TCP connection made inside the container, on stdin/stdout
+FORWARD = (
+    'if command -v bash >/dev/null; then exec bash -c \''
+    'exec 3<>"/dev/tcp/$1/$2" || exit 1; cat <&3 & cat >&3; wait\' bash "$1" "$2"; '
+    'elif command -v nc >/dev/null; then exec nc "$1" "$2"; fi; '
+    'echo "devaipod: no bash or nc in this container to forward with" >&2; exit 127')
+
+
+def forward_argv(target: str, host: str, port: int) -> list[str]:
+    return podman.argv(container.exec_argv(
+        target, ["sh", "-c", FORWARD, "sh", host, str(port)], interactive=True))
+
+
+def _forwarder(argv: list[str]):
+    async def relay(reader, writer) -> None:
+        proc = runner.spawn(argv)
+        loop = asyncio.get_running_loop()
+        done = asyncio.Event()
+
+        def pump_out() -> None:
+            with contextlib.suppress(OSError, ValueError):
+                while data := proc.stdout.read1(65536):
+                    loop.call_soon_threadsafe(writer.write, data)
+            loop.call_soon_threadsafe(done.set)
+
+        threading.Thread(target=pump_out, daemon=True).start()
+        with contextlib.suppress(OSError, ValueError):
+            while data := await reader.read(65536):
+                await loop.run_in_executor(None, _feed, proc.stdin, data)
+            proc.stdin.close()
+        await done.wait()
+        writer.write_eof()
+        await loop.run_in_executor(None, proc.wait)
+        writer.close()
+
+    return relay
+
+
+def _feed(pipe, data: bytes) -> None:
+    pipe.write(data)
+    pipe.flush()
 
 
 def _stdio_socket() -> socket.socket:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 import time
 import urllib.request
 
@@ -28,6 +29,7 @@ def daemon(podman_service, images, tmp_path_factory, gitserver, fakellm):
     config = tmp_path_factory.mktemp("daemon") / "devaipod.toml"
     config.write_text(f'[trusted]\nsecrets = [\n  "ANTHROPIC_API_KEY={inst}-dkey",\n]\n')
     podman_service.podman("volume", "create", "--label", f"io.devaipod.instance={inst}", volume)
+    ssh_dir = tmp_path_factory.mktemp("ssh-config.d")  # the Quick Start's ~/.ssh/config.d/devaipod
 
     def start() -> str:
         podman_service.podman(
@@ -35,10 +37,11 @@ def daemon(podman_service, images, tmp_path_factory, gitserver, fakellm):
             "-p", "127.0.0.1::8080", "-v", f"{socket_path}:/run/docker.sock",
             "-e", f"DEVAIPOD_HOST_SOCKET={socket_path}", "-e", f"DEVAIPOD_INSTANCE={inst}",
             "-v", f"{volume}:/var/lib/devaipod",
-            "-v", f"{config}:/root/.config/devaipod.toml:ro", images["api"])
+            "-v", f"{config}:/root/.config/devaipod.toml:ro",
+            "-v", f"{ssh_dir}:/run/devaipod-ssh:Z", images["api"])
         return login_url(podman_service, name)
 
-    yield {"name": name, "start": start, "network": gitserver.network}
+    yield {"name": name, "start": start, "network": gitserver.network, "ssh_dir": ssh_dir}
     podman_service.podman("rm", "-f", "-t", "0", name, check=False)
     podman_service.podman("volume", "rm", "-f", volume, check=False)
     podman_service.podman("secret", "rm", f"{inst}-dkey", check=False)
@@ -87,6 +90,7 @@ def test_quickstart_daemon(daemon, podman_service, gitserver):
         assert written.strip() == "from the daemon"
         rc, out, err = in_daemon(svc, name, "exec", ws, "-W", "--", "git", "remote")
         assert rc == 0 and "agent" in out.split(), err
+        check_ssh_export(svc, name, daemon["ssh_dir"], f"devaipod-{ws}")
 
         assert daemon["start"]().endswith(token)  # --replace keeps the token (state volume)
         svc.podman("stop", "-t", "2", name)
@@ -94,6 +98,20 @@ def test_quickstart_daemon(daemon, podman_service, gitserver):
         assert state.stdout.strip() == "Running"  # pods outlive the daemon
     finally:
         run_devaipod("delete", "--force", ws)
+
+
+def check_ssh_export(svc, name: str, ssh_dir, pod: str) -> None:
+    """The Quick Start's SSH export: the config lands in the mounted directory, and its
+    ProxyCommand (here with this test's daemon name) gets a real ssh into the workspace."""
+    text = (ssh_dir / pod).read_text()
+    assert f"ProxyCommand podman exec -i devaipod devaipod exec -W --stdio {pod}\n" in text
+    proxy = f"podman --remote --url {svc.url} exec -i {name} devaipod exec -W --stdio {pod}"
+    done = subprocess.run(
+        ["ssh", "-F", "/dev/null", "-o", f"ProxyCommand={proxy}", "-o",
+         "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o",
+         "LogLevel=ERROR", pod, "cat README.md"],
+        capture_output=True, text=True, timeout=120)
+    assert done.stdout == "hello from the test repo\n", done.stderr
 
 
 def test_local_path_is_refused_in_the_daemon(daemon, podman_service):

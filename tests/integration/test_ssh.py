@@ -4,8 +4,11 @@
 from __future__ import annotations
 
 import os
+import socket
 import stat
 import subprocess
+import time
+import urllib.request
 
 import pytest
 
@@ -44,6 +47,35 @@ def test_up_writes_the_config_and_ssh_reaches_each_container(ssh_ws):
     assert ssh(pod, "wc -c", input="12345").stdout.strip() == "5"
     tty = ssh("-tt", pod, "tty; stty size", input="")
     assert "/dev/pts/" in tty.stdout, tty.stdout + tty.stderr
+
+
+def test_local_port_forwarding_reaches_a_server_in_the_container(ssh_ws, podman_service):
+    """ssh -L (what VS Code's Remote-SSH uses): the connection starts inside the container."""
+    _name, pod, config, _ssh = ssh_ws
+    podman_service.podman("exec", "-d", f"{pod}-workspace", "python3", "-m", "http.server",
+                          "9999", "--bind", "127.0.0.1", "--directory", "/workspaces/repo")
+    port = free_port()
+    tunnel = subprocess.Popen(["ssh", "-F", str(config), "-N", "-L",
+                               f"127.0.0.1:{port}:127.0.0.1:9999", pod],
+                              stderr=subprocess.PIPE, text=True, env=dict(os.environ))
+    try:
+        deadline, body = time.monotonic() + 60, ""
+        while time.monotonic() < deadline and "README.md" not in body:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as resp:
+                    body = resp.read().decode()
+            except OSError:
+                time.sleep(0.5)
+        assert "README.md" in body  # the directory listing served inside the container
+    finally:
+        tunnel.terminate()
+        tunnel.wait(10)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def test_sftp_and_delete(ssh_ws):
