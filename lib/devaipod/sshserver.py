@@ -91,20 +91,22 @@ async def _relay_pty(process, argv: list[str]) -> int:
         loop.call_soon_threadsafe(done.set)
 
     threading.Thread(target=pump_out, daemon=True).start()
-    while not done.is_set():
-        try:
-            data = await process.stdin.read(65536)
-        except asyncssh.TerminalSizeChanged as change:
-            _resize(master, change.height, change.width)
-            continue
-        if not data:
-            break
-        os.write(master, data)
-    await done.wait()
-    code = await loop.run_in_executor(None, proc.wait)
-    reader.close()
-    os.close(master)
-    return code
+    try:
+        while not done.is_set():
+            try:
+                data = await process.stdin.read(65536)
+            except asyncssh.TerminalSizeChanged as change:
+                _resize(master, change.height, change.width)
+                continue
+            if not data:
+                break
+            os.write(master, data)
+        await done.wait()
+        return await loop.run_in_executor(None, proc.wait)
+    finally:
+        _end(proc)
+        reader.close()
+        os.close(master)
 
 
 def _resize(fd: int, rows: int, cols: int) -> None:
@@ -117,10 +119,19 @@ def _resize(fd: int, rows: int, cols: int) -> None:
 
 async def _relay_pipes(process, argv: list[str]) -> int:
     proc = runner.spawn(argv)
-    await process.redirect(stdin=proc.stdin, stdout=proc.stdout, stderr=proc.stderr)
-    code = await asyncio.get_running_loop().run_in_executor(None, proc.wait)
-    await process.stdout.drain()
-    return code
+    try:
+        await process.redirect(stdin=proc.stdin, stdout=proc.stdout, stderr=proc.stderr)
+        code = await asyncio.get_running_loop().run_in_executor(None, proc.wait)
+        await process.stdout.drain()
+        return code
+    finally:
+        _end(proc)
+
+
+def _end(proc) -> None:
+    """The session's podman exec, ended if the client went away first."""
+    if proc.poll() is None:
+        proc.terminate()
 
 
 def _handler(target: str):
@@ -163,14 +174,17 @@ def _forwarder(argv: list[str]):
             loop.call_soon_threadsafe(done.set)
 
         threading.Thread(target=pump_out, daemon=True).start()
-        with contextlib.suppress(OSError, ValueError):
-            while data := await reader.read(65536):
-                await loop.run_in_executor(None, _feed, proc.stdin, data)
-            proc.stdin.close()
-        await done.wait()
-        writer.write_eof()
-        await loop.run_in_executor(None, proc.wait)
-        writer.close()
+        try:
+            with contextlib.suppress(OSError, ValueError):
+                while data := await reader.read(65536):
+                    await loop.run_in_executor(None, _feed, proc.stdin, data)
+                proc.stdin.close()
+            await done.wait()
+            writer.write_eof()
+            await loop.run_in_executor(None, proc.wait)
+            writer.close()
+        finally:
+            _end(proc)
 
     return relay
 
