@@ -16,9 +16,9 @@ import logging
 import os
 import shlex
 import sys
-import tempfile
 from pathlib import Path
 
+from devaipod.state import in_container, write_private
 from devaipod.workspace import names
 
 log = logging.getLogger("devaipod")
@@ -26,10 +26,6 @@ log = logging.getLogger("devaipod")
 EXPORT_DIR = Path("/run/devaipod-ssh")
 MARK = "# devaipod instance:"
 ROLE_FLAGS = {"workspace": ["-W"], "agent": [], "worker": ["--worker"]}
-
-
-def in_container() -> bool:
-    return os.environ.get("DEVAIPOD_CONTAINER") == "1"
 
 
 def config_dir() -> Path | None:
@@ -73,13 +69,8 @@ def write(pod: str, worker: bool = False, user: str | None = None) -> Path | Non
     directory = config_dir()
     if directory is None:
         return None
-    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{pod}.")
-    with os.fdopen(fd, "w") as f:
-        f.write(text(pod, worker, user))
-    os.chmod(tmp, 0o600)
     path = directory / pod
-    os.replace(tmp, path)
+    write_private(path, text(pod, worker, user))
     return path
 
 

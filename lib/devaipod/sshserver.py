@@ -80,17 +80,7 @@ async def _relay_pty(process, argv: list[str]) -> int:
     proc, master = runner.pty_spawn(argv, rows=rows or 24, cols=cols or 80)
     loop = asyncio.get_running_loop()
     reader = os.fdopen(os.dup(master), "rb", buffering=0)
-    done = asyncio.Event()
-
-    def pump_out() -> None:
-        try:
-            while data := reader.read(65536):
-                loop.call_soon_threadsafe(process.stdout.write, data)
-        except OSError:
-            pass  # EIO: the terminal closed
-        loop.call_soon_threadsafe(done.set)
-
-    threading.Thread(target=pump_out, daemon=True).start()
+    done = _pump(loop, reader.read, process.stdout.write)  # EIO when the terminal closes
     try:
         while not done.is_set():
             try:
@@ -107,6 +97,21 @@ async def _relay_pty(process, argv: list[str]) -> int:
         _end(proc)
         reader.close()
         os.close(master)
+
+
+def _pump(loop, read, write) -> asyncio.Event:
+    """Copy from the blocking ``read`` to the loop's ``write`` in a thread, until the end
+    of the data (or an error: the other side closed); the event is set then."""
+    done = asyncio.Event()
+
+    def pump() -> None:
+        with contextlib.suppress(OSError, ValueError):
+            while data := read(65536):
+                loop.call_soon_threadsafe(write, data)
+        loop.call_soon_threadsafe(done.set)
+
+    threading.Thread(target=pump, daemon=True).start()
+    return done
 
 
 def _resize(fd: int, rows: int, cols: int) -> None:
@@ -165,15 +170,7 @@ def _forwarder(argv: list[str]):
     async def relay(reader, writer) -> None:
         proc = runner.spawn(argv)
         loop = asyncio.get_running_loop()
-        done = asyncio.Event()
-
-        def pump_out() -> None:
-            with contextlib.suppress(OSError, ValueError):
-                while data := proc.stdout.read1(65536):
-                    loop.call_soon_threadsafe(writer.write, data)
-            loop.call_soon_threadsafe(done.set)
-
-        threading.Thread(target=pump_out, daemon=True).start()
+        done = _pump(loop, proc.stdout.read1, writer.write)
         try:
             with contextlib.suppress(OSError, ValueError):
                 while data := await reader.read(65536):

@@ -11,21 +11,34 @@ import os
 from pathlib import Path
 
 
+def in_container() -> bool:
+    """Whether devaipod runs as the daemon container (its image sets DEVAIPOD_CONTAINER=1)."""
+    return os.environ.get("DEVAIPOD_CONTAINER") == "1"
+
+
 def state_dir() -> Path:
     if os.environ.get("DEVAIPOD_STATE_DIR"):
         return Path(os.environ["DEVAIPOD_STATE_DIR"])
-    if os.environ.get("DEVAIPOD_CONTAINER") == "1":
+    if in_container():
         return Path("/var/lib/devaipod")
     base = os.environ.get("XDG_STATE_HOME") or os.path.expanduser("~/.local/state")
     return Path(base) / "devaipod"
 
 
 def write_private(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` readable by its owner only (0600, from the start)."""
+    """Write ``text`` to ``path`` readable by its owner only (0600, from the start), whole:
+    a reader sees the old file or the new one, never half of it."""
+    import tempfile
+
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # mode 0600
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
 
 
 def token_path(pod: str) -> Path:

@@ -37,7 +37,7 @@ def endpoint(info: dict) -> str | None:
     for port in info.get("Ports") or []:
         if port.get("container_port") == 8090 and port.get("host_port"):
             host = port.get("host_ip") or "0.0.0.0"
-            if os.environ.get("DEVAIPOD_CONTAINER") == "1":
+            if state.in_container():
                 host = os.environ.get("DEVAIPOD_HOST_GATEWAY", "host.containers.internal")
             elif host in ("0.0.0.0", ""):
                 host = "127.0.0.1"

@@ -34,7 +34,7 @@ def show(workspace, as_json) -> None:
     """Print WORKSPACE's grants, one per line (the scope file with --json)."""
     from devaipod.workspace import gator
 
-    scopes = gator.read(workspace, gator.helper_image())
+    scopes = gator.read(workspace)
     if as_json:
         emit_json(scopes.to_json())
         return
@@ -64,7 +64,7 @@ def edit(workspace) -> None:
     from devaipod.gator.scopes import ScopeError, Scopes
     from devaipod.workspace import gator
 
-    text = json.dumps(gator.read(workspace, gator.helper_image()).to_json(), indent=2) + "\n"
+    text = json.dumps(gator.read(workspace).to_json(), indent=2) + "\n"
     with tempfile.NamedTemporaryFile("w+", suffix=".json", prefix="gator-") as f:
         f.write(text)
         f.flush()

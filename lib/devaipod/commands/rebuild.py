@@ -50,6 +50,7 @@ def cli(workspace, image) -> None:
     """
     from devaipod.podman import volume
     from devaipod.workspace import create, inputs
+    from devaipod.workspace import gator as gator_
     from devaipod.workspace import worker as worker_
 
     p = replan(workspace, image)
@@ -69,7 +70,7 @@ def cli(workspace, image) -> None:
         for v in new_volumes:
             volume.create(v, labels=names.base_labels(workspace))
     for spec in p.init:  # only the gator's grants: the trees and homes are kept
-        if spec.name.endswith("-init-gator") and f"{workspace}-gator" in new_volumes:
+        if spec.name.endswith("-init-gator") and gator_.volume(workspace) in new_volumes:
             create.run_init(spec, "writing the gator's grants")
     with create.step("creating the pod"):
         pod.create(workspace, **p.pod_create)

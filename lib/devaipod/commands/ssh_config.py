@@ -22,6 +22,7 @@ def cli(workspace, user) -> None:
     """
     from devaipod import sshconfig
     from devaipod.podman import container
+    from devaipod.state import in_container
     from devaipod.workspace import names
 
     path = sshconfig.write(workspace, worker=container.exists(names.container(workspace, "worker")),
@@ -32,6 +33,6 @@ def cli(workspace, user) -> None:
             "start the daemon with -v ~/.ssh/config.d/devaipod:/run/devaipod-ssh:Z")
     click.echo(str(path))
     main = Path.home() / ".ssh" / "config"
-    if not sshconfig.in_container() and path.parent == sshconfig.config_dir() and not (
+    if not in_container() and path.parent == sshconfig.config_dir() and not (
             main.is_file() and "config.d/devaipod" in main.read_text()):
         click.echo(f"add 'Include config.d/devaipod/*' at the top of {main}", err=True)

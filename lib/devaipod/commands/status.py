@@ -6,7 +6,7 @@ import click
 
 from devaipod.clikit import command, emit_json, json_option, workspace_argument
 from devaipod.podman import pod
-from devaipod.workspace import lookup
+from devaipod.workspace import lookup, names
 
 
 def api_binding(info: dict) -> tuple[str, str] | None:
@@ -50,7 +50,7 @@ def cli(workspace, as_json) -> None:
             click.echo(f"{key:<10} {data[key]}")
     if data["api_port"]:
         click.echo(f"api        {data['api_address']}:{data['api_port']}")
-    grants = data["labels"].get("io.devaipod.service-gator")
+    grants = data["labels"].get(names.GATOR)
     if grants:
         click.echo(f"gator      {grants} (at creation; now: devaipod gator show)")
     for role, state in sorted(data["containers"].items()):

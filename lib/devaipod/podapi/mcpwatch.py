@@ -10,32 +10,28 @@ where it failed.
 from __future__ import annotations
 
 import http.client
-import json
 import logging
 import threading
 import time
 
 from devaipod.podapi.proxy import Upstream
+from devaipod.podapi.summary import get_json
 
 log = logging.getLogger("devaipod")
 NAME = "service-gator"
 
 
-def healthy(host: str, port: int) -> bool:
-    conn = http.client.HTTPConnection(host, port, timeout=2)
+def healthy(port: int) -> bool:
+    """Whether the gator on 127.0.0.1:PORT answers its /healthz."""
     try:
-        conn.request("GET", "/healthz")
-        return conn.getresponse().status == 200
-    except (OSError, http.client.HTTPException):
+        get_json(Upstream("127.0.0.1", port, ""), "/healthz", timeout=2)
+        return True
+    except (OSError, ValueError, http.client.HTTPException):
         return False
-    finally:
-        conn.close()
 
 
 def _status(up: Upstream) -> str | None:
-    status, _headers, chunks = up.request("GET", "/mcp", {"Accept": "application/json"}, None,
-                                          timeout=10)
-    data = json.loads(b"".join(chunks) or b"null") if status == 200 else None
+    data = get_json(up, "/mcp", timeout=10)
     return ((data or {}).get(NAME) or {}).get("status")
 
 
@@ -61,7 +57,7 @@ def watch(upstreams: list[Upstream], gator_ports: list[int], timeout: float = 30
     pending = list(zip(upstreams, gator_ports, strict=True))
     while pending and time.monotonic() < deadline:
         pending = [(up, port) for up, port in pending
-                   if not (healthy("127.0.0.1", port) and connect(up))]
+                   if not (healthy(port) and connect(up))]
         if pending:
             time.sleep(1)
     for up, _port in pending:

@@ -67,13 +67,13 @@ def gator(name: str, add: list[str] | None = None) -> dict:
     from devaipod.gator.scopes import Scopes
     from devaipod.workspace import gator as gator_
 
-    if not pod.inspect(name).get("Labels", {}).get("io.devaipod.service-gator"):
+    if not pod.inspect(name).get("Labels", {}).get(names.GATOR):
         return {"enabled": False, "grants": []}
     try:
         if add:
             scopes: Scopes = gator_.add(name, add)
         else:
-            scopes = gator_.read(name, gator_.helper_image())
+            scopes = gator_.read(name)
     except errors.DevaipodError as exc:
         fail(exc)
     return {"enabled": True, "grants": scopes.describe(), "scopes": scopes.to_json()}

@@ -104,11 +104,11 @@ def write_spec(pod: str, image: str, scopes: Scopes, labels: dict[str, str]) -> 
                 command=["sh", "-c", WRITE, "sh", document(scopes)])
 
 
-def read(pod: str, image: str) -> Scopes:
+def read(pod: str) -> Scopes:
     """The scopes in the pod's gator volume (works while the pod is stopped)."""
-    spec = Spec(name=f"{pod}-gator-read-{secrets.token_hex(3)}", image=image, network="none",
-                entrypoint="", labels=names.base_labels(pod), mounts=[f"{volume(pod)}:/cfg:ro"],
-                command=["cat", "/cfg/scopes.json"])
+    spec = Spec(name=f"{pod}-gator-read-{secrets.token_hex(3)}", image=helper_image(),
+                network="none", entrypoint="", labels=names.base_labels(pod),
+                mounts=[f"{volume(pod)}:/cfg:ro"], command=["cat", "/cfg/scopes.json"])
     from devaipod.podman import container
 
     result = podman.capture(container.run_argv(spec), check=False)
@@ -138,7 +138,7 @@ def write(pod: str, scopes: Scopes) -> None:
 
 def add(pod: str, flags: list[str]) -> Scopes:
     """Grant the ``--service-gator`` scopes FLAGS in the pod; returns the grants now."""
-    updated = with_flags(read(pod, helper_image()), flags)
+    updated = with_flags(read(pod), flags)
     write(pod, updated)
     return updated
 

@@ -10,15 +10,12 @@ from devaipod import config, errors, images, runner, source
 from devaipod.podman import image as image_
 from devaipod.podman import network as network_
 from devaipod.podman import pod
+from devaipod.state import in_container
 from devaipod.workspace import credentials, devc, homefiles, names
 from devaipod.workspace import gator as gator_
 from devaipod.workspace.plan import Inputs
 
 log = logging.getLogger("devaipod")
-
-
-def in_container() -> bool:
-    return os.environ.get("DEVAIPOD_CONTAINER") == "1"
 
 
 def credential_inputs(cfg: config.Config, agent_allowlist=()) -> credentials.Inputs:

@@ -23,6 +23,7 @@ POD = f"{LABEL}.pod"
 INSTANCE = f"{LABEL}.instance"
 ROLE = f"{LABEL}.role"
 DONE = f"{LABEL}.done"
+GATOR = f"{LABEL}.service-gator"  # the gator's grants at creation (for display)
 
 ROLES = ("workspace", "agent", "api", "gator", "worker")
 VOLUMES = ("workspace", "agent-home", "agent-workspace")

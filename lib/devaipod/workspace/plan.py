@@ -291,7 +291,7 @@ def build(i: Inputs, password: str, api_token: str) -> Plan:
     project = i.source.project
     labels = pod_labels(i)
     if i.gator is not None:
-        labels[f"{names.LABEL}.service-gator"] = "; ".join(i.gator.describe()) or "none"
+        labels[names.GATOR] = "; ".join(i.gator.describe()) or "none"
     secrets = {names.password_secret(i.pod): password,
                names.api_token_secret(i.pod): api_token,
                f"{i.pod}-opencode-config": opencode_config(i),
