@@ -133,6 +133,22 @@ def images(podman_service):
 
 
 @contextmanager
+def trusted_config(svc, directory: Path, secrets: dict[str, tuple[str, str]],
+                   more: str = "") -> Iterator[Path]:
+    """DIRECTORY/devaipod.toml whose ``[trusted] secrets`` are podman secrets made here,
+    ``{ENV: (secret name, value)}``, and removed afterwards; MORE is appended."""
+    for name, value in secrets.values():
+        svc.podman("secret", "create", name, "-", input=value)
+    try:
+        path = directory / "devaipod.toml"
+        refs = ", ".join(f'"{env}={name}"' for env, (name, _value) in secrets.items())
+        path.write_text(f"[trusted]\nsecrets = [{refs}]\n{more}")
+        yield path
+    finally:
+        svc.podman("secret", "rm", *(name for name, _value in secrets.values()), check=False)
+
+
+@contextmanager
 def serve_test_repos(svc, root: Path, prefix: str, image: str) -> Iterator[GitServer]:
     """The test repositories as ``<prefix>-git`` on ``<prefix>-net``; the fake LLM is to be
     ``<prefix>-llm`` (the repo's opencode.json points there)."""

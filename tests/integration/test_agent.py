@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from .conftest import exec_in, run_devaipod
+from .conftest import exec_in, run_devaipod, trusted_config
 
 pytestmark = pytest.mark.podman
 
@@ -20,13 +20,10 @@ KEYS = {"llm": "sk-quickstart-llm-key-41", "gh": "ghp_never_for_the_agent_42"}
 def quickstart_config(podman_service, tmp_path_factory):
     """The Quick Start's config: the LLM key and GH token as trusted podman secrets."""
     inst = podman_service.instance
-    for kind, value in KEYS.items():
-        podman_service.podman("secret", "create", f"{inst}-{kind}", "-", input=value)
-    path = tmp_path_factory.mktemp("config") / "devaipod.toml"
-    path.write_text(f'[trusted]\nsecrets = [\n"ANTHROPIC_API_KEY={inst}-llm",\n'
-                    f'"GH_TOKEN={inst}-gh",\n]\n')
-    yield path
-    podman_service.podman("secret", "rm", f"{inst}-llm", f"{inst}-gh", check=False)
+    with trusted_config(podman_service, tmp_path_factory.mktemp("config"), {
+            "ANTHROPIC_API_KEY": (f"{inst}-llm", KEYS["llm"]),
+            "GH_TOKEN": (f"{inst}-gh", KEYS["gh"])}) as path:
+        yield path
 
 
 @pytest.fixture

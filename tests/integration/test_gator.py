@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import exec_in, git, inspect, leftovers, run_devaipod
+from .conftest import exec_in, git, inspect, leftovers, run_devaipod, trusted_config
 
 pytestmark = pytest.mark.podman
 
@@ -64,15 +64,11 @@ def forge(podman_service, gitserver, images, tmp_path_factory):
 @pytest.fixture(scope="module")
 def gator_config(podman_service, forge, tmp_path_factory):
     inst = podman_service.instance
-    for kind, value in (("gllm", LLM_KEY), ("ggh", TOKEN)):
-        podman_service.podman("secret", "create", f"{inst}-{kind}", "-", input=value)
-    path = tmp_path_factory.mktemp("gatorcfg") / "devaipod.toml"
-    path.write_text(
-        f'[trusted]\nsecrets = ["ANTHROPIC_API_KEY={inst}-gllm", "GH_TOKEN={inst}-ggh"]\n'
-        f'[service-gator.gh]\nurl = "http://{forge.host}:8000"\n'
-        f'api-url = "http://{forge.host}:8000/api/v3"\n')
-    yield path
-    podman_service.podman("secret", "rm", f"{inst}-gllm", f"{inst}-ggh", check=False)
+    with trusted_config(podman_service, tmp_path_factory.mktemp("gatorcfg"), {
+            "ANTHROPIC_API_KEY": (f"{inst}-gllm", LLM_KEY), "GH_TOKEN": (f"{inst}-ggh", TOKEN)},
+            f'[service-gator.gh]\nurl = "http://{forge.host}:8000"\n'
+            f'api-url = "http://{forge.host}:8000/api/v3"\n') as path:
+        yield path
 
 
 @pytest.fixture

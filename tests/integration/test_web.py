@@ -15,7 +15,7 @@ import urllib.request
 import pytest
 from websockets.sync.client import connect
 
-from .conftest import exec_in, run_devaipod
+from .conftest import exec_in, run_devaipod, trusted_config
 
 pytestmark = pytest.mark.podman
 
@@ -73,11 +73,9 @@ def control_plane(podman_service, tmp_path_factory, quickstart_env):
 def quickstart_env(podman_service, tmp_path_factory):
     """DEVAIPOD_CONFIG for the Quick Start's trusted LLM key."""
     inst = podman_service.instance
-    podman_service.podman("secret", "create", f"{inst}-webllm", "-", input="sk-web-key")
-    path = tmp_path_factory.mktemp("web-config") / "devaipod.toml"
-    path.write_text(f'[trusted]\nsecrets = ["ANTHROPIC_API_KEY={inst}-webllm"]\n')
-    yield {"DEVAIPOD_CONFIG": str(path)}
-    podman_service.podman("secret", "rm", f"{inst}-webllm", check=False)
+    with trusted_config(podman_service, tmp_path_factory.mktemp("web-config"),
+                        {"ANTHROPIC_API_KEY": (f"{inst}-webllm", "sk-web-key")}) as path:
+        yield {"DEVAIPOD_CONFIG": str(path)}
 
 
 def wait_job(cp: ControlPlane, job: str, timeout: float = 300) -> dict:
