@@ -38,6 +38,9 @@ if str(Path(__file__).parent) not in sys.path:  # pytest puts tests/ there; be s
 import harness
 from harness import MACHINE_STORE, PodmanService  # noqa: F401 (re-exported)
 
+# the fixtures of the tests that make pods (integration, adversarial, browser)
+pytest_plugins = ["podfixtures"]
+
 TEST_IMAGES = ("localhost/devaipod-devenv:latest", "localhost/devaipod-base:bookworm")
 
 

@@ -93,10 +93,34 @@ runroot = "{tmp}/runroot"
     )
     # used for the final reset: without the shared store, reset cannot touch it
     (tmp / "storage-reset.conf").write_text(storage)
+    write_default_network(tmp / "networks", tmp.name)
     return {
         "CONTAINERS_CONF": str(tmp / "containers.conf"),
         "CONTAINERS_STORAGE_CONF": str(tmp / "storage.conf"),
     }
+
+
+def write_default_network(directory: Path, seed: str) -> None:
+    """The service's default network on a bridge and subnet of its own.
+
+    Every podman instance names its default network's bridge podman0 on
+    10.88.0.0/16, each with its own address allocation: two services running
+    at once (two test sessions, or a test session beside the machine's own
+    podman) would hand out the same addresses on one bridge.
+    """
+    import hashlib
+    import json
+
+    digest = hashlib.sha256(seed.encode()).digest()
+    subnet = f"10.{200 + digest[0] % 50}.{digest[1]}"
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "podman.json").write_text(json.dumps({
+        "name": "podman", "id": "2f259bab93aaaaa2542ba43ef33eb990d0999ee1b9924b557b7be53c0b7a1bb9",
+        "driver": "bridge", "network_interface": f"dp{digest[2:5].hex()}",
+        "created": "2026-01-01T00:00:00Z",
+        "subnets": [{"subnet": f"{subnet}.0/24", "gateway": f"{subnet}.1"}],
+        "ipv6_enabled": False, "internal": False, "dns_enabled": False,
+        "ipam_options": {"driver": "host-local"}}))
 
 
 def answers(url: str) -> bool:

@@ -12,9 +12,9 @@
   unless the test saved one itself with ``shot(page)``.
 
 The git server and the fake LLM are the integration tests' (their helpers),
-but under names of their own (``<instance>-ui*``): a fixture imported from
-tests/integration/conftest.py would be a second, separate session fixture,
-and its fixed names would clash with the integration tests' in one session.
+but under names of their own (``<instance>-ui*``): the session fixtures of
+tests/podfixtures.py have fixed names, which would clash with the integration
+tests' in one session.
 """
 
 from __future__ import annotations
@@ -31,8 +31,7 @@ from pathlib import Path
 
 import pytest
 
-from integration.conftest import (
-    images,  # noqa: F401 (a fixture)
+from podfixtures import (
     run_devaipod,
     serve_test_repos,
     start_fakellm,

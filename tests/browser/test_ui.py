@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from integration.conftest import exec_in
+from podfixtures import exec_in
 
 from .conftest import SCREENSHOTS, delete_pod, free_port, wait_until
 

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from .conftest import exec_in, run_devaipod, trusted_config
+from podfixtures import exec_in, run_devaipod, trusted_config
 
 pytestmark = pytest.mark.podman
 
@@ -260,7 +260,7 @@ def test_orchestration_adds_a_worker(podman_service, gitserver, fakellm, tmp_pat
 
 def test_dotfiles_reach_agent_and_workspace(podman_service, gitserver, fakellm, tmp_path,
                                             monkeypatch, quickstart_config):
-    from .conftest import DOTFILES_MARKER
+    from podfixtures import DOTFILES_MARKER
 
     config = tmp_path / "devaipod.toml"
     config.write_text(quickstart_config.read_text() +

@@ -15,7 +15,7 @@ import urllib.request
 
 import pytest
 
-from .conftest import run_devaipod
+from podfixtures import run_devaipod
 
 pytestmark = pytest.mark.podman
 

@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from .conftest import GIT_ENV, exec_in, leftovers, run_devaipod
+from podfixtures import GIT_ENV, exec_in, leftovers, run_devaipod
 
 pytestmark = pytest.mark.podman
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import exec_in, git, inspect, leftovers, run_devaipod, trusted_config
+from podfixtures import exec_in, git, inspect, leftovers, run_devaipod, trusted_config
 
 pytestmark = pytest.mark.podman
 

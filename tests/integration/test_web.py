@@ -15,7 +15,7 @@ import urllib.request
 import pytest
 from websockets.sync.client import connect
 
-from .conftest import exec_in, run_devaipod, trusted_config
+from podfixtures import exec_in, run_devaipod, trusted_config
 
 pytestmark = pytest.mark.podman
 

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from .conftest import exec_in, leftovers, run_devaipod
+from podfixtures import exec_in, leftovers, run_devaipod
 
 pytestmark = pytest.mark.podman
 

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from .conftest import exec_in, leftovers, run_devaipod
+from podfixtures import exec_in, leftovers, run_devaipod
 
 pytestmark = pytest.mark.podman
 

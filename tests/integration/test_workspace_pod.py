@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from .conftest import exec_in, inspect, run_devaipod
+from podfixtures import exec_in, inspect, run_devaipod
 
 pytestmark = pytest.mark.podman
 

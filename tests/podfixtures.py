@@ -1,4 +1,5 @@
-"""Fixtures for workspace tests: a git server container on a test network.
+"""Fixtures for tests that make pods: a git server container on a test network,
+the fake LLM, and helpers (registered for every test by tests/conftest.py).
 
 The server serves the same bare repositories two ways:
 

@@ -1,0 +1,82 @@
+"""Attacks run the way a hostile agent runs them, against real pods.
+
+Every test here plays a prompt-injected agent: its commands run *inside the
+agent (or worker) container* of a real pod, as the agent's own user (``podman
+exec`` without ``--user``, or a ``RUN_BASH`` step the real OpenCode runs for
+the fake LLM); then the trusted side is exercised (the sidecar's review, Merge,
+a ``git status`` in the workspace, the control plane, the gator) and the test
+checks that the attack had no effect. Each test names its attack in its
+docstring; ``man/devaipod-security.7.md`` lists them.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass
+
+import pytest
+
+from podfixtures import run_devaipod, trusted_config
+
+pytestmark = pytest.mark.podman
+
+LLM_KEY = "sk-adversarial-llm-key-5150"
+GH_TOKEN = "ghp_adversarial_trusted_token_1337"
+
+
+@pytest.fixture(scope="module")
+def hostile_config(podman_service, tmp_path_factory):
+    """devaipod.toml with the LLM key and a GitHub token as trusted podman secrets."""
+    inst = podman_service.instance
+    with trusted_config(podman_service, tmp_path_factory.mktemp("hostile"), {
+            "ANTHROPIC_API_KEY": (f"{inst}-adv-llm", LLM_KEY),
+            "GH_TOKEN": (f"{inst}-adv-gh", GH_TOKEN)}) as path:
+        yield path
+
+
+@dataclass
+class Pod:
+    """A workspace whose agent is hostile."""
+
+    name: str  # full pod name
+    svc: object
+
+    def container(self, role: str) -> str:
+        return f"{self.name}-{role}"
+
+    def run(self, role: str, script: str, *, user: str | None = None,
+            check: bool = True) -> subprocess.CompletedProcess:
+        """``sh -c SCRIPT`` in the pod's ROLE container (as its own user unless USER)."""
+        args = ["exec", *(["--user", user] if user else []), self.container(role),
+                "sh", "-c", script]
+        proc = self.svc.podman(*args, check=False)
+        if check and proc.returncode != 0:
+            pytest.fail(f"{role}: {script!r} failed ({proc.returncode}): {proc.stderr}")
+        return proc
+
+    def agent(self, script: str, check: bool = True) -> subprocess.CompletedProcess:
+        """What the hostile agent does: a shell command in its own container, as itself."""
+        return self.run("agent", script, check=check)
+
+    def exists(self, role: str, path: str) -> bool:
+        return self.run(role, f"test -e {path}", user="0", check=False).returncode == 0
+
+
+@pytest.fixture
+def hostile_pod(hostile_config, monkeypatch, gitserver, fakellm, podman_service, unique):
+    """``make(*up_args)`` makes a workspace with `devaipod up` (the agent idle, ready to
+    be driven) and returns a :class:`Pod`; every pod made is deleted afterwards."""
+    monkeypatch.setenv("DEVAIPOD_CONFIG", str(hostile_config))
+    made: list[str] = []
+
+    def make(*args: str, source: str | None = None) -> Pod:
+        name = unique("adv")
+        made.append(name)
+        rc, _out, err = run_devaipod("up", source or gitserver.git_url, "--name", name,
+                                     "--network", gitserver.network, *args, timeout=300)
+        assert rc == 0, f"up failed ({rc}): {err}"
+        return Pod(f"devaipod-{name}", podman_service)
+
+    yield make
+    for name in made:
+        run_devaipod("delete", "--force", name)
