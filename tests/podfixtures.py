@@ -209,7 +209,7 @@ def leftovers(svc, pod: str) -> dict[str, list[str]]:
     return found
 
 
-FAKELLM_DIR = Path(__file__).resolve().parent.parent / "fakellm"
+FAKELLM_DIR = Path(__file__).resolve().parent / "fakellm"
 
 
 @dataclass
