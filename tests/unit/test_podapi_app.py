@@ -185,7 +185,7 @@ def test_a_broken_tree_is_a_clean_500(tmp_path, trees, upstream):
     app = podapi.make_app("pod1", "proj", upstream, TOKEN,
                           trees=git.Trees(str(tmp_path / "broken"), trees.agent))
     resp = call(app, "GET", "/git/status", BEARER)
-    assert resp.code == 500 and "git status failed" in resp.json()["error"]
+    assert resp.code == 500 and "has no .git directory" in resp.json()["error"]
 
 
 def test_the_default_trees_are_the_mounts(upstream):

@@ -62,36 +62,16 @@ def repos(tmp_path):
 
 # --- argv builders ------------------------------------------------------------
 
-def test_git_argv_hardens_and_points_at_the_tree():
-    argv = git.git_argv("/t", "status", config=("filter.x.clean=",))
-    assert argv[0] == "git" and argv[-2:] == ["--no-optional-locks", "status"]
-    settings = [argv[i + 1] for i, a in enumerate(argv) if a == "-c"]
-    assert settings == [*git.HARDEN, "filter.x.clean="]
-    assert "core.fsmonitor=false" in settings and "core.hooksPath=/dev/null" in settings
-    assert argv[argv.index("-C") + 1] == "/t"
-
-
 def test_argv_builders():
-    assert git.status_argv("/t")[-6:] == ["status", "--porcelain=v2", "--branch",
-                                           "--no-ahead-behind", "-z",
-                                           "--ignore-submodules=dirty"]
-    assert git.log_argv("/t", "a..b", 7)[-7:] == ["log", "--max-count=7", "-z", "--no-color",
-                                                  git.LOG_FORMAT, "a..b", "--"]
-    changes, patch = git.changes_argv("/t", "B", "H"), git.patch_argv("/t", "B", "H")
+    assert git.status_args() == ["status", "--porcelain=v2", "--branch", "--no-ahead-behind",
+                                 "-z", "--ignore-submodules=all"]
+    assert git.log_args("a..b", 7) == ["log", "--max-count=7", "-z", "--no-color",
+                                       git.LOG_FORMAT, "a..b", "--"]
+    changes, patch = git.changes_args("B", "H"), git.patch_args("B", "H")
     for argv in (changes, patch):
         assert "B...H" in argv and argv[-1] == "--"
         assert {"--no-ext-diff", "--no-textconv", "--no-color", "-M"} <= set(argv)
     assert {"--raw", "--numstat", "-z"} <= set(changes) and "--patch" in patch
-    assert git.has_commit_argv("/t", "abc")[-3:] == ["cat-file", "-e", "abc^{commit}"]
-
-
-def test_filter_overrides_blank_every_driver():
-    names = ["filter.lfs.clean", "filter.lfs.smudge", "filter.a.b.process", "", "junk"]
-    assert git.filter_overrides(names) == (
-        "filter.a.b.clean=", "filter.a.b.smudge=", "filter.a.b.process=",
-        "filter.a.b.required=false",
-        "filter.lfs.clean=", "filter.lfs.smudge=", "filter.lfs.process=",
-        "filter.lfs.required=false")
 
 
 def test_trees_for_project():
@@ -236,7 +216,18 @@ def test_review_when_the_workspace_moved_past_the_agent(repos):
     assert "error" not in review
 
 
-def test_review_says_when_the_base_is_unknown(repos, tmp_path):
+def test_review_sees_the_base_even_when_the_agent_cut_its_alternates(repos, tmp_path):
+    """The diff is computed with the objects of both trees: the agent cannot make the
+    review fail (or differ) by removing the alternates to the workspace's objects."""
+    (repos["agent"] / ".git" / "objects" / "info" / "alternates").unlink()
+    review = git.review(repos["trees"])
+    assert (review["base"], review["head"]) == (repos["human"], repos["second"])
+    assert [c["subject"] for c in review["commits"]] == ["agent: shuffle files",
+                                                         "agent: extend keep"]
+    assert "error" not in review
+
+
+def test_review_of_unrelated_histories(repos, tmp_path):
     other = tmp_path / "other"
     sh(tmp_path, "init", "-q", "-b", "main", str(other))
     (other / "x").write_text("x\n")
@@ -244,7 +235,7 @@ def test_review_says_when_the_base_is_unknown(repos, tmp_path):
     review = git.review(git.Trees(str(other), repos["trees"].agent))
     assert (review["base"], review["head"]) == (base, repos["second"])
     assert (review["commits"], review["files"]) == ([], [])
-    assert "not in the agent's repository" in review["error"]
+    assert "shares no history" in review["error"]
 
 
 def test_missing_trees_raise_tree_missing(repos, tmp_path):
@@ -267,7 +258,7 @@ def test_a_corrupt_tree_is_a_git_error(repos, tmp_path):
     (broken / ".git").mkdir(parents=True)
     with pytest.raises(git.GitError) as caught:
         git.status(git.Trees(str(broken), repos["trees"].agent))
-    assert "git status failed" in str(caught.value)
+    assert "has no .git directory with objects" in str(caught.value)
 
 
 def test_reads_do_not_run_programs_the_agents_config_names(repos, tmp_path):

@@ -1,20 +1,19 @@
 """Pushing an agent's commit without trusting the agent's repository.
 
-The agent's tree may carry hooks, filters or ``core.*`` settings meant to run
-code in whoever works in it. So git never works *in* it: a fresh repository
-in a temporary directory fetches the one commit from it (git's upload-pack
-reads objects and refs only), and pushes that commit to a new ``agent-*``
-branch, never forced. The token travels as an HTTP header in git's
-environment, not in a URL or on a command line.
+The agent's tree may carry hooks, filters, a promisor remote or ``core.*``
+settings meant to run code in whoever works in it. So git never works *in*
+it: the push is made from a shadow of it (``devaipod.gitsafe``), a trusted
+git dir that reads the agent's objects as data, to a new ``agent-*`` branch,
+never forced. The token travels as an HTTP header in git's environment, not
+in a URL or on a command line.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import tempfile
 
-from devaipod import runner
+from devaipod import gitsafe
 from devaipod.gator.forge import ForgeError
 
 WORKSPACES = "/workspaces"
@@ -49,22 +48,14 @@ def check_repo_path(path: str, root: str | None = None) -> str:
     return real
 
 
-def git_env(header: str | None) -> dict[str, str]:
-    pairs = [("safe.directory", "*"), ("uploadpack.allowAnySHA1InWant", "true"),
-             ("protocol.file.allow", "always"), ("core.hooksPath", "/dev/null")]
-    if header:
-        pairs.append(("http.extraHeader", header))
-    env = {"GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": "/dev/null",
-           "GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "/bin/false",
-           "GIT_CONFIG_COUNT": str(len(pairs))}
-    for n, (key, value) in enumerate(pairs):
-        env[f"GIT_CONFIG_KEY_{n}"] = key
-        env[f"GIT_CONFIG_VALUE_{n}"] = value
-    return env
+def push_config(header: str | None) -> tuple[tuple[str, str], ...]:
+    """What the push needs beyond the shadow's environment (which allows no protocol)."""
+    pairs = (("protocol.https.allow", "always"), ("protocol.http.allow", "always"))
+    return (*pairs, ("http.extraHeader", header)) if header else pairs
 
 
-def _git(args: list[str], cwd: str, env: dict[str, str], what: str) -> str:
-    result = runner.capture(["git", *args], cwd=cwd, env=env, check=False, timeout=300)
+def _git(shadow: str, args: list[str], what: str, **kwargs) -> str:
+    result = gitsafe.capture(shadow, args, timeout=300, **kwargs)
     if not result.ok:
         detail = result.stderr.strip().splitlines()[-1:] or [f"exit {result.returncode}"]
         raise ForgeError(f"{what} failed: {detail[0]}")
@@ -76,12 +67,13 @@ def push_commit(repo_path: str, sha: str, remote_url: str, branch: str,
     """Push SHA of the agent's tree at REPO_PATH to BRANCH; returns the commit's body."""
     source = check_repo_path(repo_path)
     check_sha(sha)
-    env = git_env(header)
-    with tempfile.TemporaryDirectory(prefix="gator-push-") as tmp:
-        _git(["init", "-q", "--bare", tmp], tmp, env, "preparing a clean repository")
-        _git(["fetch", "-q", "--no-tags", source, sha], tmp, env,
-             f"reading commit {sha[:12]} from {repo_path}")
-        body = _git(["log", "-1", "--format=%b", sha], tmp, env, "reading the commit message")
-        _git(["push", "-q", remote_url, f"{sha}:refs/heads/{branch}"], tmp, env,
-             f"pushing to {branch}")
+    try:
+        with gitsafe.shadow(source) as shadow:
+            _git(shadow, ["cat-file", "-e", f"{sha}^{{commit}}"],
+                 f"reading commit {sha[:12]} from {repo_path}")
+            body = _git(shadow, ["log", "-1", "--format=%b", sha], "reading the commit message")
+            _git(shadow, ["push", "-q", remote_url, f"{sha}:refs/heads/{branch}"],
+                 f"pushing to {branch}", more=push_config(header))
+    except gitsafe.ShadowError as exc:
+        raise ForgeError(f"reading {repo_path} failed: {exc}") from None
     return body.strip()

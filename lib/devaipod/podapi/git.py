@@ -2,26 +2,29 @@
 
 The api container mounts the workspace volume at /mnt/main-workspace and the
 agent's volume at /mnt/agent-workspace, both read-only. The agent's tree is a
-``git clone --shared`` of the workspace's, so it sees the workspace's objects
-through alternates: ``git -C agent log <workspace HEAD>..HEAD`` works.
+``git clone --shared`` of the workspace's.
 
-Nothing here writes: merging and rejecting happen in the control plane.
+Nothing here writes: merging and rejecting happen in the workspace and the
+agent's containers (``devaipod.workspace.review``).
 
-The agent controls its repository's config, and git reads it; so every
-command is run with the settings that could run a program switched off
-(fsmonitor, hooks, signature checks, external diff and textconv, and the
-clean/smudge filters ``git status`` may run on changed files).
+The agent controls its repository, and git believes a repository's config,
+attributes, replace refs and grafts: git never runs *in* a tree here, only on
+a shadow of it (``devaipod.gitsafe``): a trusted git dir that reads the
+tree's objects as data. The review's diff is computed on a shadow that sees
+the objects of both trees, so that it is the true content of the commits the
+workspace would merge, whatever the agent's repository says.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from devaipod import errors, runner
+from devaipod import gitsafe
 
 MAIN_MOUNT = "/mnt/main-workspace"
 AGENT_MOUNT = "/mnt/agent-workspace"
@@ -31,10 +34,7 @@ REVIEW_COMMITS = 500
 LOG_DEFAULT, LOG_MAX = 50, 500
 TIMEOUT = 60.0
 
-# `-c` settings that keep git from running programs the repository's config names
-HARDEN = ("core.fsmonitor=false", "core.hooksPath=/dev/null", "log.showSignature=false",
-          "color.ui=false")
-DIFF_OPTS = ("--no-color", "--no-ext-diff", "--no-textconv", "-M", "-O/dev/null")
+DIFF_OPTS = (*gitsafe.DIFF_OPTS, "-M", "-O/dev/null")
 LOG_FORMAT = "--format=%H%x1f%s%x1f%an%x1f%aI"
 
 
@@ -64,53 +64,36 @@ class Trees:
         return [("workspace", self.workspace), ("agent", self.agent)]
 
 
-# --- argv builders (pure) ---------------------------------------------------
+# --- argv builders (pure): git's arguments, run on a shadow -------------------
 
-def git_argv(root: str, *args: str, config: tuple[str, ...] = ()) -> list[str]:
-    opts = [x for setting in (*HARDEN, *config) for x in ("-c", setting)]
-    return ["git", *opts, "-C", root, "--no-optional-locks", *args]
-
-
-def filters_argv(root: str) -> list[str]:
-    return git_argv(root, "config", "-z", "--name-only", "--get-regexp", r"^filter\.")
+def status_args() -> list[str]:
+    return ["status", "--porcelain=v2", "--branch", "--no-ahead-behind", "-z",
+            "--ignore-submodules=all"]
 
 
-def filter_overrides(names: list[str]) -> tuple[str, ...]:
-    """`-c` settings that blank every clean/smudge/process filter the config defines."""
-    drivers = sorted({name.rsplit(".", 1)[0] for name in names if name.count(".") >= 2})
-    return tuple(f"{d}.{key}" for d in drivers
-                 for key in ("clean=", "smudge=", "process=", "required=false"))
+def log_args(rev: str, limit: int) -> list[str]:
+    return ["log", f"--max-count={limit}", "-z", "--no-color", LOG_FORMAT, rev, "--"]
 
 
-def status_argv(root: str, config: tuple[str, ...] = ()) -> list[str]:
-    return git_argv(root, "status", "--porcelain=v2", "--branch", "--no-ahead-behind", "-z",
-                    "--ignore-submodules=dirty", config=config)
+def rev_parse_args() -> list[str]:
+    return ["rev-parse", "-q", "--verify", "HEAD^{commit}"]
 
 
-def log_argv(root: str, rev: str, limit: int) -> list[str]:
-    return git_argv(root, "log", f"--max-count={limit}", "-z", "--no-color", LOG_FORMAT,
-                    rev, "--")
+
+def merge_base_args(base: str, head: str) -> list[str]:
+    return ["merge-base", base, head]
 
 
-def rev_parse_argv(root: str) -> list[str]:
-    return git_argv(root, "rev-parse", "-q", "--verify", "HEAD^{commit}")
+def branch_args() -> list[str]:
+    return ["symbolic-ref", "-q", "--short", "HEAD"]
 
 
-def has_commit_argv(root: str, sha: str) -> list[str]:
-    return git_argv(root, "cat-file", "-e", f"{sha}^{{commit}}")
+def changes_args(base: str, head: str) -> list[str]:
+    return ["diff", *DIFF_OPTS, "--raw", "--numstat", "-z", f"{base}...{head}", "--"]
 
 
-def branch_argv(root: str) -> list[str]:
-    return git_argv(root, "symbolic-ref", "-q", "--short", "HEAD")
-
-
-def changes_argv(root: str, base: str, head: str) -> list[str]:
-    return git_argv(root, "diff", *DIFF_OPTS, "--raw", "--numstat", "-z", f"{base}...{head}",
-                    "--")
-
-
-def patch_argv(root: str, base: str, head: str) -> list[str]:
-    return git_argv(root, "diff", *DIFF_OPTS, "--patch", f"{base}...{head}", "--")
+def patch_args(base: str, head: str) -> list[str]:
+    return ["diff", *DIFF_OPTS, "--patch", f"{base}...{head}", "--"]
 
 
 # --- parsers (pure) -----------------------------------------------------------
@@ -197,21 +180,23 @@ def cap(text: str, limit: int = DIFF_CAP) -> tuple[str, bool]:
 
 # --- running git ------------------------------------------------------------
 
-def run(argv: list[str], ok_codes: tuple[int, ...] = (0,)) -> runner.Result:
+def run(shadow: str, args: list[str], ok_codes: tuple[int, ...] = (0,),
+        worktree: str | None = None):
     try:
-        result = runner.capture(argv, check=False, timeout=TIMEOUT)
-    except errors.DevaipodError as exc:  # git missing, timeout
-        raise GitError(exc.format_message()) from None
+        result = gitsafe.capture(shadow, args, worktree=worktree, timeout=TIMEOUT)
+    except Exception as exc:  # git missing, timeout
+        raise GitError(str(exc)) from None
     if result.returncode not in ok_codes:
-        raise GitError(f"{errors.describe(argv)} failed (exit {result.returncode}): "
-                       f"{errors.last_line(result.stderr)}")
+        last = (result.stderr.strip().splitlines() or [f"exit {result.returncode}"])[-1]
+        raise GitError(f"git {args[0]} failed (exit {result.returncode}): {last}")
     return result
 
 
 def check_tree(which: str, root: str) -> None:
     if not os.path.isdir(root):
         raise TreeMissing(which, root, "is not there")
-    if not os.path.exists(os.path.join(root, ".git")):
+    dot = os.path.join(root, ".git")
+    if not os.path.isdir(dot) or os.path.islink(dot):
         raise TreeMissing(which, root, "is not a git repository")
 
 
@@ -220,20 +205,30 @@ def check_trees(trees: Trees) -> None:
         check_tree(which, root)
 
 
-def head(root: str) -> str | None:
-    out = run(rev_parse_argv(root), ok_codes=(0, 1)).stdout.strip()
+@contextlib.contextmanager
+def shadow(which: str, root: str, *more: str) -> Iterator[str]:
+    """A shadow of ROOT (seeing the objects of MORE too); a refusal is a GitError."""
+    check_tree(which, root)
+    try:
+        with gitsafe.shadow(root, *more) as sh:
+            yield sh
+    except gitsafe.ShadowError as exc:
+        raise GitError(f"the {which} tree: {exc}") from None
+
+
+def head(sh: str) -> str | None:
+    out = run(sh, rev_parse_args(), ok_codes=(0, 1, 128)).stdout.strip()
     return out or None
 
 
-def branch(root: str) -> str | None:
-    out = run(branch_argv(root), ok_codes=(0, 1)).stdout.strip()
+def branch(sh: str) -> str | None:
+    out = run(sh, branch_args(), ok_codes=(0, 1)).stdout.strip()
     return out or None
 
 
 def tree_status(which: str, root: str) -> dict:
-    check_tree(which, root)
-    names = run(filters_argv(root), ok_codes=(0, 1)).stdout.split("\0")
-    state = parse_status(run(status_argv(root, filter_overrides(names))).stdout)
+    with shadow(which, root) as sh:
+        state = parse_status(run(sh, status_args(), worktree=root).stdout)
     dirty = state["dirty"]
     state.update(dirty=dirty[:DIRTY_CAP], dirty_count=len(dirty))
     return state
@@ -246,11 +241,11 @@ def status(trees: Trees) -> dict:
 
 def log(trees: Trees, limit: int = LOG_DEFAULT) -> dict:
     """The agent's branch, newest first: {"commits": [{sha, subject, author, date}]}."""
-    check_tree("agent", trees.agent)
     limit = max(1, min(int(limit), LOG_MAX))
-    if head(trees.agent) is None:
-        return {"commits": []}
-    return {"commits": parse_log(run(log_argv(trees.agent, "HEAD", limit)).stdout)}
+    with shadow("agent", trees.agent) as sh:
+        if head(sh) is None:
+            return {"commits": []}
+        return {"commits": parse_log(run(sh, log_args("HEAD", limit)).stdout)}
 
 
 def review(trees: Trees) -> dict:
@@ -258,24 +253,27 @@ def review(trees: Trees) -> dict:
 
     {"base", "head", "branch", "commits": [...], "files": [{path, status, additions,
     deletions, diff, truncated, binary, old_path?}]}, plus "error" when they cannot
-    be compared."""
+    be compared. Merge lands exactly ``head`` onto ``base`` (it is given both)."""
     check_trees(trees)
-    base, tip = head(trees.workspace), head(trees.agent)
-    answer: dict = {"base": base, "head": tip, "branch": branch(trees.agent),
-                    "commits": [], "files": []}
-    if base is None or tip is None:
-        answer["error"] = f"the {'workspace' if base is None else 'agent'} has no commits"
-        return answer
-    if base == tip:
-        return answer
-    if not run(has_commit_argv(trees.agent, base), ok_codes=(0, 1, 128)).ok:
-        answer["error"] = (f"the workspace's HEAD {base[:12]} is not in the agent's "
-                           "repository (was the workspace re-cloned?)")
-        return answer
-    answer["commits"] = parse_log(
-        run(log_argv(trees.agent, f"{base}..{tip}", REVIEW_COMMITS)).stdout)
-    files = parse_changes(run(changes_argv(trees.agent, base, tip)).stdout)
-    patches = split_patch(run(patch_argv(trees.agent, base, tip)).stdout)
+    with shadow("workspace", trees.workspace) as ws:
+        base = head(ws)
+    # the agent's objects and the workspace's: the agent may have cut its alternates
+    with shadow("agent", trees.agent, trees.workspace) as sh:
+        tip = head(sh)
+        answer: dict = {"base": base, "head": tip, "branch": branch(sh),
+                        "commits": [], "files": []}
+        if base is None or tip is None:
+            answer["error"] = f"the {'workspace' if base is None else 'agent'} has no commits"
+            return answer
+        if base == tip:
+            return answer
+        if not run(sh, merge_base_args(base, tip), ok_codes=(0, 1)).stdout.strip():
+            answer["error"] = ("the agent's branch shares no history with the workspace's "
+                               f"HEAD {base[:12]}: there is nothing to merge")
+            return answer
+        answer["commits"] = parse_log(run(sh, log_args(f"{base}..{tip}", REVIEW_COMMITS)).stdout)
+        files = parse_changes(run(sh, changes_args(base, tip)).stdout)
+        patches = split_patch(run(sh, patch_args(base, tip)).stdout)
     if len(patches) != len(files):  # never expected: keep the list, drop the texts
         patches = [""] * len(files)
     for entry, patch in zip(files, patches, strict=True):
