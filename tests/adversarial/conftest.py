@@ -80,3 +80,60 @@ def hostile_pod(hostile_config, monkeypatch, gitserver, fakellm, podman_service,
     yield make
     for name in made:
         run_devaipod("delete", "--force", name)
+
+
+@dataclass
+class ControlPlane:
+    """A `devaipod web` of the test's, called as a non-browser client (Bearer token)."""
+
+    base: str
+    token: str
+
+    def call(self, method: str, path: str, body: dict | None = None) -> tuple[int, object]:
+        import json
+        import urllib.error
+        import urllib.request
+
+        req = urllib.request.Request(self.base + path, method=method,
+                                     data=json.dumps(body).encode() if body else None,
+                                     headers={"Authorization": f"Bearer {self.token}",
+                                              "Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=120) as resp:
+                return resp.status, json.loads(resp.read() or b"null")
+        except urllib.error.HTTPError as exc:
+            return exc.code, json.loads(exc.read() or b"null")
+
+
+@pytest.fixture(scope="module")
+def control_plane(podman_service, hostile_config, tmp_path_factory):
+    import os
+    import re
+    import socket
+    import sys
+
+    state = tmp_path_factory.mktemp("adv-web")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "devaipod", "web", "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        env={**os.environ, "DEVAIPOD_CONFIG": str(hostile_config),
+             "DEVAIPOD_STATE_DIR": str(state), "TMUX_TMPDIR": str(state)})
+    line = ""
+    for line in proc.stdout:
+        if "Login URL" in line:
+            break
+    match = re.search(r"token=(\S+)", line)
+    assert match, f"no login URL printed: {line!r}"
+    yield ControlPlane(f"http://127.0.0.1:{port}", match.group(1))
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def sidecar(pod: Pod):
+    """The pod's API sidecar, as the CLI and the control plane call it (the pod's token)."""
+    from devaipod.agent.client import Client
+
+    return Client.for_pod(pod.name)

@@ -136,7 +136,8 @@ def test_review_shows_the_agent_commit_and_merge_lands_it(control_plane, web_pod
     assert [c["subject"] for c in review["commits"]] == ["web: add web.txt"]
     files = {f["path"]: f for f in review["files"]}
     assert "+made through the web" in files["web.txt"]["diff"]
-    merged = control_plane.call("POST", f"/api/pods/{web_pod}/review/merge")
+    merged = control_plane.call("POST", f"/api/pods/{web_pod}/review/merge",
+                                {"head": review["head"], "base": review["base"]})
     assert merged["ok"] and merged["head"] == review["head"]
     shown = exec_in(podman_service, f"{web_pod}-workspace", "cat", "web.txt")
     assert shown == "made through the web"

@@ -51,6 +51,7 @@ def cli(workspace, image) -> None:
     from devaipod.podman import volume
     from devaipod.workspace import create, inputs
     from devaipod.workspace import gator as gator_
+    from devaipod.workspace import plan as plan_
     from devaipod.workspace import worker as worker_
 
     p = replan(workspace, image)
@@ -69,6 +70,10 @@ def cli(workspace, image) -> None:
     with create.step("creating volumes"):
         for v in new_volumes:
             volume.create(v, labels=names.base_labels(workspace))
+    agent = next(spec for spec in p.containers if spec.labels.get(names.ROLE) == "agent")
+    worker = any(spec.labels.get(names.ROLE) == "worker" for spec in p.containers)
+    create.run_init(plan_.take_over(workspace, agent.image, worker),
+                    "giving the agent's trees to its user")
     for spec in p.init:  # only the gator's grants: the trees and homes are kept
         if spec.name.endswith("-init-gator") and gator_.volume(workspace) in new_volumes:
             create.run_init(spec, "writing the gator's grants")

@@ -166,39 +166,29 @@ def review(name: str) -> dict:
         fail(exc, 502)
 
 
-def project_dir(name: str) -> str:
-    labels = pod.inspect(name).get("Labels") or {}
-    return f"/workspaces/{labels.get('io.devaipod.project', '')}"
-
-
-MERGE = r"""
-set -eu
-cd "$1"
-git fetch -q agent
-branch=$(git -C "/mnt/agent-workspace/${1##*/}" rev-parse --abbrev-ref HEAD)
-git config user.name >/dev/null || set -- -c user.name=devaipod -c user.email=devaipod@localhost
-git merge --ff-only -q "agent/$branch" 2>/dev/null || git "$@" merge --no-edit -q "agent/$branch"
-git rev-parse HEAD
-"""
-REJECT = r"""
-set -eu
-cd "$1"
-git fetch -q workspace
-git reset -q --hard "workspace/$(git -C "/mnt/main-workspace/${1##*/}" rev-parse --abbrev-ref HEAD)"
-"""
-
-
 def verdict(name: str, what: str) -> dict:
+    """Merge the reviewed range (the request's JSON: {"head", "base"}) or reject."""
+    from devaipod.agent.client import AgentError
+    from devaipod.workspace import review as review_
+
     if what not in ("merge", "reject"):
         raise bottle.HTTPError(404, f"no review action {what}")
-    role, script = ("workspace", MERGE) if what == "merge" else ("agent", REJECT)
     try:
-        result = container.exec_capture(names.container(name, role),
-                                        ["sh", "-c", script, "sh", project_dir(name)])
-    except errors.CommandError as exc:
+        if what == "reject":
+            review_.reject(name)
+            return {"ok": True, "head": None}
+        body = bottle.request.json or {}
+        try:
+            head, base = review_.check_range(body.get("head"), body.get("base"))
+        except review_.ReviewError as exc:
+            fail(exc, 400)
+        try:
+            now = ((client(name).get("/git/status") or {}).get("agent") or {}).get("head")
+        except AgentError as exc:
+            fail(exc, 502)
+        return {"ok": True, "head": review_.merge(name, head, base, now)}
+    except review_.ReviewError as exc:
         fail(exc, 409)
-    return {"ok": True, "head": result.stdout.strip().splitlines()[-1] if what == "merge"
-            else None}
 
 
 def logs_argv(name: str, role: str, tail: int, follow: bool) -> list[str]:

@@ -55,9 +55,10 @@ def init_spec(pod: str, image: str, url: str, script: str | None, network: str |
               labels: dict[str, str]) -> Spec:
     """Clone for both sides, and install into the agent's home, before anything starts."""
     steps = (f'sh -c "$0" sh "$1" {WORKSPACE_CHECKOUT} && sh -c "$0" sh "$1" {AGENT_CHECKOUT}'
-             f' && HOME=/home/devenv sh -c "$2" sh {AGENT_CHECKOUT} "$3"')
+             f' && HOME=/home/devenv sh -c "$2" sh {AGENT_CHECKOUT} "$3"'
+             f' && chown -R {names.AGENT_USER} /home/devenv')  # the agent's home is the agent's
     return Spec(
-        name=f"{pod}-init-dotfiles", image=image, entrypoint="", network=network,
+        name=f"{pod}-init-dotfiles", image=image, entrypoint="", network=network, user="0",
         labels=labels,
         mounts=[f"{names.volume(pod, 'workspace')}:/workspaces",
                 f"{names.volume(pod, 'agent-home')}:/home/devenv"],

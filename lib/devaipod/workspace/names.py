@@ -26,6 +26,11 @@ DONE = f"{LABEL}.done"
 GATOR = f"{LABEL}.service-gator"  # the gator's grants at creation (for display)
 
 ROLES = ("workspace", "agent", "api", "gator", "worker")
+# the agent and the worker run as this user, which owns their trees: no human's
+# user in a devcontainer has it, so git in the workspace refuses their repositories
+# ("dubious ownership") instead of running what their config names
+AGENT_UID = 2000
+AGENT_USER = f"{AGENT_UID}:{AGENT_UID}"
 VOLUMES = ("workspace", "agent-home", "agent-workspace")
 WORKER_VOLUMES = ("worker-home", "worker-workspace")
 
@@ -76,6 +81,11 @@ def done_volume(pod: str) -> str:
 
 def password_secret(pod: str) -> str:
     return f"{pod}-opencode-password"
+
+
+def git_shadow_secret(pod: str) -> str:
+    """The workspace's ``devaipod-git-shadow`` program (the ``agent`` remote's upload-pack)."""
+    return f"{pod}-git-shadow"
 
 
 def api_token_secret(pod: str) -> str:

@@ -9,10 +9,10 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
-from devaipod import __version__
+from devaipod import __version__, gitsafe
 from devaipod.agent import config as agent_config
 from devaipod.podman.container import Spec
-from devaipod.podman.secret import env_flag, program_flag, with_env
+from devaipod.podman.secret import BIN_DIR, env_flag, program_flag, with_env
 from devaipod.workspace import devplan, dotfiles, homefiles, names, scripts
 from devaipod.workspace import gator as gator_
 from devaipod.workspace import worker as worker_
@@ -23,6 +23,14 @@ API_PORT = 8090
 AGENT_HOME = "/home/devenv"
 SAFE_GIT = {"GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "safe.directory",
             "GIT_CONFIG_VALUE_0": "*"}
+GIT_SHADOW = f"{BIN_DIR}/devaipod-git-shadow"
+
+
+def own_repository(project: str) -> dict[str, str]:
+    """The workspace trusts its own repository only: git there refuses the agent's tree
+    under /mnt/agent-workspace (another user's), whose config would run programs."""
+    return {"GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "safe.directory",
+            "GIT_CONFIG_VALUE_0": f"/workspaces/{project}"}
 OPENCODE_OFFLINE = {
     "OPENCODE_DISABLE_MODELS_FETCH": "1",
     "OPENCODE_DISABLE_AUTOUPDATE": "1",
@@ -57,6 +65,7 @@ class Inputs:
     worker_gator: str = "readonly"  # [orchestration.worker] gator
     home_copies: list = field(default_factory=list)  # homefiles.Copy: [bind_home]
     gpu_roles: tuple[str, ...] = ()  # containers given the host's GPUs ([gpu])
+    trust_source: bool = False  # --trust-source: a PR's code may run in the workspace
 
     @property
     def stored_task(self) -> str | None:
@@ -106,7 +115,8 @@ def pod_labels(i: Inputs) -> dict[str, str]:
     optional = {"task": i.task, "title": i.title, "forge": src.forge,
                 "post-start": devplan.start_label(i.devcontainer),
                 "pr": str(src.pr_number) if src.pr_number else None,
-                "issue": src.issue_url, "network": i.network}
+                "issue": src.issue_url, "network": i.network,
+                "lifecycle-in": ",".join(lifecycle_roles(i)) if i.devcontainer else None}
     for key, value in optional.items():
         if value and value != "unknown":
             labels[f"{names.LABEL}.{key}"] = value
@@ -130,13 +140,14 @@ def init_clone(i: Inputs, project: str) -> Spec:
     return Spec(
         name=f"{i.pod}-init-clone", image=i.image, mounts=mounts, security=security,
         labels=_role_labels(i, "init"), network=i.network, entrypoint="",
-        command=scripts.clone_workspace_argv(url, project, src.pr_ref, pr_branch, i.origin),
+        command=scripts.clone_workspace_argv(url, project, src.pr_ref, pr_branch, i.origin,
+                                             f"{GIT_SHADOW} upload-pack"),
     )
 
 
 def init_agent(i: Inputs, project: str) -> Spec:
     return Spec(
-        name=f"{i.pod}-init-agent", image=i.image, network="none", entrypoint="",
+        name=f"{i.pod}-init-agent", image=i.image, network="none", entrypoint="", user="0",
         labels=_role_labels(i, "init"),
         mounts=[f"{names.volume(i.pod, 'workspace')}:/mnt/main-workspace:ro",
                 f"{names.volume(i.pod, 'agent-workspace')}:/workspaces",
@@ -144,16 +155,28 @@ def init_agent(i: Inputs, project: str) -> Spec:
         command=scripts.clone_agent_argv(
             project, agent_config.task_text(i.stored_task, i.source.repo)
             if i.stored_task else None, worker=i.orchestration,
-            gator_text=gator_.INSTRUCTIONS if i.gator is not None else None),
+            gator_text=gator_.INSTRUCTIONS if i.gator is not None else None,
+            workspace_user=i.devcontainer.user if i.devcontainer else None),
     )
+
+
+def take_over(pod: str, image: str, worker: bool) -> Spec:
+    """Give the agent's (and worker's) trees and homes to the agent's user: for `rebuild`
+    of a workspace made when the agent ran as root."""
+    kinds = ("agent-workspace", "agent-home") + (names.WORKER_VOLUMES if worker else ())
+    mounts = [f"{names.volume(pod, kind)}:/v/{kind}" for kind in kinds]
+    return Spec(name=f"{pod}-init-owner", image=image, network="none", entrypoint="",
+                user="0", labels={**names.base_labels(pod), names.ROLE: "init"},
+                mounts=mounts, command=["chown", "-R", names.AGENT_USER, "/v"])
 
 
 def workspace(i: Inputs, project: str, labels: dict[str, str]) -> Spec:
     dc = i.devcontainer
-    env = {**i.creds.env_for("workspace"), **devplan.workspace_env(dc), **SAFE_GIT,
-           "OPENCODE_AGENT_URL": f"http://127.0.0.1:{AGENT_PORT}"}
+    env = {**i.creds.env_for("workspace"), **devplan.workspace_env(dc),
+           **own_repository(project), "OPENCODE_AGENT_URL": f"http://127.0.0.1:{AGENT_PORT}"}
     secrets = [env_flag(names.password_secret(i.pod), "OPENCODE_SERVER_PASSWORD"),
                program_flag(f"{i.pod}-opencode-connect", "opencode-connect"),
+               program_flag(names.git_shadow_secret(i.pod), "devaipod-git-shadow"),
                *devplan.secret_flags(dc), *i.creds.flags_for("workspace")]
     return Spec(
         name=names.container(i.pod, "workspace"), image=i.image, pod=i.pod,
@@ -176,11 +199,13 @@ def agent(i: Inputs, project: str) -> Spec:
     if i.orchestration:
         env["OPENCODE_WORKER_URL"] = f"http://127.0.0.1:{worker_.WORKER_PORT}"
         extra_mounts = [f"{names.volume(i.pod, 'worker-workspace')}:/mnt/worker-workspace:ro"]
+    # devcontainer `secrets` are the human's: the workspace's only
     secrets = [env_flag(names.password_secret(i.pod), "OPENCODE_SERVER_PASSWORD"),
                env_flag(f"{i.pod}-opencode-config", "OPENCODE_CONFIG_CONTENT"),
-               *devplan.secret_flags(i.devcontainer), *i.creds.flags_for("agent")]
+               *i.creds.flags_for("agent")]
     return Spec(
         name=names.container(i.pod, "agent"), image=i.image, pod=i.pod, entrypoint="",
+        user=names.AGENT_USER,
         command=with_env(["opencode", "serve", "--port", str(AGENT_PORT),
                           "--hostname", "127.0.0.1"]),
         workdir=f"/workspaces/{project}", env=env, secrets=secrets,
@@ -208,7 +233,7 @@ def api(i: Inputs, project: str) -> Spec:
         entrypoint="",
         command=with_env(["devaipod", "pod-api", "--port", str(API_PORT), "--project", project,
                           "--pod", i.pod, *gator_links(i)]),
-        env={**SAFE_GIT, "HOME": "/tmp"},
+        env={"HOME": "/tmp"},
         secrets=[env_flag(names.password_secret(i.pod), "OPENCODE_SERVER_PASSWORD"),
                  env_flag(names.api_token_secret(i.pod), "DEVAIPOD_API_TOKEN")],
         labels=_role_labels(i, "api"), health=health,
@@ -250,12 +275,21 @@ def workdir(i: Inputs, project: str) -> str:
         f"/workspaces/{project}"
 
 
+def lifecycle_roles(i: Inputs) -> tuple[str, ...]:
+    """Where the lifecycle commands run. A pull request's are the repository's, but they
+    run the PR's code (scripts, package hooks): next to the user's credentials only with
+    --trust-source; the agent (untrusted anyway) runs them always."""
+    untrusted = i.source.pr_ref is not None and not i.trust_source
+    return ("agent",) if untrusted else ("workspace", "agent")
+
+
 def lifecycle_steps(i: Inputs, project: str, keys: tuple[str, ...]) -> list[Step]:
     """devcontainer lifecycle commands, in the workspace and then in the agent."""
     dc = i.devcontainer
     steps = []
+    in_workspace = "workspace" in lifecycle_roles(i)
     for key, parallel, entries in devplan.batches(dc, keys):
-        for label, argv in entries:
+        for label, argv in entries if in_workspace else ():
             steps.append(Step(devplan.describe(label, argv), names.container(i.pod, "workspace"),
                               argv, user=dc.user, workdir=workdir(i, project),
                               group=f"{key} (workspace)" if parallel else None))
@@ -296,6 +330,7 @@ def build(i: Inputs, password: str, api_token: str) -> Plan:
                names.api_token_secret(i.pod): api_token,
                f"{i.pod}-opencode-config": opencode_config(i),
                f"{i.pod}-opencode-connect": scripts.OPENCODE_CONNECT,
+               names.git_shadow_secret(i.pod): gitsafe.program(),
                **i.creds.pod_secrets}
     pod_create = {"labels": labels, "network": i.network,
                   "publish": [f"{i.publish_address}::{API_PORT}",

@@ -6,10 +6,13 @@ interpolated into the script text.
 
 from __future__ import annotations
 
-# $1 clone URL, $2 project dir name, $3 PR ref (or ""), $4 PR branch, $5 origin URL (or "")
+from devaipod.workspace.names import AGENT_UID
+
+# $1 clone URL, $2 project dir name, $3 PR ref (or ""), $4 PR branch, $5 origin URL (or ""),
+# $6 the `agent` remote's upload-pack (it serves the agent's tree from a trusted shadow)
 CLONE_WORKSPACE = r"""
 set -eu
-url=$1 project=$2 pr_ref=$3 pr_branch=$4 origin=$5
+url=$1 project=$2 pr_ref=$3 pr_branch=$4 origin=$5 uploadpack=$6
 p=/workspaces/$project
 git() { command git -c safe.directory='*' -c advice.detachedHead=false "$@"; }
 git clone --quiet "$url" "$p"
@@ -25,14 +28,21 @@ elif [ "$url" = /mnt/host-git ]; then
   git remote remove origin  # a local repository without a remote: nothing to point at
 fi
 git remote add agent "/mnt/agent-workspace/$project"
+git config remote.agent.uploadpack "$uploadpack"
 echo "cloned $(git rev-parse --abbrev-ref HEAD) at $(git rev-parse --short HEAD)"
 """
 
 # $1 project dir name, $2 the stored task's instructions (or ""), $3 "worker" or "",
-# $4 the gator's instructions (or "")
+# $4 the gator's instructions (or ""), $5 the workspace's user (or ""), $6 the agent's uid;
+# run as root: the agent's tree and home are given to the agent's user at the end
 CLONE_AGENT = r"""
 set -eu
-project=$1 task=$2 worker=$3 gator=$4
+project=$1 task=$2 worker=$3 gator=$4 wsuser=$5 uid=$6
+if [ -n "$wsuser" ] && [ "$(id -u "$wsuser" 2>/dev/null || echo "$wsuser")" = "$uid" ]; then
+  echo "the workspace's user $wsuser has uid $uid, the agent's: git in the workspace" \
+       "could not tell the agent's repository from its own" >&2
+  exit 3
+fi
 p=/workspaces/$project m=/mnt/main-workspace/$project
 git() { command git -c safe.directory='*' "$@"; }
 git clone --quiet --shared "$m" "$p"
@@ -50,6 +60,7 @@ if [ ! -e "$home/.gitconfig" ]; then
 fi
 if [ -n "$task" ]; then printf '%s' "$task" > "$home/.config/opencode/devaipod-task.md"; fi
 if [ -n "$gator" ]; then printf '%s' "$gator" > "$home/.config/opencode/devaipod-gator.md"; fi
+chown -R "$uid:$uid" /workspaces "$home"
 echo "agent tree ready on $(git rev-parse --abbrev-ref HEAD)"
 """
 
@@ -73,12 +84,14 @@ exec opencode attach "$url" "$@"
 
 
 def clone_workspace_argv(url: str, project: str, pr_ref: str | None,
-                         pr_branch: str | None, origin: str | None) -> list[str]:
+                         pr_branch: str | None, origin: str | None,
+                         uploadpack: str) -> list[str]:
     return ["sh", "-c", CLONE_WORKSPACE, "sh", url, project, pr_ref or "", pr_branch or "",
-            origin or ""]
+            origin or "", uploadpack]
 
 
 def clone_agent_argv(project: str, task_text: str | None = None,
-                     worker: bool = False, gator_text: str | None = None) -> list[str]:
+                     worker: bool = False, gator_text: str | None = None,
+                     workspace_user: str | None = None) -> list[str]:
     return ["sh", "-c", CLONE_AGENT, "sh", project, task_text or "", "worker" if worker else "",
-            gator_text or ""]
+            gator_text or "", workspace_user or "", str(AGENT_UID)]

@@ -1,0 +1,95 @@
+"""Landing the agent's reviewed commits in the workspace, or dropping them.
+
+What Merge lands is exactly what the review showed: the request names the
+reviewed range (``base``, the workspace's HEAD then, and ``head``, the agent's
+commit); the agent's branch must still be at ``head`` (the sidecar says so),
+the workspace must still be at ``base``, and the workspace fetches ``head`` by
+its id through the ``agent`` remote's trusted upload-pack (a shadow of the
+agent's repository: ``devaipod.gitsafe``), so nothing of the agent's
+repository but its objects is read, and an object is what its id says.
+"""
+
+from __future__ import annotations
+
+import re
+
+from devaipod import errors
+from devaipod.podman import container, pod
+from devaipod.workspace import names
+
+SHA = re.compile(r"[0-9a-f]{40}([0-9a-f]{24})?")
+UPLOAD_PACK = "/run/devaipod-bin/devaipod-git-shadow upload-pack"
+
+# $1 the workspace's repository, $2 the reviewed head, $3 the reviewed base, $4 upload-pack
+MERGE = r"""
+set -eu
+repo=$1 head=$2 base=$3 uploadpack=$4
+cd "$repo"
+now=$(git rev-parse -q --verify 'HEAD^{commit}' || true)
+if [ "$now" != "$base" ]; then
+  echo "the workspace is at ${now:-no commit} now, not at the reviewed ${base}: review again" >&2
+  exit 3
+fi
+git fetch -q --no-tags --upload-pack="$uploadpack" agent "$head"
+git cat-file -e "$head^{commit}"
+git config user.name >/dev/null || set -- -c user.name=devaipod -c user.email=devaipod@localhost
+git merge --ff-only -q "$head" 2>/dev/null || git "$@" merge --no-edit -q "$head"
+git rev-parse HEAD
+"""
+# $1 the agent's repository (run in the agent's container: its own tree)
+REJECT = r"""
+set -eu
+cd "$1"
+git fetch -q workspace
+git reset -q --hard "workspace/$(git -C "/mnt/main-workspace/${1##*/}" rev-parse --abbrev-ref HEAD)"
+"""
+
+
+class ReviewError(errors.DevaipodError):
+    """Merge or reject refused or failed."""
+
+
+def project_dir(name: str) -> str:
+    labels = pod.inspect(name).get("Labels") or {}
+    return f"/workspaces/{labels.get(f'{names.LABEL}.project', '')}"
+
+
+def check_range(head: object, base: object) -> tuple[str, str]:
+    if not (isinstance(head, str) and SHA.fullmatch(head) and isinstance(base, str)
+            and SHA.fullmatch(base)):
+        raise ReviewError("merge needs the reviewed range: head and base commit ids",
+                          "load the review again, then merge")
+    return head, base
+
+
+def merge_argv(repo: str, head: str, base: str) -> list[str]:
+    return ["sh", "-c", MERGE, "sh", repo, head, base, UPLOAD_PACK]
+
+
+def merge(name: str, head: str, base: str, agent_head: str | None) -> str:
+    """Merge the reviewed HEAD into the workspace (at BASE); returns its new HEAD.
+
+    ``agent_head`` is where the agent's branch is now (from the sidecar)."""
+    head, base = check_range(head, base)
+    if agent_head != head:
+        raise ReviewError(f"the agent's branch moved since the review (now at "
+                          f"{(agent_head or 'nothing')[:12]}, reviewed {head[:12]})",
+                          "load the review again, then merge")
+    try:
+        result = container.exec_capture(names.container(name, "workspace"),
+                                        merge_argv(project_dir(name), head, base),
+                                        env={"GIT_NO_REPLACE_OBJECTS": "1"})
+    except errors.CommandError as exc:
+        raise ReviewError(f"merging {head[:12]} failed: {errors.last_line(exc.stderr)}",
+                          "see the workspace's terminal (git status)") from None
+    return result.stdout.strip().splitlines()[-1]
+
+
+def reject(name: str) -> None:
+    """Reset the agent's branch to the workspace's."""
+    try:
+        container.exec_capture(names.container(name, "agent"),
+                               ["sh", "-c", REJECT, "sh", project_dir(name)])
+    except errors.CommandError as exc:
+        raise ReviewError(f"resetting the agent's branch failed: "
+                          f"{errors.last_line(exc.stderr)}") from None
