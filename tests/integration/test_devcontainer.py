@@ -60,7 +60,7 @@ def test_build_env_secrets_and_lifecycle(podman_service, images, gitserver, tmp_
         agent_env = run_devaipod("exec", name, "--", "env")[1]
         assert "FROM_LOCAL=from-the-host" in ws_env
         assert f"{dc_secret}=dc-secret-value-7" in ws_env
-        assert f"{dc_secret}=dc-secret-value-7" in agent_env
+        assert "dc-secret-value-7" not in agent_env  # the human's secrets: the workspace's
         assert "FROM_LOCAL" not in agent_env  # containerEnv is the workspace's
         assert exec_in(podman_service, f"{pod}-workspace", "cat",
                        "/workspaces/oncreate.log") == "created"

@@ -33,6 +33,9 @@ def workspace_options(func):
         click.option("--use-default-devcontainer", is_flag=True,
                      help="Ignore the project's devcontainer.json (use --image or "
                      "default-image)."),
+        click.option("--trust-source", is_flag=True,
+                     help="Trust the repository's devcontainer.json: a pull request's own, "
+                     "its lifecycle commands in your workspace, host bind mounts."),
         dry_run_option,
         json_option,
     ]):

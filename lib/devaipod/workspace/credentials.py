@@ -8,10 +8,14 @@
 | [trusted] file_secrets                  | yes       | no    | no     | yes   |
 | LLM keys in devaipod's own environment  | yes       | yes   | yes    | no    |
 | DEVAIPOD_AGENT_<X> in the environment   | no        | yes   | yes    | no    |
+| devcontainer envAllowlist (**)          | no        | yes   | yes    | no    |
 
 (*) a trusted secret whose variable is an LLM key (ANTHROPIC_API_KEY, ...)
 reaches the agent and worker too, so that the Quick Start's configuration
 works as written.
+(**) the repository's allow-list never sends the agent a trusted variable or one that
+looks secret (GH_TOKEN, AWS_SECRET_ACCESS_KEY, ...): those are refused and listed in
+``Partition.refused``.
 
 Values never travel on a command line: every trusted value, and any value
 that looks secret (its name says KEY, TOKEN, SECRET, PASSWORD ... or it is
@@ -51,6 +55,7 @@ class Partition:
     env: dict[str, dict[str, str]] = field(default_factory=dict)
     flags: dict[str, list[list[str]]] = field(default_factory=dict)
     pod_secrets: dict[str, str] = field(default_factory=dict)  # name -> value
+    refused: list[str] = field(default_factory=list)  # envAllowlist names not sent
 
     def env_for(self, role: str) -> dict[str, str]:
         return dict(self.env.get(role, {}))
@@ -90,6 +95,13 @@ class _Builder:
                 self.out.flags[role].append(flags)
 
 
+def trusted_names(inputs: Inputs) -> set[str]:
+    """The variables the workspace alone may have."""
+    return {*inputs.trusted_allowlist, *inputs.trusted_vars,
+            *(var for var, _ in inputs.trusted_secrets),
+            *(var for var, _ in inputs.file_secrets)} - set(inputs.llm_env)
+
+
 def partition(pod: str, inputs: Inputs) -> Partition:
     b = _Builder(pod, inputs.llm_env)
     host = inputs.host_env
@@ -100,8 +112,11 @@ def partition(pod: str, inputs: Inputs) -> Partition:
     for var in sorted(inputs.llm_env):
         if host.get(var):
             b.value(var, host[var], ALL)
+    trusted = trusted_names(inputs)
     for var in inputs.agent_allowlist:
-        if var in host:
+        if var in trusted or (SECRETISH.search(var) and var not in inputs.llm_env):
+            b.out.refused.append(var)
+        elif var in host:
             b.value(var, host[var], ("agent", "worker"))
     for key, value in host.items():
         if key.startswith(AGENT_PREFIX) and len(key) > len(AGENT_PREFIX):

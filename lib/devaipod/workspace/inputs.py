@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import secrets as _secrets
@@ -59,6 +60,7 @@ def make(
     service_gator: tuple[str, ...] = (),
     service_gator_image: str | None = None,
     service_gator_ro: bool = False,
+    trust_source: bool = False,
     new: bool = True,
 ) -> Inputs:
     """Everything a plan needs; ``new`` checks first that the name is free."""
@@ -81,7 +83,12 @@ def make(
                 if cfg.dotfiles else None)
     dc, json_rel, dc_src = apply_devcontainer(src, pod_name, devcontainer_json,
                                               use_default_devcontainer, api_image, network,
-                                              dotfiles)
+                                              dotfiles, trust_source)
+    creds = credentials.partition(pod_name,
+                                  credential_inputs(cfg, dc.env_allowlist if dc else ()))
+    for var in creds.refused:
+        log.warning("devcontainer.json: envAllowlist names %s, a trusted or secret-looking "
+                    "variable: not given to the agent", var)
     if not image and dc and dc.image:
         image = dc.image
     elif not image and dc and dc.build:
@@ -93,8 +100,7 @@ def make(
         task=task or None, title=title,
         network=network,
         publish_address="0.0.0.0" if in_container() else "127.0.0.1",
-        creds=credentials.partition(
-            pod_name, credential_inputs(cfg, dc.env_allowlist if dc else ())),
+        creds=creds, trust_source=trust_source,
         origin=local_origin(src.clone_url) if src.kind == "local" else None,
         mcp=mcp_servers(cfg, mcp), auto_approve=auto_approve,
         orchestration=cfg.orchestration.enabled,
@@ -123,15 +129,30 @@ def gpu_roles(gpu, cdi_dirs=CDI_DIRS) -> tuple[str, ...]:
 
 
 def apply_devcontainer(src, pod_name: str, inline: str | None, use_default: bool,
-                       helper_image: str, network: str | None, dotfiles=None):
-    """The devcontainer.json to apply, variables resolved, its path and its repo's source."""
+                       helper_image: str, network: str | None, dotfiles=None,
+                       trust_source: bool = False):
+    """The devcontainer.json to apply, variables resolved, its path and its repo's source.
+
+    A repository's devcontainer.json is input from whoever wrote the branch: for a pull
+    request it (and its build context) come from the repository's default branch, not
+    from the PR's head, and a repository's file may not bind host paths; unless the
+    user says ``trust_source``.
+    """
     from devaipod import devcontainer_args
 
-    found = devc.resolve(src, inline=inline, use_default=use_default,
+    trusted_view = src if trust_source or src.pr_ref is None else \
+        dataclasses.replace(src, pr_ref=None)
+    if trusted_view is not src:
+        log.info("pull request: devcontainer.json comes from %s's default branch, not the "
+                 "PR's head, and its lifecycle commands run in the agent only (give "
+                 "--trust-source to use the PR's and run them in your workspace)", src.repo)
+    found = devc.resolve(trusted_view, inline=inline, use_default=use_default,
                          helper_image=helper_image, network=network, dotfiles=dotfiles)
     if found is None:
         return None, "", None
     dc, json_rel, dc_src = found
+    if dc_src is trusted_view and json_rel and not trust_source:
+        refuse_host_binds(dc)
     local = src.clone_url if src.kind == "local" else f"/{src.project}"
     dc = devcontainer_args.resolve(dc, os.environ, local_workspace_folder=local,
                                    devcontainer_id=pod_name,
@@ -140,6 +161,16 @@ def apply_devcontainer(src, pod_name: str, inline: str | None, use_default: bool
     for warning in (*dc.warnings, *warnings):
         log.warning("%s", warning)
     return dc, json_rel, dc_src
+
+
+def refuse_host_binds(dc) -> None:
+    """A repository's devcontainer.json may not bind the host's files into the pod."""
+    for mount in dc.mounts:
+        if mount.type == "bind":
+            raise errors.DevaipodError(
+                f"{dc.source}: mounts binds the host path {mount.source} into the workspace",
+                "a repository may not bind host paths; pass --trust-source if you trust it, "
+                "or use --devcontainer-json")
 
 
 def check_name(pod_name: str) -> None:

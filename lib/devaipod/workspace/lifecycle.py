@@ -14,13 +14,15 @@ def start(workspace: str) -> None:
     from devaipod.workspace import create, devplan, plan
 
     pod.start(workspace)
-    label = (pod.inspect(workspace).get("Labels") or {}).get(f"{names.LABEL}.post-start")
+    labels = pod.inspect(workspace).get("Labels") or {}
+    label = labels.get(f"{names.LABEL}.post-start")
     entries = json.loads(label) if label else []
+    roles = (labels.get(f"{names.LABEL}.lifecycle-in") or "workspace,agent").split(",")
     parallel = devplan.parallel(entries)
     create.run_steps([
         plan.Step(f"{name} ({role})", names.container(workspace, role), argv,
                   group=f"postStartCommand ({role})" if parallel else None)
-        for role in ("workspace", "agent") for name, argv in entries])
+        for role in ("workspace", "agent") if role in roles for name, argv in entries])
 
 
 def mark_done(workspace: str, done: bool = True) -> None:
