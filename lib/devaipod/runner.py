@@ -86,7 +86,10 @@ def redact(argv: list[str]) -> list[str]:
 
 
 def quote(arg: str) -> str:
-    """shlex.quote, but an argument with newlines becomes one bash $'...' word."""
+    """shlex.quote, but an argument with newlines becomes one bash $'...' word.
+
+    For showing a command on one line only: a shell that is not bash (dash) reads
+    ``$'...'`` differently; a command line a shell will run is ``shell_join``'s."""
     if "\n" not in arg:
         return shlex.quote(arg)
     escaped = arg.replace("\\", "\\\\").replace("'", "\\'").replace("\n", "\\n")
@@ -96,6 +99,11 @@ def quote(arg: str) -> str:
 def join(argv: list[str]) -> str:
     """A command line, on one line, that bash runs as exactly ``argv``."""
     return " ".join(quote(a) for a in argv)
+
+
+def shell_join(argv: list[str]) -> str:
+    """A command line any POSIX shell runs as exactly ``argv`` (newlines kept quoted)."""
+    return shlex.join(argv)
 
 
 def display(argv: list[str]) -> str:

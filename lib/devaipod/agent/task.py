@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -11,6 +12,18 @@ from collections.abc import Callable
 from devaipod.agent.client import AgentError, Client
 
 log = logging.getLogger("devaipod")
+
+# OpenCode's session ids; the agent controls what its OpenCode reports, and an id
+# ends up in URLs and in the command line of a tmux pane
+SESSION_ID = re.compile(r"ses_[A-Za-z0-9]{1,64}")
+
+
+def checked_id(value: object) -> str:
+    """VALUE if it is an OpenCode session id, else one clear error."""
+    if isinstance(value, str) and SESSION_ID.fullmatch(value):
+        return value
+    raise AgentError(f"{str(value)[:80]!r} is not an OpenCode session id",
+                     "session ids look like ses_0123abcd...")
 
 
 def wait_ready(client: Client, timeout: float = 120) -> None:
@@ -30,7 +43,7 @@ def wait_ready(client: Client, timeout: float = 120) -> None:
 
 
 def new_session(client: Client, title: str | None = None) -> str:
-    return client.post("/session", {"title": title} if title else {})["id"]
+    return checked_id(client.post("/session", {"title": title} if title else {})["id"])
 
 
 def send(client: Client, session: str, text: str) -> None:
@@ -39,7 +52,9 @@ def send(client: Client, session: str, text: str) -> None:
 
 
 def oldest_root_session(client: Client) -> str | None:
-    sessions = [s for s in client.get("/session") or [] if not s.get("parentID")]
+    """The oldest root session's id; sessions whose id is no OpenCode id are skipped."""
+    sessions = [s for s in client.get("/session") or [] if isinstance(s, dict)
+                and not s.get("parentID") and SESSION_ID.fullmatch(str(s.get("id", "")))]
     sessions.sort(key=lambda s: (s.get("time") or {}).get("created", 0))
     return sessions[0]["id"] if sessions else None
 

@@ -17,16 +17,19 @@ PORTS = {"agent": 4096, "worker": 4098}
 def tui_command(pod: str, role: str, session: str | None) -> str:
     """The pane command: `opencode attach` inside the pod, password from its secret."""
     target = "worker" if role == "worker" else "agent"
+    from devaipod.agent.task import checked_id
+
     cmd = ["opencode", "attach", f"http://127.0.0.1:{PORTS[target]}"]
     if session:
-        cmd += ["--session", session]
+        cmd += ["--session", checked_id(session)]
     return pane(pod, role, cmd)
 
 
 def pane(pod: str, role: str, cmd: list[str]) -> str:
+    """The pane's command line: tmux gives it to the user's shell (sh, dash, bash...)."""
     argv = container.exec_argv(names.container(pod, role), secret.with_env(cmd),
                                interactive=True, tty=True)
-    return runner.join(podman.argv(argv))
+    return runner.shell_join(podman.argv(argv))
 
 
 def session_name(pod: str, role: str) -> str:
@@ -35,11 +38,11 @@ def session_name(pod: str, role: str) -> str:
 
 
 def pick_session(pod: str, given: str | None) -> str | None:
-    if given:
-        return given
     from devaipod.agent import task
     from devaipod.agent.client import Client
 
+    if given:
+        return given
     c = Client.for_pod(pod)
     task.wait_ready(c, timeout=60)
     return task.oldest_root_session(c)
