@@ -187,3 +187,19 @@ git config remote.evil.uploadpack 'touch /tmp/PWNED-lazy; false'""")
     pod.run("workspace", f"cd {TREE} && git fetch -q agent")
     assert pod.run("workspace", f"git -C {TREE} rev-parse agent/main").stdout.strip() == sha
     assert markers(pod, "workspace") == []
+
+
+def test_the_review_does_not_follow_a_redirected_git_dir(hostile_pod):
+    """Attack (variant): the agent replaces its .git with a symbolic link to the
+    workspace's repository (or a `gitdir:` file), so that the review reads another
+    repository than its tree, or git in the sidecar follows a path of its choosing."""
+    pod = hostile_pod()
+    commit(pod, {"x.txt": "x\n"}, "agent: x")
+    pod.agent(f"cd {TREE} && mv .git /tmp/real-git && ln -s /mnt/main-workspace/repo/.git .git")
+    for path in ("/git/status", "/git/review"):
+        with pytest.raises(Exception, match="not a git repository|no .git directory"):
+            sidecar(pod).get(path)
+    pod.agent(f"cd {TREE} && rm .git && printf 'gitdir: /run/devaipod-env\\n' > .git")
+    with pytest.raises(Exception, match="not a git repository|no .git directory"):
+        sidecar(pod).get("/git/review")
+    assert markers(pod, "api") == []
