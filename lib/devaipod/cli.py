@@ -84,7 +84,9 @@ def cli() -> None:
 
 class _Formatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        return f"devaipod: {record.getMessage()}"
+        from devaipod.printable import printable
+
+        return f"devaipod: {printable(record.getMessage())}"
 
 
 def setup_logging() -> None:

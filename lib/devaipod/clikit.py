@@ -99,6 +99,13 @@ def echo_result(text: str) -> None:
         click.echo(text)
 
 
+def say(text: str) -> None:
+    """Print a line that holds text of the agent's (see devaipod.printable)."""
+    from devaipod.printable import printable
+
+    click.echo(printable(text))
+
+
 def json_option(func):
     return click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout.")(func)
 

@@ -22,9 +22,10 @@ class DevaipodError(click.ClickException):
         self.hint = hint
 
     def format_message(self) -> str:
-        if self.hint:
-            return f"{self.message}; {self.hint}"
-        return self.message
+        from devaipod.printable import printable
+
+        # messages may quote the agent (its OpenCode's answers, its container's output)
+        return printable(f"{self.message}; {self.hint}" if self.hint else self.message)
 
 
 class CommandError(DevaipodError):

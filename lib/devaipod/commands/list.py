@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from devaipod.clikit import command, emit_json, json_option
+from devaipod.clikit import command, emit_json, json_option, say
 from devaipod.workspace import lookup
 
 
@@ -30,6 +30,6 @@ def cli(as_json: bool) -> None:
     fmt = "{:<28} {:<9} {:<4} {:<30} {:<26} {:<17} {}"
     click.echo(fmt.format("NAME", "STATE", "MODE", "REPO", "TASK", "ACTIVE", "LAST MESSAGE"))
     for r in rows:
-        click.echo(fmt.format(_short(r.short, 28), r.agent, r.mode, _short(r.repo, 30),
+        say(fmt.format(_short(r.short, 28), r.agent, r.mode, _short(r.repo, 30),
                               _short(r.task, 26), (r.last_activity or r.created)[:16],
                               _short(r.last_message, 40)))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from devaipod.clikit import emit_json, group, json_option
+from devaipod.clikit import emit_json, group, json_option, say
 
 
 def _resolve(ctx: click.Context, _param, value: str) -> str:
@@ -62,7 +62,7 @@ def send(ctx, message, sid, as_json) -> None:
         return
     text = "".join(p.get("text", "") for p in (reply or {}).get("parts") or []
                    if p.get("type") == "text").strip()
-    click.echo(text or task.final_reply(c, sid))
+    say(text or task.final_reply(c, sid))
 
 
 @cli.group("session")
@@ -82,7 +82,7 @@ def session_list(ctx, as_json) -> None:
         emit_json(sessions)
         return
     for s in sessions:
-        click.echo(f"{s['id']}  {s.get('title', '')}")
+        say(f"{s['id']}  {s.get('title', '')}")
 
 
 @session.command("show")
@@ -99,9 +99,9 @@ def session_show(ctx, sid, as_json) -> None:
         role = (msg.get("info") or {}).get("role", "?")
         for part in msg.get("parts") or []:
             if part.get("type") == "text" and part.get("text", "").strip():
-                click.echo(f"{role}: {part['text'].strip()}")
+                say(f"{role}: {part['text'].strip()}")
             elif part.get("type") == "tool":
-                click.echo(f"{role}: [tool {part.get('tool')}]")
+                say(f"{role}: [tool {part.get('tool')}]")
 
 
 @cli.group("mcp")
@@ -119,7 +119,7 @@ def mcp_list(ctx, as_json) -> None:
         emit_json(servers)
         return
     for name, info in sorted(servers.items()):
-        click.echo(f"{name}  {(info or {}).get('status', '')}")
+        say(f"{name}  {(info or {}).get('status', '')}")
 
 
 @cli.command("status")
@@ -131,9 +131,9 @@ def status(ctx, as_json) -> None:
     if as_json:
         emit_json(data)
         return
-    click.echo(f"{data['state']}  {data.get('last_activity') or ''}")
+    say(f"{data['state']}  {data.get('last_activity') or ''}")
     if data.get("message"):
-        click.echo(data["message"])
+        say(data["message"])
 
 
 @cli.command("abort")

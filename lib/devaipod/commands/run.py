@@ -7,7 +7,7 @@ import sys
 import click
 
 from devaipod import errors, runner
-from devaipod.clikit import command
+from devaipod.clikit import command, say
 from devaipod.commands.up import create_workspace, report, workspace_options
 
 
@@ -59,12 +59,14 @@ def cli(source, task, task_option, wait, as_json, **options) -> None:
 def follow(client, follower, session: str) -> int:
     from devaipod.agent import task as agent_task
 
-    error = follower.until_idle(session, click.echo)
+    error = follower.until_idle(session, say)
     reply = agent_task.final_reply(client, session)
     if reply:
-        click.echo(reply)
+        say(reply)
     if error:
         message = (error.get("data") or {}).get("message") or error.get("name", "error")
-        click.echo(f"Error: the agent stopped with an error: {message}", err=True)
+        from devaipod.printable import printable
+
+        click.echo(f"Error: the agent stopped with an error: {printable(message)}", err=True)
         return 1
     return 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from devaipod.clikit import command, emit_json, json_option, workspace_argument
+from devaipod.clikit import command, emit_json, json_option, say, workspace_argument
 from devaipod.podman import pod
 from devaipod.workspace import lookup, names
 
@@ -44,7 +44,7 @@ def cli(workspace, as_json) -> None:
     click.echo(f"pod        {data['status'].lower()}")
     click.echo(f"agent      {data['agent']}")
     if data["last_message"]:
-        click.echo(f"message    {' '.join(data['last_message'].split())[:200]}")
+        say(f"message    {' '.join(data['last_message'].split())[:200]}")
     for key in ("mode", "repo", "source", "task", "title", "created"):
         if data[key]:
             click.echo(f"{key:<10} {data[key]}")
