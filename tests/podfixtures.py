@@ -257,3 +257,97 @@ def fakellm(podman_service, gitserver, images):
         yield start_fakellm(podman_service, name, gitserver.network, images["base"])
     finally:
         podman_service.podman("rm", "-f", "-t", "0", name, check=False)
+
+
+FAKEFORGE_DIR = Path(__file__).resolve().parent / "fakeforge"
+FORGE_TOKEN = "ghp_gator_only_token_8c21"  # the GitHub token only the gator holds
+FORGE_LLM_KEY = "sk-gator-llm-key-77"
+
+
+class Forge:
+    """The fake GitHub (tests/fakeforge) as seen from the tests, with the human's token."""
+
+    def __init__(self, host: str, url: str) -> None:
+        self.host, self.url = host, url  # name on the test network; address from here
+
+    def api(self, method: str, path: str, body=None):
+        """(status, JSON) of an API call under /api/v3, as the human."""
+        import urllib.error
+        import urllib.request
+
+        req = urllib.request.Request(
+            f"{self.url}/api/v3/{path.lstrip('/')}", method=method,
+            data=None if body is None else json.dumps(body).encode(),
+            headers={"Authorization": f"token {FORGE_TOKEN}",
+                     "Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=10) as resp:
+                return resp.status, json.loads(resp.read() or b"null")
+        except urllib.error.HTTPError as exc:
+            return exc.code, json.loads(exc.read() or b"null")
+
+    def get(self, path: str):
+        """GET PATH (from the root, e.g. /api/v3/user); HTTPError unless it succeeds."""
+        import urllib.request
+
+        req = urllib.request.Request(f"{self.url}{path}",
+                                     headers={"Authorization": f"token {FORGE_TOKEN}"})
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return json.loads(resp.read())
+
+    def requests(self) -> list[dict]:
+        return self.get("/_requests")
+
+    def refs(self, repo: str = "owner/repo") -> dict[str, str]:
+        """Every branch of REPO: {name: sha}."""
+        return {b["name"]: b["commit"]["sha"] for b in self.api("GET", f"repos/{repo}/branches")[1]}
+
+
+@pytest.fixture(scope="module")
+def forge(podman_service, gitserver, images, tmp_path_factory):
+    """The fake GitHub as ``<instance>-forge:8000`` on the test network, serving owner/repo
+    (a copy of the test repository: main and feature)."""
+    svc, inst = podman_service, podman_service.instance
+    root = tmp_path_factory.mktemp("forge")
+    (root / "owner").mkdir()
+    git("clone", "-q", "--bare", gitserver.shas["work"], str(root / "owner" / "repo.git"),
+        cwd=root)
+    name = f"{inst}-forge"
+    svc.podman("run", "-d", "--name", name, "--network", gitserver.network, "--init",
+               "--label", f"io.devaipod.instance={inst}", "-p", "127.0.0.1::8000",
+               "-v", f"{FAKEFORGE_DIR}:/srv:ro", "-v", f"{root}:/forge", images["base"],
+               "python3", "/srv/fakeforge.py", "--port", "8000", "--root", "/forge",
+               "--token", FORGE_TOKEN)
+    port = svc.podman("port", name, "8000").stdout.strip().rsplit(":", 1)[1]
+    forge = Forge(name, f"http://127.0.0.1:{port}")
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            forge.get("/api/v3/user")
+            break
+        except OSError:
+            if time.monotonic() > deadline:
+                pytest.fail("the fake forge did not start: " + svc.podman(
+                    "logs", name, check=False).stderr)
+            time.sleep(0.3)
+    yield forge
+    svc.podman("rm", "-f", "-t", "0", name, check=False)
+
+
+@contextmanager
+def forge_config(svc, directory: Path, forge: Forge, more: str = "") -> Iterator[Path]:
+    """devaipod.toml with the LLM key and the forge's token as trusted secrets, and the
+    gator pointed at the fake forge; MORE is appended."""
+    inst = svc.instance
+    with trusted_config(svc, directory, {
+            "ANTHROPIC_API_KEY": (f"{inst}-{directory.name}-llm", FORGE_LLM_KEY),
+            "GH_TOKEN": (f"{inst}-{directory.name}-gh", FORGE_TOKEN)},
+            f'[service-gator.gh]\nurl = "http://{forge.host}:8000"\n'
+            f'api-url = "http://{forge.host}:8000/api/v3"\n{more}') as path:
+        yield path
+
+
+@pytest.fixture(scope="module")
+def gator_config(podman_service, forge, tmp_path_factory):
+    with forge_config(podman_service, tmp_path_factory.mktemp("gatorcfg"), forge) as path:
+        yield path

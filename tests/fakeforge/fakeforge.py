@@ -18,7 +18,7 @@ API under /api/v3; every call needs the token as above (else 401 "Bad credential
   GET    /repos/{o}/{r}/git/ref/{heads|tags}/{name}    (also .../git/refs/...)
   POST   /repos/{o}/{r}/git/refs                       {ref, sha}
   PATCH  /repos/{o}/{r}/git/refs/{heads|tags}/{name}   {sha, force?}
-  GET    /repos/{o}/{r}/pulls[?state=open|closed|all]
+  GET    /repos/{o}/{r}/pulls[?state=open|closed|all][&head=OWNER:BRANCH]
   POST   /repos/{o}/{r}/pulls                          {title, head, base, body?, draft?}
   GET    /repos/{o}/{r}/pulls/{n}
   GET    /repos/{o}/{r}/pulls/{n}/reviews
@@ -29,6 +29,10 @@ API under /api/v3; every call needs the token as above (else 401 "Bad credential
   GET    /repos/{o}/{r}/pulls/{n}/reviews/{id}/comments
   GET    /repos/{o}/{r}/issues/{n}                     (any n: "Issue n")
   POST   /repos/{o}/{r}/issues/{n}/comments            {body}
+And GraphQL, outside /api/v3 as on GitHub Enterprise (the token needed too):
+  POST   /api/graphql                                  {query, ...}
+  answers {"data": {"viewer": {"login": LOGIN}}} to any document: it executes nothing,
+  tests look at the recorded requests.
 Pull requests and reviews live in memory. Each refs/pull/N/head found in a repository
 seeds PR N ("PR N", head branch "pr-N"); new PRs are numbered after the highest and get
 refs/pull/N/head written. A PR's head.sha follows its head branch (API or git push).
@@ -58,6 +62,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 API = "/api/v3"
+GRAPHQL = "/api/graphql"
 NAME = r"[A-Za-z0-9_.-]+"
 GIT_PATH = re.compile(rf"/(?P<owner>{NAME})/(?P<repo>{NAME}?)(?:\.git)?"
                       r"(?P<rest>/(?:info/refs|HEAD|git-upload-pack|git-receive-pack|objects/.+))")
@@ -276,9 +281,13 @@ def show_pull(c: Call, pull: dict) -> dict:
 
 
 def list_pulls(c: Call):
-    wanted = c.query.get("state", "open")
+    wanted, head = c.query.get("state", "open"), c.query.get("head")
     pulls = sorted(c.state.pulls.values(), key=lambda p: -p["number"])
-    return 200, [show_pull(c, p) for p in pulls if wanted in ("all", p["state"])]
+    shown = [show_pull(c, p) for p in pulls if wanted in ("all", p["state"])]
+    if head and ":" in head:  # like GitHub, a head filter without "owner:" is ignored
+        owner, _, branch = head.partition(":")
+        shown = [p for p in shown if p["head"]["ref"] == branch and owner == c.args["owner"]]
+    return 200, shown
 
 
 def get_pull(c: Call):
@@ -457,6 +466,8 @@ class Handler(BaseHTTPRequestHandler):
         self.server.requests.add({"method": self.command, "path": self.path,
                                   "authorized": authorized,
                                   "body": None if git_path else decode(raw)})
+        if split.path == GRAPHQL:
+            return self.serve_graphql(raw, authorized)
         if split.path.startswith(API + "/"):
             return self.serve_api(unquote(split.path[len(API):]), split.query, raw, authorized)
         if git_path:
@@ -501,6 +512,16 @@ class Handler(BaseHTTPRequestHandler):
         except ApiError as err:
             status, data = err.status, err.data
         self.send_json(status, data)
+
+    def serve_graphql(self, raw: bytes, authorized: bool) -> None:
+        if not authorized:
+            return self.send_json(401, {"message": "Bad credentials"})
+        if self.command != "POST":
+            return self.send_json(404, NOT_FOUND)
+        body = decode(raw)
+        if not isinstance(body, dict) or not isinstance(body.get("query"), str):
+            return self.send_json(400, {"message": "Problems parsing JSON"})
+        self.send_json(200, {"data": {"viewer": {"login": self.server.forge.login}}})
 
     def serve_git(self, found: re.Match, query: str, raw: bytes, authorized: bool) -> None:
         pushing = "service=git-receive-pack" in query or found["rest"] == "/git-receive-pack"

@@ -298,6 +298,11 @@ def test_create_pull_request(forge, tmp_path):
     status, pulls = forge.api("GET", "/repos/acme/widget/pulls?state=all")
     assert status == 200 and sorted(p["number"] for p in pulls) == [1, 2, 3]
     assert forge.api("GET", "/repos/acme/widget/pulls?state=closed") == (200, [])
+    status, heads = forge.api("GET", "/repos/acme/widget/pulls?state=all&head=acme:feature")
+    assert status == 200 and sorted(p["number"] for p in heads) == [2, 3]
+    assert forge.api("GET", "/repos/acme/widget/pulls?head=other:feature") == (200, [])
+    # like GitHub, a head filter without an owner is ignored
+    assert len(forge.api("GET", "/repos/acme/widget/pulls?head=feature")[1]) == 3
 
     # the head branch moves: by the API, then by a push
     forge.api("PATCH", "/repos/acme/widget/git/refs/heads/feature",
@@ -309,6 +314,17 @@ def test_create_pull_request(forge, tmp_path):
     git("push", "-q", forge.repo_url(f"x:{TOKEN}"), "feature", cwd=work)
     assert forge.api("GET", "/repos/acme/widget/pulls/2")[1]["head"]["sha"] == pushed
     assert rev(forge.bare, "refs/pull/2/head") == pushed
+
+
+def test_graphql_answers_and_records(forge):
+    query = {"query": "mutation { x }"}
+    status, _, data = forge.http("POST", "/api/graphql", query)
+    assert status == 200 and data == {"data": {"viewer": {"login": "fake-user"}}}
+    assert forge.http("POST", "/api/graphql", query, auth=None)[0] == 401
+    assert forge.http("POST", "/api/graphql", {"q": 1})[0] == 400
+    seen = [r for r in forge.requests() if r["path"] == "/api/graphql"]
+    assert [(r["authorized"], r["body"]) for r in seen] == [
+        (True, query), (False, query), (True, {"q": 1})]
 
 
 @pytest.mark.parametrize(("body", "field"), [

@@ -6,69 +6,13 @@ from __future__ import annotations
 import json
 import time
 import urllib.error
-import urllib.request
-from pathlib import Path
 
 import pytest
 
-from podfixtures import exec_in, git, inspect, leftovers, run_devaipod, trusted_config
+from podfixtures import FORGE_TOKEN as TOKEN
+from podfixtures import exec_in, inspect, leftovers, run_devaipod
 
 pytestmark = pytest.mark.podman
-
-FAKEFORGE_DIR = Path(__file__).resolve().parent.parent / "fakeforge"
-TOKEN = "ghp_gator_only_token_8c21"
-LLM_KEY = "sk-gator-llm-key-77"
-
-
-class Forge:
-    def __init__(self, host: str, url: str) -> None:
-        self.host, self.url = host, url  # name on the test network; address from here
-
-    def get(self, path: str):
-        req = urllib.request.Request(f"{self.url}{path}",
-                                     headers={"Authorization": f"token {TOKEN}"})
-        with urllib.request.urlopen(req, timeout=10) as resp:
-            return json.loads(resp.read())
-
-
-@pytest.fixture(scope="module")
-def forge(podman_service, gitserver, images, tmp_path_factory):
-    """The fake GitHub as ``<instance>-forge:8000`` on the test network, serving owner/repo."""
-    svc, inst = podman_service, podman_service.instance
-    root = tmp_path_factory.mktemp("forge")
-    (root / "owner").mkdir()
-    git("clone", "-q", "--bare", gitserver.shas["work"], str(root / "owner" / "repo.git"),
-        cwd=root)
-    name = f"{inst}-forge"
-    svc.podman("run", "-d", "--name", name, "--network", gitserver.network, "--init",
-               "--label", f"io.devaipod.instance={inst}", "-p", "127.0.0.1::8000",
-               "-v", f"{FAKEFORGE_DIR}:/srv:ro", "-v", f"{root}:/forge", images["base"],
-               "python3", "/srv/fakeforge.py", "--port", "8000", "--root", "/forge",
-               "--token", TOKEN)
-    port = svc.podman("port", name, "8000").stdout.strip().rsplit(":", 1)[1]
-    forge = Forge(name, f"http://127.0.0.1:{port}")
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            forge.get("/api/v3/user")
-            break
-        except OSError:
-            if time.monotonic() > deadline:
-                pytest.fail("the fake forge did not start: " + svc.podman(
-                    "logs", name, check=False).stderr)
-            time.sleep(0.3)
-    yield forge
-    svc.podman("rm", "-f", "-t", "0", name, check=False)
-
-
-@pytest.fixture(scope="module")
-def gator_config(podman_service, forge, tmp_path_factory):
-    inst = podman_service.instance
-    with trusted_config(podman_service, tmp_path_factory.mktemp("gatorcfg"), {
-            "ANTHROPIC_API_KEY": (f"{inst}-gllm", LLM_KEY), "GH_TOKEN": (f"{inst}-ggh", TOKEN)},
-            f'[service-gator.gh]\nurl = "http://{forge.host}:8000"\n'
-            f'api-url = "http://{forge.host}:8000/api/v3"\n') as path:
-        yield path
 
 
 @pytest.fixture
@@ -125,8 +69,13 @@ def test_agent_pushes_through_the_gator_and_never_holds_the_token(
     rc, out, err = run_devaipod("gator", "show", name)
     assert out.strip() == "github:owner/repo:read,create-draft,push-new-branch", err
 
-    # the agent's OpenCode knows the gator; the token is in no container's inspect or env
+    # the agent's OpenCode knows the gator, and sends it its bearer token (OpenCode honours
+    # the remote server's "headers"); without the token the gator answers 401
     assert mcp_status(name) == "connected"
+    unauthenticated = exec_in(svc, f"{pod}-agent", "curl", "-s", "-o", "/dev/null", "-w",
+                              "%{http_code}", "-X", "POST", "http://127.0.0.1:8765/mcp")
+    assert unauthenticated == "401"
+    # the token is in no container's inspect or env
     everything = svc.podman("container", "inspect", *[f"{pod}-{r}" for r in
                                                       ("workspace", "agent", "gator", "api")])
     assert TOKEN not in everything.stdout
@@ -139,7 +88,7 @@ def test_agent_pushes_through_the_gator_and_never_holds_the_token(
     assert branch["object"]["sha"] == sha
     pr = next(p for p in forge.get("/api/v3/repos/owner/repo/pulls")
               if p["head"]["ref"] == "agent-gator-e2e")
-    assert pr["draft"] and pr["body"] == "Made by the agent."
+    assert pr["draft"] and pr["body"] == "<!-- service-gator-pr -->\nMade by the agent."
     pushes = [r for r in forge.get("/_requests") if "receive-pack" in r["path"]]
     assert pushes and all(r["authorized"] for r in pushes if r["method"] == "POST")
 
@@ -165,12 +114,21 @@ def test_agent_pushes_through_the_gator_and_never_holds_the_token(
     api_log = svc.podman("logs", f"{pod}-api").stderr
     assert "service-gator failed, connecting again" in api_log, api_log[-2000:]
 
-    # rebuild keeps the gator and its grants
+    # rebuild keeps the gator, its grants, and the token the agent's OpenCode sends it
+    secrets = {f"{pod}-gator-token", f"{pod}-gator-ro-token", f"{pod}-opencode-config"}
+    ids = {s: inspect(svc, s, kind="secret")[0]["ID"] for s in secrets}
     rc, _out, err = run_devaipod("rebuild", name)
     assert rc == 0, err
+    assert {s: inspect(svc, s, kind="secret")[0]["ID"] for s in secrets} == ids
     rc, out, _err = run_devaipod("gator", "show", "--json", name)
     assert json.loads(out)["scopes"]["gh"]["repos"]["owner/repo"]["push-new-branch"] is False
     assert inspect(svc, f"{pod}-gator")[0]["State"]["Status"] == "running"
+    deadline = time.monotonic() + 60
+    while mcp_status(name) != "connected":
+        assert time.monotonic() < deadline, "OpenCode is not connected after the rebuild"
+        time.sleep(1)
+    rc, out, err = run_devaipod("status", name)
+    assert rc == 0 and "gator" in out, err
     rc, _out, err = run_devaipod("delete", "--force", name)
     assert rc == 0, err
     assert leftovers(svc, pod) == {"pods": [], "containers": [], "volumes": [], "secrets": []}

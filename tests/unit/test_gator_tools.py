@@ -16,7 +16,7 @@ from pathlib import Path
 import anyio
 import pytest
 
-from devaipod.gator import push, server
+from devaipod.gator import branches, push, server
 from devaipod.gator.forge import ForgeError, GitHub, split_endpoint
 from devaipod.gator.scopes import Scopes, repo_grant
 
@@ -129,7 +129,7 @@ def test_push_opens_a_draft_pull_request(forge, agent_tree, tmp_path):
     assert git("rev-parse", "refs/heads/agent-fix-thing", cwd=forge["bare"]) == sha
     pr = forge_json(forge, "repos/acme/widget/pulls")[0]
     assert pr["draft"] and pr["head"]["ref"] == "agent-fix-thing"
-    assert pr["body"] == "Longer explanation."
+    assert pr["body"] == f"{branches.PR_MARKER}\nLonger explanation."
     assert f"#{pr['number']}" in text
     assert not (tmp_path / "HOOK_RAN").exists()
     # never forced: a commit not descending from the branch is refused
@@ -222,7 +222,7 @@ def test_pending_reviews(forge, agent_tree):
     assert not err and forge_json(forge, f"repos/acme/widget/pulls/{number}/reviews") == []
 
 
-def test_create_branch_and_move_pr_head(forge):
+def test_create_branch_only_makes_new_agent_branches(forge):
     main = git("rev-parse", "main", cwd=forge["bare"])
     err, text = call(GRANT, forge, "gh_create_branch", {
         "repo": "acme/widget", "commit_sha": main, "description": "start", "issue_number": 3})
@@ -230,6 +230,102 @@ def test_create_branch_and_move_pr_head(forge):
     err, text = call(GRANT, forge, "gh_create_branch", {
         "repo": "acme/widget", "commit_sha": main, "description": "start", "issue_number": 3})
     assert err and "already exists" in text
+    err, text = call(GRANT, forge, "gh_create_branch", {
+        "repo": "acme/widget", "commit_sha": main, "description": "x", "issue_number": -1})
+    assert err and "positive" in text
+
+
+def human_pull(forge, head: str, sha: str, body: str = "by a human") -> int:
+    """A branch HEAD at SHA and a pull request from it, made by the human (the token)."""
+    forge_api(forge, "POST", "repos/acme/widget/git/refs", {"ref": f"refs/heads/{head}",
+                                                            "sha": sha})
+    return forge_api(forge, "POST", "repos/acme/widget/pulls",
+                     {"title": "t", "head": head, "base": "main", "body": body})["number"]
+
+
+def forge_api(forge, method, path, body):
+    import urllib.request
+
+    req = urllib.request.Request(forge["url"] + "/api/v3/" + path, method=method,
+                                 data=json.dumps(body).encode(),
+                                 headers={"Authorization": f"token {TOKEN}",
+                                          "Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        return json.loads(resp.read())
+
+
+def own_pull(forge, tree, description="mine") -> tuple[int, str]:
+    """A draft pull request the gator opened from the agent's HEAD: (number, sha)."""
+    sha = git("rev-parse", "HEAD", cwd=tree)
+    err, text = call(GRANT, forge, "github_push", {
+        "repo_path": str(tree), "commit_sha": sha, "repo": "acme/widget",
+        "description": description, "base": "main", "title": "t"})
+    assert not err, text
+    return int(re.search(r"#(\d+)", text)[1]), sha
+
+
+def test_update_pr_head_moves_only_the_gators_own_pull_requests(forge, agent_tree):
+    main = git("rev-parse", "main", cwd=forge["bare"])
+    number, sha = own_pull(forge, agent_tree)
+    git("commit", "-q", "--allow-empty", "-m", "more", cwd=agent_tree)
+    newer = git("rev-parse", "HEAD", cwd=agent_tree)
+    call(GRANT, forge, "gh_create_branch", {"repo": "acme/widget", "commit_sha": main,
+                                            "description": "scratch"})
+    human = human_pull(forge, "feature", main)
+    unmarked = human_pull(forge, "agent-someone", main)
+    refused = [(human, sha, "'feature' is not an agent-* branch"),
+               (unmarked, sha, "not opened through the gator"),
+               (number, main, "not a fast forward")]  # only push-new-branch: no force
+    for pull, target, why in refused:
+        before = git("for-each-ref", cwd=forge["bare"])
+        err, text = call(GRANT, forge, "gh_update_pr_head",
+                         {"repo": "acme/widget", "pull_number": pull, "commit_sha": target})
+        assert err and why in text, text
+        assert git("for-each-ref", cwd=forge["bare"]) == before
+    err, text = call(GRANT, forge, "gh_update_pr_head",
+                     {"repo": "acme/widget", "pull_number": number, "commit_sha": sha},
+                     readonly=True)
+    assert err and "read-only" in text
+    # a fast-forward of its own PR is fine; a forced move needs write
+    git("push", "-q", str(forge["bare"]), f"{newer}:refs/heads/agent-scratch", cwd=agent_tree)
+    err, text = call(GRANT, forge, "gh_update_pr_head",
+                     {"repo": "acme/widget", "pull_number": number, "commit_sha": newer})
+    assert not err and git("rev-parse", "agent-mine", cwd=forge["bare"]) == newer, text
+    writer = Scopes(repos={"acme/widget": repo_grant("write")})
+    err, text = call(writer, forge, "gh_update_pr_head",
+                     {"repo": "acme/widget", "pull_number": number, "commit_sha": main})
+    assert not err and git("rev-parse", "agent-mine", cwd=forge["bare"]) == main, text
+
+
+def test_update_pr_head_refuses_a_branch_shared_with_a_human_pull_request(forge, agent_tree):
+    number, sha = own_pull(forge, agent_tree)
+    forge_api(forge, "POST", "repos/acme/widget/pulls",
+              {"title": "human", "head": "agent-mine", "base": "main", "body": "mine"})
+    git("commit", "-q", "--allow-empty", "-m", "more", cwd=agent_tree)
+    newer = git("rev-parse", "HEAD", cwd=agent_tree)
+    git("push", "-q", str(forge["bare"]), f"{newer}:refs/heads/elsewhere", cwd=agent_tree)
+    err, text = call(GRANT, forge, "gh_update_pr_head",
+                     {"repo": "acme/widget", "pull_number": number, "commit_sha": newer})
+    assert err and "not opened through the gator" in text
+    assert git("rev-parse", "agent-mine", cwd=forge["bare"]) == sha
+
+
+def test_push_updates_its_own_pull_request_and_no_one_elses(forge, agent_tree):
+    number, sha = own_pull(forge, agent_tree)
+    git("commit", "-q", "--allow-empty", "-m", "more", cwd=agent_tree)
+    newer = git("rev-parse", "HEAD", cwd=agent_tree)
+    err, text = call(GRANT, forge, "github_push", {
+        "repo_path": str(agent_tree), "commit_sha": newer, "repo": "acme/widget",
+        "description": "mine", "base": "main", "title": "t"})
+    assert not err and f"Updated pull request #{number}" in text, text
+    assert len(forge_json(forge, "repos/acme/widget/pulls?state=all")) == 1
+    # an agent-* branch a human opened a pull request from is not the agent's
+    human_pull(forge, "agent-human", sha)
+    err, text = call(GRANT, forge, "github_push", {
+        "repo_path": str(agent_tree), "commit_sha": newer, "repo": "acme/widget",
+        "description": "human", "create_draft_pr": False})
+    assert err and "not opened through the gator" in text
+    assert git("rev-parse", "agent-human", cwd=forge["bare"]) == sha
 
 
 def test_redirects_to_another_host_are_not_followed(monkeypatch):

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+
 import click
 
 from devaipod import errors
 from devaipod.clikit import command, dry_run_option, echo_result, workspace_argument
 from devaipod.podman import container, pod, secret
 from devaipod.workspace import names
+
+log = logging.getLogger("devaipod")
 
 
 def _label(labels: dict, key: str) -> str | None:
@@ -39,6 +43,41 @@ def replan(name: str, image: str | None):
     return p
 
 
+def keep_secrets(pod: str, planned: dict[str, str], exists) -> set[str]:
+    """The secrets of PLANNED a rebuild keeps (EXISTS(name) tells whether one exists).
+
+    The passwords and tokens made at creation are kept; so are the OpenCode
+    configurations (they keep creation's --mcp and --no-auto-approve, and
+    hold the gator's tokens), unless a gator token had to be made anew (a
+    pod from before the gator had tokens): then they are written again.
+    """
+    from devaipod.workspace import worker as worker_
+
+    made_once = {names.password_secret(pod), names.api_token_secret(pod),
+                 names.worker_password_secret(pod), names.gator_token_secret(pod),
+                 names.gator_ro_token_secret(pod)}
+    configs = {f"{pod}-opencode-config", worker_.config_secret(pod)}
+    kept = {s for s in made_once if s in planned and exists(s)}
+    new_tokens = [s for s in (names.gator_token_secret(pod), names.gator_ro_token_secret(pod))
+                  if s in planned and s not in kept]
+    if not new_tokens:
+        kept |= {s for s in configs if s in planned and exists(s)}
+    kept |= {names.password_secret(pod), names.api_token_secret(pod)}  # never made anew
+    return kept
+
+
+def refresh_secrets(pod: str, planned: dict[str, str]) -> None:
+    kept = keep_secrets(pod, planned, secret.exists)
+    stale = [s for s in planned if s not in kept]
+    if f"{pod}-opencode-config" in stale and secret.exists(f"{pod}-opencode-config"):
+        log.warning(
+            "the agent's OpenCode configuration is written again (for the gator's new token): "
+            "--mcp and --no-auto-approve given at creation are not kept")
+    secret.rm([s for s in stale if secret.exists(s)])
+    for s in stale:
+        secret.create(s, planned[s], labels=names.base_labels(pod))
+
+
 @command("rebuild")
 @workspace_argument
 @click.option("--image", metavar="IMAGE", help="Rebuild with this image.")
@@ -52,20 +91,13 @@ def cli(workspace, image) -> None:
     from devaipod.workspace import create, inputs
     from devaipod.workspace import gator as gator_
     from devaipod.workspace import plan as plan_
-    from devaipod.workspace import worker as worker_
 
     p = replan(workspace, image)
     inputs.check_images([spec.image for spec in p.containers])
     with create.step("removing the old containers"):
         pod.rm(workspace, force=True)
     with create.step("refreshing the pod's secrets"):
-        # the agent's OpenCode config keeps the --mcp / --no-auto-approve of creation
-        kept = {names.password_secret(workspace), names.api_token_secret(workspace),
-                f"{workspace}-opencode-config", worker_.config_secret(workspace)}
-        stale = [s for s in p.secrets if s not in kept]
-        secret.rm([s for s in stale if secret.exists(s)])
-        for s in stale:
-            secret.create(s, p.secrets[s], labels=names.base_labels(workspace))
+        refresh_secrets(workspace, p.secrets)
     new_volumes = [v for v in p.volumes if not volume.exists(v)]
     with create.step("creating volumes"):
         for v in new_volumes:

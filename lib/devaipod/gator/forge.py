@@ -103,8 +103,18 @@ class GitHub:
         self.web = (web or os.environ.get("SERVICE_GATOR_GITHUB_URL") or WEB).rstrip("/")
         self.token = token if token is not None else read_token()
 
+    @property
+    def graphql_url(self) -> str:
+        """``{api}/graphql``; GitHub Enterprise's is ``/api/graphql`` beside ``/api/v3``."""
+        base = self.api.removesuffix("/v3") if self.api.endswith("/api/v3") else self.api
+        return f"{base}/graphql"
+
     def request(self, method: str, path: str, body: Any = None) -> Response:
         """One API call; ``path`` is relative to the API root (already checked)."""
+        return self.send(method, f"{self.api}/{path.lstrip('/')}", body)
+
+    def send(self, method: str, url: str, body: Any = None) -> Response:
+        """One call to URL, an address of this forge's API."""
         headers = {"Accept": "application/vnd.github+json", "User-Agent": "devaipod-gator",
                    "X-GitHub-Api-Version": "2022-11-28"}
         if self.token:
@@ -113,8 +123,7 @@ class GitHub:
         if body is not None:
             data = json.dumps(body).encode()
             headers["Content-Type"] = "application/json"
-        req = urllib.request.Request(f"{self.api}/{path.lstrip('/')}", data=data,
-                                     method=method.upper(), headers=headers)
+        req = urllib.request.Request(url, data=data, method=method.upper(), headers=headers)
         try:
             with _OPENER.open(req, timeout=TIMEOUT) as resp:
                 return Response(resp.status, resp.read().decode("utf-8", "replace"))

@@ -1,13 +1,14 @@
 """service-gator: the pod's MCP server for scoped GitHub access.
 
-    service-gator --mcp-server 127.0.0.1:8765 --scope-file FILE
-                  [--read-only-server 127.0.0.1:8766]
+    service-gator --mcp-server 127.0.0.1:8765 --token-file FILE --scope-file FILE
+                  [--read-only-server 127.0.0.1:8766 --read-only-token-file FILE]
 
 MCP (Streamable HTTP) at ``/mcp``, ``GET /healthz``. The scope file is read
 again whenever it changes (``devaipod gator add|edit`` rewrite it), so new
 grants apply at the next call; an unreadable file grants nothing. The
 read-only server serves the same tools with every write refused (the
-worker's view).
+worker's view). Each server answers only requests carrying its own token
+(``Authorization: Bearer``, from its token file); ``/healthz`` is open.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import os
 import sys
 from typing import Any
 
-from devaipod.gator import reviews, tools
+from devaipod.gator import auth, branches, reviews, tools
 from devaipod.gator.forge import ForgeError, GitHub
 from devaipod.gator.scopes import ScopeError, Scopes
 
@@ -94,19 +95,21 @@ def _register(server, gate: tools.Gate) -> None:
                           use_fork: bool = False) -> str:
         """Push a commit of your tree (repo_path under /workspaces) to branch
         agent-<description> of repo (OWNER/REPO), and open a draft pull request
-        against base with title (create_draft_pr, the default)."""
-        return await _run(tools.github_push, gate, repo_path, commit_sha, repo, description,
+        against base with title (create_draft_pr, the default). Pushing again with
+        the same description fast-forwards the branch and updates its pull request."""
+        return await _run(branches.github_push, gate, repo_path, commit_sha, repo, description,
                           create_draft_pr, base, title, body, use_fork)
 
     async def gh_create_branch(repo: str, commit_sha: str, description: str,
                                issue_number: int | None = None) -> str:
         """Create branch agent-[<issue_number>-]<description> at a commit already on GitHub."""
-        return await _run(tools.gh_create_branch, gate, repo, commit_sha, description,
+        return await _run(branches.gh_create_branch, gate, repo, commit_sha, description,
                           issue_number)
 
     async def gh_update_pr_head(repo: str, pull_number: int, commit_sha: str) -> str:
-        """Move the head branch of pull request pull_number to commit_sha (already on GitHub)."""
-        return await _run(tools.gh_update_pr_head, gate, repo, pull_number, commit_sha)
+        """Move the agent-* head branch of a pull request opened through this gator to
+        commit_sha (already on GitHub): a fast-forward, unless you have write access."""
+        return await _run(branches.gh_update_pr_head, gate, repo, pull_number, commit_sha)
 
     async def github_pending_review_tool(
             operation: str, repo: str, pull_number: int, review_id: int | None = None,
@@ -145,17 +148,22 @@ def _address(text: str) -> tuple[str, int]:
     return host or "127.0.0.1", int(port)
 
 
-async def serve(scope_file: str, address: str, readonly_address: str | None) -> None:
+def app(scopes, gh: GitHub, readonly: bool, token: str, host: str):
+    """The ASGI app of one endpoint: the MCP server behind its bearer token."""
+    return auth.BearerGate(build(scopes, gh, readonly).streamable_http_app(host=host), token)
+
+
+async def serve(scope_file: str, endpoints: list[tuple[str, bool, str]]) -> None:
+    """Serve each (HOST:PORT, read-only?, token) of ENDPOINTS."""
     import anyio
     import uvicorn
 
     scopes, gh = ScopeFile(scope_file), GitHub()
-    servers = [(address, False)] + ([(readonly_address, True)] if readonly_address else [])
     async with anyio.create_task_group() as group:
-        for addr, readonly in servers:
+        for addr, readonly, token in endpoints:
             host, port = _address(addr)
-            app = build(scopes, gh, readonly).streamable_http_app(host=host)
-            config = uvicorn.Config(app, host=host, port=port, log_level="warning")
+            config = uvicorn.Config(app(scopes, gh, readonly, token, host), host=host, port=port,
+                                    log_level="warning")
             group.start_soon(uvicorn.Server(config).serve)
             log.info("serving MCP on http://%s:%d/mcp%s", host, port,
                      " (read-only)" if readonly else "")
@@ -168,13 +176,28 @@ def main(argv: list[str] | None = None) -> None:
 
     parser = argparse.ArgumentParser(prog="service-gator", description=__doc__.split("\n")[0])
     parser.add_argument("--mcp-server", required=True, metavar="HOST:PORT")
+    parser.add_argument("--token-file", required=True, metavar="FILE",
+                        help="the bearer token the --mcp-server's client sends")
     parser.add_argument("--scope-file", required=True, metavar="FILE")
     parser.add_argument("--read-only-server", metavar="HOST:PORT")
+    parser.add_argument("--read-only-token-file", metavar="FILE",
+                        help="the bearer token the --read-only-server's client sends")
     args = parser.parse_args(argv)
+    if bool(args.read_only_server) != bool(args.read_only_token_file):
+        parser.error("--read-only-server and --read-only-token-file go together")
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="service-gator: %(message)s")
+    try:
+        endpoints = [(args.mcp_server, False, auth.read_token(args.token_file))]
+        if args.read_only_server:
+            endpoints.append((args.read_only_server, True,
+                              auth.read_token(args.read_only_token_file)))
+    except ValueError as exc:
+        parser.error(str(exc))
+    if len({token for _addr, _ro, token in endpoints}) != len(endpoints):
+        parser.error("each endpoint needs a token of its own")
     with contextlib.suppress(KeyboardInterrupt):
-        anyio.run(serve, args.scope_file, args.mcp_server, args.read_only_server)
+        anyio.run(serve, args.scope_file, endpoints)
 
 
 if __name__ == "__main__":

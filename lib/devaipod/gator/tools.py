@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from devaipod import __version__, runner
-from devaipod.gator import push
+from devaipod.gator import gql
 from devaipod.gator.forge import ForgeError, GitHub, repo_of, split_endpoint
 from devaipod.gator.scopes import REPO, Scopes
 
@@ -54,13 +54,13 @@ def status(gate: Gate) -> str:
     return "\n".join(lines)
 
 
-def _check_api(gate: Gate, segments: list[str], method: str, body: Any) -> None:
+def _check_api(gate: Gate, segments: list[str], query: str, method: str, body: Any) -> None:
     repo = repo_of(segments)
     if segments == ["graphql"]:
+        if query:
+            raise ForgeError("refused: a GraphQL document goes in the body, not the address")
+        gql.check_read_only(body)
         scopes = gate.scopes()
-        query = str((body or {}).get("query", "")) if isinstance(body, dict) else ""
-        if query.lstrip().startswith("mutation"):
-            raise ForgeError("refused: GraphQL mutations are not allowed")
         if not (scopes.gh_read or scopes.graphql == "read"):
             raise ForgeError("refused: GraphQL needs [service-gator.gh] graphql = \"read\"")
         return
@@ -92,9 +92,12 @@ def github_api_tool(gate: Gate, endpoint: str, method: str = "GET", body: Any = 
             body = json.loads(body)
         except ValueError as exc:
             raise ForgeError(f"body is not JSON: {exc}") from None
-    _check_api(gate, segments, method, body)
-    path = "/".join(segments) + (f"?{query}" if query else "")
-    resp = gate.gh.request("POST" if segments == ["graphql"] else method, path, body or None)
+    _check_api(gate, segments, query, method, body)
+    if segments == ["graphql"]:
+        resp = gate.gh.send("POST", gate.gh.graphql_url, body)
+    else:
+        path = "/".join(segments) + (f"?{query}" if query else "")
+        resp = gate.gh.request(method, path, body or None)
     text = resp.text
     if jq and resp.ok:
         # an empty environment: jq's `env` and `$ENV` would show the token
@@ -104,54 +107,3 @@ def github_api_tool(gate: Gate, endpoint: str, method: str = "GET", body: Any = 
             raise ForgeError(f"jq failed: {result.stderr.strip()}")
         text = result.stdout
     return text if resp.ok else f"HTTP {resp.status}\n{text}"
-
-
-def github_push(gate: Gate, repo_path: str, commit_sha: str, repo: str, description: str,
-                create_draft_pr: bool = True, base: str | None = None,
-                title: str | None = None, body: str | None = None,
-                use_fork: bool = False) -> str:
-    repo = _repo(repo)
-    if use_fork:
-        raise ForgeError("use_fork is not supported by devaipod's gator; push to the "
-                         "repository itself")
-    branch = push.branch_name(description)
-    gate.need(repo, "push-new-branch")
-    if create_draft_pr:
-        gate.need(repo, "create-draft")
-        if not (base and title):
-            raise ForgeError("create_draft_pr needs base and title")
-    message_body = push.push_commit(repo_path, push.check_sha(commit_sha),
-                                    gate.gh.clone_url(repo), branch, gate.gh.auth_header())
-    lines = [f"Pushed {commit_sha[:12]} to {repo} branch {branch}"]
-    if create_draft_pr:
-        pr = gate.gh.call("POST", f"repos/{repo}/pulls", {
-            "title": title, "head": branch, "base": base, "draft": True,
-            "body": body if body is not None else message_body})
-        lines.append(f"Draft pull request #{pr.get('number')}: {pr.get('html_url')}")
-    return "\n".join(lines)
-
-
-def gh_create_branch(gate: Gate, repo: str, commit_sha: str, description: str,
-                     issue_number: int | None = None) -> str:
-    repo = _repo(repo)
-    gate.need(repo, "push-new-branch")
-    branch = push.branch_name(description, issue_number)
-    if gate.gh.request("GET", f"repos/{repo}/git/ref/heads/{branch}").ok:
-        raise ForgeError(f"branch {branch} already exists in {repo}")
-    gate.gh.call("POST", f"repos/{repo}/git/refs",
-                 {"ref": f"refs/heads/{branch}", "sha": push.check_sha(commit_sha)})
-    return f"Created branch {branch} at {commit_sha[:12]} in {repo}"
-
-
-def gh_update_pr_head(gate: Gate, repo: str, pull_number: int, commit_sha: str) -> str:
-    repo = _repo(repo)
-    push.check_sha(commit_sha)
-    pr = gate.gh.call("GET", f"repos/{repo}/pulls/{int(pull_number)}")
-    head = pr.get("head") or {}
-    head_repo = _repo(((head.get("repo") or {}).get("full_name")) or repo)
-    for target in dict.fromkeys((repo, head_repo)):
-        gate.need(target, "push-new-branch")
-    ref = head.get("ref") or ""
-    gate.gh.call("PATCH", f"repos/{head_repo}/git/refs/heads/{ref}",
-                 {"sha": commit_sha, "force": True})
-    return f"Moved {head_repo} branch {ref} (pull request #{pull_number}) to {commit_sha[:12]}"

@@ -4,13 +4,15 @@ OpenCode connects its MCP servers once, when it starts; a server that did
 not answer yet stays "failed". The containers of a pod start together, so
 at every start of the pod the sidecar waits for the gator and for each
 OpenCode (the agent's, the worker's), and asks OpenCode to connect again
-where it failed.
+where it failed. Only ``/healthz`` of the gator is probed: its MCP endpoints
+need the bearer tokens that only the OpenCodes' configurations hold.
 """
 
 from __future__ import annotations
 
 import http.client
 import logging
+import os
 import threading
 import time
 
@@ -19,6 +21,12 @@ from devaipod.podapi.summary import get_json
 
 log = logging.getLogger("devaipod")
 NAME = "service-gator"
+
+
+def opencode(port: int, password_var: str = "OPENCODE_SERVER_PASSWORD") -> Upstream:
+    """The OpenCode on 127.0.0.1:PORT, with the password in the variable PASSWORD_VAR
+    (the agent's and the worker's OpenCode have passwords of their own)."""
+    return Upstream("127.0.0.1", port, os.environ.get(password_var, ""))
 
 
 def healthy(port: int) -> bool:

@@ -5,6 +5,11 @@ top, else an automatic grant for a GitHub source (read, create-draft,
 push-new-branch on that repository; read only with ``run -R``). They are
 written as JSON to the volume ``{pod}-gator``, which only the gator mounts
 (read-only): the agent can neither read nor change what it is allowed.
+
+Each of the gator's endpoints has a bearer token of its own (podman secrets
+``{pod}-gator-token`` and ``{pod}-gator-ro-token``, files in the gator
+only); the agent's OpenCode configuration carries the first, the worker's
+the second (the first with ``[orchestration.worker] gator = "inherit"``).
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ log = logging.getLogger("devaipod")
 
 SCOPE_DIR = "/var/lib/service-gator"
 SCOPE_FILE = f"{SCOPE_DIR}/scopes.json"
+TOKEN_FILE = "/run/devaipod-gator/token"  # the full endpoint's bearer token
+RO_TOKEN_FILE = "/run/devaipod-gator/ro-token"  # the read-only endpoint's
 AUTO = ("read", "create-draft", "push-new-branch")
 
 # $1 the scope document; written next to the old one, then renamed (the gator
@@ -143,15 +150,30 @@ def add(pod: str, flags: list[str]) -> Scopes:
     return updated
 
 
+def new_token() -> str:
+    """A gator endpoint's bearer token (secrets ``{pod}-gator-token``, ``-gator-ro-token``)."""
+    return secrets.token_urlsafe(32)
+
+
+def token_flags(pod: str) -> list[list[str]]:
+    """Both endpoints' tokens as files in the gator (and in no other container)."""
+    return [["--secret", f"{name},type=mount,target={path}"] for name, path in (
+        (names.gator_token_secret(pod), TOKEN_FILE),
+        (names.gator_ro_token_secret(pod), RO_TOKEN_FILE))]
+
+
 def container(pod: str, image: str, port: int, env: dict[str, str],
-              secrets: list[list[str]], labels: dict[str, str],
+              secret_flags: list[list[str]], labels: dict[str, str],
               readonly_port: int | None = None) -> Spec:
-    cmd = ["service-gator", "--mcp-server", f"127.0.0.1:{port}", "--scope-file", SCOPE_FILE]
+    cmd = ["service-gator", "--mcp-server", f"127.0.0.1:{port}", "--token-file", TOKEN_FILE,
+           "--scope-file", SCOPE_FILE]
     if readonly_port:
-        cmd += ["--read-only-server", f"127.0.0.1:{readonly_port}"]
+        cmd += ["--read-only-server", f"127.0.0.1:{readonly_port}",
+                "--read-only-token-file", RO_TOKEN_FILE]
     return Spec(
         name=names.container(pod, "gator"), image=image, pod=pod, entrypoint="",
-        command=with_env(cmd), env=env, secrets=secrets, labels=labels,
+        command=with_env(cmd), env=env, secrets=[*token_flags(pod), *secret_flags],
+        labels=labels,
         security=["--cap-drop", "ALL", "--security-opt", "no-new-privileges"],
         mounts=[f"{names.volume(pod, 'agent-workspace')}:/workspaces:ro",
                 f"{names.volume(pod, 'workspace')}:/mnt/main-workspace:ro",

@@ -92,6 +92,21 @@ def api_token_secret(pod: str) -> str:
     return f"{pod}-api-token"
 
 
+def worker_password_secret(pod: str) -> str:
+    """The worker's own OpenCode password (the worker never gets the agent's)."""
+    return f"{pod}-worker-opencode-password"
+
+
+def gator_token_secret(pod: str) -> str:
+    """The bearer token of the gator's full endpoint (the agent's)."""
+    return f"{pod}-gator-token"
+
+
+def gator_ro_token_secret(pod: str) -> str:
+    """The bearer token of the gator's read-only endpoint (the worker's)."""
+    return f"{pod}-gator-ro-token"
+
+
 def base_labels(pod: str) -> dict[str, str]:
     labels = {MANAGED: "true", POD: pod}
     if instance():

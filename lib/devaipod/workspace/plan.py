@@ -259,13 +259,24 @@ def gator_port(i: Inputs, role: str) -> int | None:
     return i.gator_port + 1 if readonly else i.gator_port
 
 
+def gator_secret(i: Inputs, role: str) -> str | None:
+    """The secret with the bearer token of ROLE's gator endpoint, if ROLE uses the gator."""
+    port = gator_port(i, role)
+    if port is None:
+        return None
+    return (names.gator_token_secret(i.pod) if port == i.gator_port
+            else names.gator_ro_token_secret(i.pod))
+
+
 def gator_links(i: Inputs) -> list[str]:
-    """The sidecar keeps each OpenCode connected to its gator endpoint (pod-api --gator-link)."""
+    """The sidecar keeps each OpenCode connected to its gator endpoint (pod-api --gator-link);
+    the worker's link names the variable with the worker's own password."""
     links = []
-    for role, opencode in (("agent", AGENT_PORT), ("worker", worker_.WORKER_PORT)):
+    for role, opencode, var in (("agent", AGENT_PORT, ""),
+                                ("worker", worker_.WORKER_PORT, worker_.PASSWORD_VAR)):
         port = gator_port(i, role)
         if port:
-            links += ["--gator-link", f"{opencode}:{port}"]
+            links += ["--gator-link", f"{opencode}:{port}" + (f":{var}" if var else "")]
     return links
 
 
@@ -301,14 +312,17 @@ def lifecycle_steps(i: Inputs, project: str, keys: tuple[str, ...]) -> list[Step
     return steps
 
 
-def opencode_config(i: Inputs, role: str = "agent") -> str:
-    """The agent's OpenCode config; the worker's differs only in its gator access."""
+def opencode_config(i: Inputs, role: str, tokens: dict[str, str]) -> str:
+    """The agent's OpenCode config; the worker's differs only in its gator access.
+    TOKENS: the gator's bearer tokens by secret name."""
     mcp, instructions = dict(i.mcp), []
     if i.stored_task and role == "agent":
         instructions.append(agent_config.TASK_FILE)
     port = gator_port(i, role)
     if port:
-        mcp["service-gator"] = {"url": f"http://127.0.0.1:{port}/mcp"}
+        token = tokens[gator_secret(i, role)]
+        mcp["service-gator"] = {"url": f"http://127.0.0.1:{port}/mcp",
+                                "headers": {"Authorization": f"Bearer {token}"}}
         instructions.append(agent_config.GATOR_FILE)
     return agent_config.content(mcp, i.auto_approve, instructions)
 
@@ -326,12 +340,14 @@ def build(i: Inputs, password: str, api_token: str) -> Plan:
     labels = pod_labels(i)
     if i.gator is not None:
         labels[names.GATOR] = "; ".join(i.gator.describe()) or "none"
+    tokens = {} if i.gator is None else {names.gator_token_secret(i.pod): gator_.new_token(),
+                                         names.gator_ro_token_secret(i.pod): gator_.new_token()}
     secrets = {names.password_secret(i.pod): password,
                names.api_token_secret(i.pod): api_token,
-               f"{i.pod}-opencode-config": opencode_config(i),
+               f"{i.pod}-opencode-config": opencode_config(i, "agent", tokens),
                f"{i.pod}-opencode-connect": scripts.OPENCODE_CONNECT,
                names.git_shadow_secret(i.pod): gitsafe.program(),
-               **i.creds.pod_secrets}
+               **tokens, **i.creds.pod_secrets}
     pod_create = {"labels": labels, "network": i.network,
                   "publish": [f"{i.publish_address}::{API_PORT}",
                               *devplan.publish(i.devcontainer, i.publish_address)]}
@@ -353,7 +369,11 @@ def build(i: Inputs, password: str, api_token: str) -> Plan:
     after_start += lifecycle_steps(i, project, devplan.CREATE + devplan.START)
     if i.orchestration:
         init.append(worker_.init_worker(i.pod, i.image, project, _role_labels(i, "init")))
-        secrets[worker_.config_secret(i.pod)] = opencode_config(i, "worker")
+        secrets[worker_.config_secret(i.pod)] = opencode_config(i, "worker", tokens)
+        secrets[names.worker_password_secret(i.pod)] = worker_.new_password()
+        for spec in containers:  # the agent drives the worker; the sidecar connects it
+            if spec.labels.get(names.ROLE) in ("agent", "api"):
+                spec.secrets.append(worker_.password_flag(i.pod))
         containers.append(worker_.worker(i.pod, i.image, project, agent_env(i, "worker"),
                                          i.creds.flags_for("worker"),
                                          _role_labels(i, "worker"),

@@ -4,9 +4,16 @@ The worker has its own clone (dissociated from the agent's, so it cannot be
 broken by the agent's tree) and its own home; the agent sees the worker's
 tree read-only as the remote ``worker``, the worker sees the agent's as
 ``owner``. It gets the LLM keys like the agent, never trusted credentials.
+
+Its OpenCode has a password of its own (``{pod}-worker-opencode-password``),
+which the agent (as ``OPENCODE_WORKER_PASSWORD``, to drive it) and the
+sidecar (to keep it connected to the gator) get too; the worker never gets
+the agent's password.
 """
 
 from __future__ import annotations
+
+import secrets as _secrets
 
 from devaipod.podman.container import Spec
 from devaipod.podman.secret import env_flag, with_env
@@ -41,6 +48,18 @@ def config_secret(pod: str) -> str:
     return f"{pod}-worker-opencode-config"
 
 
+def new_password() -> str:
+    return _secrets.token_hex(16)
+
+
+PASSWORD_VAR = "OPENCODE_WORKER_PASSWORD"  # the worker's password, in the agent and sidecar
+
+
+def password_flag(pod: str) -> list[str]:
+    """The worker's password as ``OPENCODE_WORKER_PASSWORD`` (the agent, the sidecar)."""
+    return env_flag(names.worker_password_secret(pod), PASSWORD_VAR)
+
+
 def mounts(pod: str) -> list[str]:
     return [f"{names.volume(pod, 'worker-workspace')}:/workspaces",
             f"{names.volume(pod, 'worker-home')}:/home/devenv",
@@ -61,7 +80,7 @@ def worker(pod: str, image: str, project: str, env: dict[str, str],
     return Spec(
         name=names.container(pod, "worker"), image=image, pod=pod, entrypoint="",
         command=with_env(cmd), workdir=f"/workspaces/{project}", env=env, labels=labels,
-        secrets=[env_flag(names.password_secret(pod), "OPENCODE_SERVER_PASSWORD"),
+        secrets=[env_flag(names.worker_password_secret(pod), "OPENCODE_SERVER_PASSWORD"),
                  env_flag(config_secret(pod), "OPENCODE_CONFIG_CONTENT"), *secrets],
         mounts=mounts(pod), security=list(security or []),
     )
