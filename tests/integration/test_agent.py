@@ -229,19 +229,22 @@ def test_orchestration_adds_a_worker(podman_service, gitserver, fakellm, tmp_pat
                                            ".git/objects/info/alternates", check=False)
         assert alternates.returncode == 1  # dissociated from the agent's tree
         code = ""
-        for _ in range(60):  # the worker's OpenCode answers on 4098, with the pod's password
-            code = exec_in(podman_service, f"{pod}-workspace", "sh", "-c",
-                           'curl -s -m 2 -o /dev/null -w "%{http_code}" -u '
-                           '"opencode:$(cat /run/devaipod-env/OPENCODE_SERVER_PASSWORD)" '
-                           "http://127.0.0.1:4098/global/health", check=False)
+        health = ('curl -s -m 2 -o /dev/null -w "%{{http_code}}" -u '
+                  '"opencode:$(cat /run/devaipod-env/OPENCODE_{}PASSWORD)" '
+                  "http://127.0.0.1:4098/global/health")
+        for _ in range(60):  # the worker's OpenCode answers the agent, with its own password
+            code = exec_in(podman_service, f"{pod}-agent", "sh", "-c",
+                           health.format("WORKER_"), check=False)
             if code == "200":
                 break
             time.sleep(0.5)
         assert code == "200"
+        assert exec_in(podman_service, f"{pod}-agent", "sh", "-c",
+                       health.format("SERVER_"), check=False) == "401"  # not the agent's
         # the worker reaches the gator's read-only endpoint; the agent the full one
-        mcp = exec_in(podman_service, f"{pod}-workspace", "sh", "-c",
+        mcp = exec_in(podman_service, f"{pod}-agent", "sh", "-c",
                       'curl -s -m 10 -u "opencode:$(cat /run/devaipod-env/'
-                      'OPENCODE_SERVER_PASSWORD)" http://127.0.0.1:4098/mcp')
+                      'OPENCODE_WORKER_PASSWORD)" http://127.0.0.1:4098/mcp')
         assert json.loads(mcp)["service-gator"]["status"] == "connected", mcp
         for port, readonly in ((8765, False), (8766, True)):
             health = exec_in(podman_service, f"{pod}-workspace", "curl", "-s", "-m", "5",

@@ -15,30 +15,35 @@ from __future__ import annotations
 
 import secrets as _secrets
 
+from devaipod import gitsafe
 from devaipod.podman.container import Spec
 from devaipod.podman.secret import env_flag, with_env
 from devaipod.workspace import names
 
 WORKER_PORT = 4098
 
-# $1 project dir name
+# $1 project dir name, $2 the git-shadow script (devaipod.gitsafe), $3 the agent's uid;
+# run as root: the agent's tree is cloned from a shadow (nothing of its repository but
+# its objects and branches is read), then tree and home are given to the agent's user
 CLONE_WORKER = r"""
 set -eu
-project=$1
+project=$1 shadow_script=$2 uid=$3
 p=/workspaces/$project o=/mnt/owner-workspace/$project
 git() { command git -c safe.directory='*' "$@"; }
-git clone --quiet --shared "$o" "$p"
+sh -c "$shadow_script" git-shadow make /tmp/owner-shadow "$o"
+git clone --quiet --no-local /tmp/owner-shadow "$p"
+rm -rf /tmp/owner-shadow
 cd "$p"
-git repack -a -d -q
-rm -f .git/objects/info/alternates
 git remote rename origin owner
-upstream=$(git -C "$o" remote get-url origin 2>/dev/null || true)
+git remote set-url owner "$o"
+upstream=$(git -C "/mnt/main-workspace/$project" remote get-url origin 2>/dev/null || true)
 if [ -n "$upstream" ]; then git remote add origin "$upstream"; fi
 home=/home/devenv
 mkdir -p "$home/.config/opencode" "$home/.local/share" "$home/.cache"
 printf '[user]\n\tname = devaipod worker\n\temail = worker@devaipod.invalid\n' \
   > "$home/.gitconfig"
 printf '[safe]\n\tdirectory = *\n' >> "$home/.gitconfig"
+chown -R "$uid:$uid" /workspaces "$home"
 echo "worker tree ready on $(git rev-parse --abbrev-ref HEAD)"
 """
 
@@ -69,8 +74,9 @@ def mounts(pod: str) -> list[str]:
 
 def init_worker(pod: str, image: str, project: str, labels: dict[str, str]) -> Spec:
     return Spec(name=f"{pod}-init-worker", image=image, network="none", entrypoint="",
-                labels=labels, mounts=mounts(pod),
-                command=["sh", "-c", CLONE_WORKER, "sh", project])
+                user="0", labels=labels, mounts=mounts(pod),
+                command=["sh", "-c", CLONE_WORKER, "sh", project, gitsafe.SCRIPT,
+                         str(names.AGENT_UID)])
 
 
 def worker(pod: str, image: str, project: str, env: dict[str, str],
@@ -79,7 +85,8 @@ def worker(pod: str, image: str, project: str, env: dict[str, str],
     cmd = ["opencode", "serve", "--port", str(WORKER_PORT), "--hostname", "127.0.0.1"]
     return Spec(
         name=names.container(pod, "worker"), image=image, pod=pod, entrypoint="",
-        command=with_env(cmd), workdir=f"/workspaces/{project}", env=env, labels=labels,
+        user=names.AGENT_USER, command=with_env(cmd), workdir=f"/workspaces/{project}",
+        env=env, labels=labels,
         secrets=[env_flag(names.worker_password_secret(pod), "OPENCODE_SERVER_PASSWORD"),
                  env_flag(config_secret(pod), "OPENCODE_CONFIG_CONTENT"), *secrets],
         mounts=mounts(pod), security=list(security or []),
