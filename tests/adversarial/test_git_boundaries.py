@@ -7,6 +7,7 @@ in the workspace read it; none of them may run what it names or show a lie.
 
 from __future__ import annotations
 
+import contextlib
 import shlex
 
 import pytest
@@ -55,10 +56,8 @@ git config remote.evil.promisor true
 git config remote.evil.partialclonefilter blob:none
 git config remote.evil.uploadpack 'touch /tmp/PWNED-lazy; false'
 rm -f .git/objects/$(echo $blob | cut -c1-2)/$(echo $blob | cut -c3-)""")
-    try:
+    with contextlib.suppress(Exception):  # the missing blob may fail it; running may not
         review(pod)
-    except Exception:  # a missing blob may fail the review: that is fine, running is not
-        pass
     sidecar(pod).get("/git/status")
     assert markers(pod, "api", "workspace") == []
 
@@ -197,9 +196,9 @@ def test_the_review_does_not_follow_a_redirected_git_dir(hostile_pod):
     commit(pod, {"x.txt": "x\n"}, "agent: x")
     pod.agent(f"cd {TREE} && mv .git /tmp/real-git && ln -s /mnt/main-workspace/repo/.git .git")
     for path in ("/git/status", "/git/review"):
-        with pytest.raises(Exception, match="not a git repository|no .git directory"):
+        with pytest.raises(Exception, match=r"not a git repository|no \.git directory"):
             sidecar(pod).get(path)
     pod.agent(f"cd {TREE} && rm .git && printf 'gitdir: /run/devaipod-env\\n' > .git")
-    with pytest.raises(Exception, match="not a git repository|no .git directory"):
+    with pytest.raises(Exception, match=r"not a git repository|no \.git directory"):
         sidecar(pod).get("/git/review")
     assert markers(pod, "api") == []

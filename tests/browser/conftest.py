@@ -73,7 +73,7 @@ class ControlPlane:
 
 
 @pytest.fixture(scope="module")
-def ui_git(podman_service, images, tmp_path_factory):  # noqa: F811
+def ui_git(podman_service, images, tmp_path_factory):
     """The integration tests' git server, as ``<instance>-ui-git`` on ``<instance>-ui-net``."""
     with serve_test_repos(podman_service, tmp_path_factory.mktemp("ui-gitserver"),
                            f"{podman_service.instance}-ui", images["base"]) as server:
@@ -81,7 +81,7 @@ def ui_git(podman_service, images, tmp_path_factory):  # noqa: F811
 
 
 @pytest.fixture(scope="module")
-def ui_llm(podman_service, ui_git, images):  # noqa: F811
+def ui_llm(podman_service, ui_git, images):
     """The fake LLM, as ``<instance>-ui-llm:18080`` on the git server's network."""
     name = f"{podman_service.instance}-ui-llm"
     try:

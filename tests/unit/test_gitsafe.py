@@ -130,7 +130,7 @@ def test_a_symlinked_git_dir_is_refused(agent, tmp_path):
     other = tmp_path / "other"
     other.mkdir()
     os.symlink(agent / ".git", other / ".git")
-    with pytest.raises(gitsafe.ShadowError, match="no .git directory"), \
+    with pytest.raises(gitsafe.ShadowError, match=r"no \.git directory"), \
             gitsafe.shadow(str(other)):
         pass
 
