@@ -270,3 +270,39 @@ def test_worker_reaches_only_its_own_endpoint_and_opencode(gator_pod, forge):
         found = pod.run("worker", f"grep -rlF -- '{secret}' /proc/[0-9]*/environ /run /home "
                         "/workspaces /mnt /tmp /etc 2>/dev/null", user="0", check=False)
         assert found.stdout.strip() == "", found.stdout
+
+
+def test_pushing_from_a_hostile_repository_runs_nothing_in_the_gator(gator_pod, forge):
+    """Attack (variant): the agent's repository is a partial clone whose promisor remote's
+    uploadpack is a command, its new commit's blob is missing, and it has hooks and an
+    upload-pack hook: github_push reads it in the gator, next to the token."""
+    pod, before = gator_pod, forge.refs()
+    sha = agent_commit(pod, "hostile")
+    pod.agent("""cd /workspaces/repo
+blob=$(git rev-parse HEAD:hostile.txt)
+git config core.repositoryformatversion 1
+git config extensions.partialClone evil
+git config remote.evil.url /nonexistent
+git config remote.evil.promisor true
+git config remote.evil.partialclonefilter blob:none
+git config remote.evil.uploadpack 'touch /tmp/PWNED-lazy; false'
+git config uploadpack.packObjectsHook 'touch /tmp/PWNED-hook'
+mkdir -p .git/hooks && printf '#!/bin/sh\\ntouch /tmp/PWNED-prepush\\n' > .git/hooks/pre-push
+chmod +x .git/hooks/pre-push
+mv .git/objects/$(echo $blob | cut -c1-2)/$(echo $blob | cut -c3-) /tmp/hidden-blob""")
+    try:
+        result = one(pod, "github_push", {"repo_path": "/workspaces/repo", "commit_sha": sha,
+                                          "repo": REPO, "description": "hostile",
+                                          "create_draft_pr": False})
+        assert result["error"], result  # the blob is missing: nothing to push
+        marks = pod.run("gator", "ls /tmp", user="0").stdout.split()
+        assert [m for m in marks if m.startswith("PWNED")] == []
+        assert forge.refs() == before
+    finally:  # the next tests share this pod
+        pod.agent("""cd /workspaces/repo
+git config --unset extensions.partialClone; git config --remove-section remote.evil
+git config --unset uploadpack.packObjectsHook; rm -f .git/hooks/pre-push
+blob=$(git rev-parse HEAD:hostile.txt)
+mkdir -p .git/objects/$(echo $blob | cut -c1-2)
+mv /tmp/hidden-blob .git/objects/$(echo $blob | cut -c1-2)/$(echo $blob | cut -c3-)""",
+                  check=False)
