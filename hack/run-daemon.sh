@@ -34,8 +34,9 @@ login_url() {
 main() {
   write_config
   "${PODMAN[@]}" volume exists devaipod-state || "${PODMAN[@]}" volume create devaipod-state >/dev/null
-  # Debian's podman 4.3 rejects --add-host=...:host-gateway and adds host.containers.internal itself
-  "${PODMAN[@]}" run -d --name devaipod --privileged --replace -p 8080:8080 \
+  # Debian's podman 4.3 rejects --add-host=...:host-gateway and adds host.containers.internal itself;
+  # the control plane is published on this machine only (127.0.0.1), not on the network
+  "${PODMAN[@]}" run -d --name devaipod --privileged --replace -p 127.0.0.1:8080:8080 \
     -v "$SOCKET:/run/docker.sock" -e "DEVAIPOD_HOST_SOCKET=$SOCKET" \
     -v devaipod-state:/var/lib/devaipod \
     -v "$CONFIG:/root/.config/devaipod.toml:ro" "$IMAGE" >/dev/null

@@ -267,8 +267,9 @@ def watch(argv: list[str], on_line: Callable[[str], None],
     return Result(list(argv), proc.returncode, _text(b"".join(out)), "")
 
 
-def lines(argv: list[str]) -> Iterator[str]:
-    """Run argv and yield its output lines (stdout and stderr merged) as they come.
+def lines(argv: list[str], idle: float | None = None) -> Iterator[str | None]:
+    """Run argv and yield its output lines (stdout and stderr merged) as they come;
+    with ``idle``, also None after each ``idle`` seconds without output.
 
     Closing the generator (e.g. a web client went away) ends the command.
     """
@@ -277,11 +278,28 @@ def lines(argv: list[str]) -> Iterator[str]:
     proc = cmd.popen(env=dict(os.environ), start_new_session=True, stdin=subprocess.DEVNULL,
                      stderr=subprocess.STDOUT)
     try:
-        for raw in proc.stdout:
-            yield _text(raw).rstrip("\n")
+        yield from (_text(raw).rstrip("\n") for raw in proc.stdout) if idle is None \
+            else _lines_or_ticks(proc.stdout.fileno(), idle)
     finally:
         _terminate(proc)
         proc.stdout.close()
+
+
+def _lines_or_ticks(fd: int, idle: float) -> Iterator[str | None]:
+    import select
+
+    pending = b""
+    while True:
+        if not select.select([fd], [], [], idle)[0]:
+            yield None
+            continue
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            break
+        *done, pending = (pending + chunk).split(b"\n")
+        yield from (_text(raw) for raw in done)
+    if pending:
+        yield _text(pending)
 
 
 def pty_spawn(argv: list[str], rows: int = 24, cols: int = 80):

@@ -6,10 +6,13 @@
   Start's trusted LLM key (a podman secret made here).
 - ``browser``: Chromium from /usr/bin/chromium (``apt-get install chromium``;
   `make test` does it), never a browser downloaded by ``playwright install``.
-- ``logged_in``: a browser context logged in through the printed login URL.
+- ``logged_in``: a browser context logged in through the printed login URL
+  (``logged_in.devaipod_key``: the session's key, which the pages keep in
+  localStorage and send with every API call).
 - ``page``: a fresh page in that context; its full-page screenshot is saved as
   ``test-output/screenshots/<test>.png`` when the test ends (passed or not),
-  unless the test saved one itself with ``shot(page)``.
+  unless the test saved one itself with ``shot(page)``; a Content-Security-Policy
+  violation on it fails the test.
 
 The git server and the fake LLM are the integration tests' (their helpers),
 but under names of their own (``<instance>-ui*``): the session fixtures of
@@ -26,6 +29,7 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -145,8 +149,13 @@ def control_plane(podman_service, web_config, tmp_path_factory):
     subprocess.run(["tmux", "kill-server"], env=env, capture_output=True, check=False)
 
 
-@pytest.fixture(scope="session")
-def playwright_driver():
+_DRIVER: dict = {"users": 0, "playwright": None}
+
+
+@contextmanager
+def playwright_session():
+    """Playwright's driver, one per process: its sync API cannot run twice at once, and
+    the adversarial tests drive Chromium too (counted; stopped when the last user ends)."""
     if not Path(CHROMIUM).is_file():
         pytest.fail(f"{CHROMIUM} is missing: the browser tests drive Debian's Chromium; "
                     "install it with `apt-get install -y chromium` (or `make browser`)")
@@ -155,16 +164,32 @@ def playwright_driver():
     except ImportError as exc:
         pytest.fail(f"Python Playwright is missing ({exc}): install the test extra, "
                     "`.venv/bin/pip install -e '.[test]'` (never `playwright install`)")
-    with sync_playwright() as p:
-        yield p
+    if not _DRIVER["users"]:
+        _DRIVER["playwright"] = sync_playwright().start()
+    _DRIVER["users"] += 1
+    try:
+        yield _DRIVER["playwright"]
+    finally:
+        _DRIVER["users"] -= 1
+        if not _DRIVER["users"]:
+            _DRIVER["playwright"].stop()
+
+
+@contextmanager
+def chromium():
+    """Debian's Chromium, headless, through the shared driver."""
+    with playwright_session() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 @pytest.fixture(scope="session")
-def browser(playwright_driver):
-    browser = playwright_driver.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                                args=CHROMIUM_ARGS)
-    yield browser
-    browser.close()
+def browser():
+    with chromium() as browser:
+        yield browser
 
 
 @pytest.fixture
@@ -191,6 +216,7 @@ def logged_in(browser, control_plane):
     page = context.new_page()
     page.goto(control_plane.login_url)
     page.wait_for_url(f"{control_plane.base}/")
+    context.devaipod_key = page.evaluate("localStorage.getItem('devaipod-key')")
     page.close()
     yield context
     context.close()
@@ -217,10 +243,20 @@ def shot(request):
     return take
 
 
+def csp_violations(page) -> list[str]:
+    """Record the page's Content-Security-Policy violations (its frames' too)."""
+    seen: list[str] = []
+    page.on("console", lambda msg: seen.append(msg.text)
+            if "Content Security Policy" in msg.text else None)
+    return seen
+
+
 @pytest.fixture
 def page(logged_in, shot):
-    """A new page, logged in; screenshot at the end unless the test took its own."""
+    """A new page, logged in; screenshot at the end unless the test took its own. Our
+    pages must run under their policy (no inline script...): a violation fails the test."""
     page = logged_in.new_page()
+    violations = csp_violations(page)
     yield page
     if "" not in shot.taken and not page.is_closed():
         try:
@@ -228,6 +264,7 @@ def page(logged_in, shot):
         except Exception as exc:  # a failing screenshot must not hide the test's result
             print(f"no screenshot: {exc}")
     page.close()
+    assert not violations, f"Content-Security-Policy violations: {violations}"
 
 
 def wait_until(check, timeout: float, what: str, interval: float = 0.5, on_fail=None):

@@ -34,8 +34,11 @@ else:
 pytestmark = pytest.mark.podman
 
 TEXT = "made in the browser"
+# Trojan Source: a right-to-left override and isolates make the line read otherwise
+BIDI = 'if role != "user\u202e \u2066// admin\u2069\u2066": deny()'
 SUBJECT = "ui: add ui.txt"
-TASK = f"WRITE_FILE ui.txt {TEXT} && RUN_BASH git add ui.txt; git commit -qm '{SUBJECT}'"
+TASK = (f"WRITE_FILE ui.txt {TEXT} && WRITE_FILE bidi.txt {BIDI} && "
+        f"RUN_BASH git add ui.txt bidi.txt; git commit -qm '{SUBJECT}'")
 
 
 @dataclass
@@ -116,16 +119,45 @@ def test_login_url_sets_the_cookie_and_shows_the_pods_page(control_plane, new_co
     context = new_context()
     page = context.new_page()
     page.goto(control_plane.login_url)
-    expect(page).to_have_url(f"{control_plane.base}/")
+    expect(page).to_have_url(f"{control_plane.base}/")  # the key left the address bar
     [cookie] = context.cookies()
     assert cookie["name"] == "devaipod_session"
     assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
     assert control_plane.token not in cookie["value"]
+    assert cookie["expires"] > time.time() + 11 * 3600  # 12 hours by default
+    key = page.evaluate("localStorage.getItem('devaipod-key')")
+    assert re.fullmatch(r"[0-9a-f]{64}", key or ""), key
     expect(page).to_have_title(re.compile("Workspaces"))
     expect(page.get_by_test_id("pods-table")).to_be_visible()
     expect(page.get_by_test_id("pods-loading")).to_be_hidden()
     expect(page.get_by_test_id("error-banner")).to_have_count(0)
-    assert context.request.get(f"{control_plane.base}/api/pods").status == 200
+    api = f"{control_plane.base}/api/pods"
+    assert context.request.get(api).status == 401  # the cookie alone opens nothing
+    assert context.request.get(api, headers={"X-Devaipod-Key": key}).status == 200
+    answer = context.request.get(f"{control_plane.base}/")
+    policy = answer.headers["content-security-policy"]
+    assert "frame-ancestors 'self'" in policy and "script-src 'self'" in policy
+    assert answer.headers["x-frame-options"] == "SAMEORIGIN"
+    shot(page)
+
+
+def test_logout_ends_the_session(control_plane, new_context, shot):
+    context = new_context()
+    page = context.new_page()
+    page.goto(control_plane.login_url)
+    expect(page.get_by_test_id("pods-loading")).to_be_hidden()
+    [cookie] = context.cookies()
+    key = page.evaluate("localStorage.getItem('devaipod-key')")
+    page.get_by_test_id("logout-button").click()
+    expect(page).to_have_url(f"{control_plane.base}/login")
+    expect(page.get_by_test_id("login-form")).to_be_visible()
+    assert page.evaluate("localStorage.getItem('devaipod-key')") is None
+    assert context.cookies() == []
+    replayed = context.request.get(f"{control_plane.base}/api/pods", headers={
+        "Cookie": f"devaipod_session={cookie['value']}", "X-Devaipod-Key": key})
+    assert replayed.status == 401  # revoked: a copy of the cookie and key is worth nothing
+    page.goto(f"{control_plane.base}/")
+    expect(page).to_have_url(f"{control_plane.base}/login")
     shot(page)
 
 
@@ -233,7 +265,14 @@ def test_agent_tab_shows_opencode_through_the_sidecar(control_plane, ui_pod, pag
         # OpenCode's page: its title, or (on a session page that retitles itself) its app
         return frame if ok and ("OpenCode" in title or opencode_app(frame)) else None
 
+    sandbox = set(frame_el.get_attribute("sandbox").split())
+    assert {"allow-scripts", "allow-same-origin"} <= sandbox
+    assert not any("top-navigation" in flag for flag in sandbox)
+    assert frame_el.get_attribute("allow") == "clipboard-write"
     frame = wait_until(opencode_shown, 60, "OpenCode's UI in the iframe", on_fail=seen)
+    # the sidecar's service worker adds the session's key to OpenCode's requests
+    assert frame.evaluate("navigator.serviceWorker.controller.scriptURL").startswith(
+        f"http://127.0.0.1:{src.port}/_devaipod/sw.js?key=")
     # let the single-page app render something before the screenshot
     wait_until(lambda: frame.locator("#root > *, body > div > *").count() > 0, 60,
                "OpenCode's app to render")
@@ -259,10 +298,19 @@ def test_review_tab_shows_the_commit_and_merge_lands_it(control_plane, ui_pod, p
     diff = page.locator('[data-testid="review-file"][data-path="ui.txt"]')
     expect(diff).to_be_visible()
     expect(diff.locator("pre.diff .add")).to_have_text([f"+{TEXT}"])
+    bidi = page.locator('[data-testid="review-file"][data-path="bidi.txt"] pre.diff .add')
+    expect(bidi).to_have_text(['+if role != "user⟪U+202E⟫ ⟪U+2066⟫// admin⟪U+2069⟫⟪U+2066⟫":'
+                               ' deny()'])
+    expect(bidi.locator(".hidden-char")).to_have_count(4)
     merge = page.get_by_test_id("merge-button")
     expect(merge).to_be_enabled()
+    shown = page.get_by_test_id("review-summary").text_content()
     shot(page, "-before-merge")
-    merge.click()
+    with page.expect_request(lambda r: r.url.endswith("/review/merge")) as sent:
+        merge.click()
+    body = sent.value.post_data_json  # the range reviewed, for the server to check
+    assert set(body) == {"head", "base"}
+    assert f"{body['base'][:10]}..{body['head'][:10]}" in shown
     expect(page.get_by_test_id("review-result")).to_contain_text("Merged into the workspace")
     assert exec_in(podman_service, f"{ui_pod.name}-workspace", "cat", "ui.txt") == TEXT
     expect(page.get_by_test_id("review-empty")).to_be_visible()
@@ -295,7 +343,8 @@ class _OtherOrigin(http.server.SimpleHTTPRequestHandler):
 
 def test_sidecar_and_terminal_refuse_strangers(control_plane, ui_pod, logged_in, new_context,
                                                shot, tmp_path):
-    agent = logged_in.request.get(f"{control_plane.base}/api/pods/{ui_pod.name}/agent").json()
+    agent = logged_in.request.get(f"{control_plane.base}/api/pods/{ui_pod.name}/agent",
+                                  headers={"X-Devaipod-Key": logged_in.devaipod_key}).json()
     sidecar = urlsplit(agent["url"]).port
     assert sidecar and sidecar != control_plane.port
     stranger = new_context().new_page()  # no cookie for the sidecar, no ticket

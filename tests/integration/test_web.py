@@ -41,10 +41,19 @@ class ControlPlane:
             return json.loads(raw) if resp.headers.get_content_type() == "application/json" \
                 else raw.decode()
 
-    def cookie(self) -> str:
-        from devaipod.web import auth
+    def login(self) -> tuple[str, str]:
+        """A browser's login: (the session cookie "name=value", the key handed out in the
+        login's redirect)."""
+        class NoRedirect(urllib.request.HTTPRedirectHandler):
+            def redirect_request(self, *_args, **_kwargs):
+                return None
 
-        return f"{auth.COOKIE}={auth.Auth(self.token).session}"
+        opener = urllib.request.build_opener(NoRedirect)
+        with pytest.raises(urllib.error.HTTPError) as redirected:
+            opener.open(f"{self.base}/login?token={self.token}", timeout=30)
+        headers = redirected.value.headers
+        assert redirected.value.code == 303
+        return headers["Set-Cookie"].split(";", 1)[0], headers["Location"].split("#key=")[1]
 
 
 @pytest.fixture(scope="module")
@@ -147,8 +156,10 @@ def test_review_shows_the_agent_commit_and_merge_lands_it(control_plane, web_pod
 def test_terminal_runs_a_command(control_plane, web_pod):
     host = control_plane.base.removeprefix("http://")
     url = f"ws://{host}/ws/terminal/{web_pod}?kind=workspace"
-    with connect(url, additional_headers={"Cookie": control_plane.cookie(),
-                                          "Origin": control_plane.base}) as ws:
+    cookie, key = control_plane.login()
+    with connect(url, additional_headers={"Cookie": cookie, "Origin": control_plane.base},
+                 subprotocols=["devaipod", f"key.{key}"]) as ws:
+        assert ws.subprotocol == "devaipod"
         ws.send(json.dumps(["set_size", 24, 100]))
         ws.send(json.dumps(["stdin", "echo hello-from-$((6*7))\r"]))
         seen = ""
@@ -160,18 +171,22 @@ def test_terminal_runs_a_command(control_plane, web_pod):
         assert "hello-from-42" in seen
 
 
-@pytest.mark.parametrize("headers", [
-    {"Origin": "http://evil.example"},      # logged in, from another origin
-    {"Origin": "ORIGIN", "Cookie": ""},    # same origin, no login
+@pytest.mark.parametrize(("headers", "with_key", "status"), [
+    ({"Origin": "http://evil.example"}, True, "403"),     # logged in, from another origin
+    ({"Origin": "ORIGIN", "Cookie": ""}, True, "401"),    # same origin, no cookie
+    ({"Origin": "ORIGIN"}, False, "401"),                 # the cookie without its key
 ])
-def test_terminal_refuses_foreign_or_anonymous_sockets(control_plane, web_pod, headers):
+def test_terminal_refuses_foreign_or_anonymous_sockets(control_plane, web_pod, headers,
+                                                       with_key, status):
     host = control_plane.base.removeprefix("http://")
-    sent = {"Cookie": control_plane.cookie(), **headers}
+    cookie, key = control_plane.login()
+    sent = {"Cookie": cookie, **headers}
     sent = {k: (control_plane.base if v == "ORIGIN" else v) for k, v in sent.items() if v}
     with pytest.raises(Exception) as refused:
-        connect(f"ws://{host}/ws/terminal/{web_pod}?kind=workspace",
-                additional_headers=sent, open_timeout=10)
-    assert "401" in str(refused.value) or "403" in str(refused.value)
+        connect(f"ws://{host}/ws/terminal/{web_pod}?kind=workspace", additional_headers=sent,
+                subprotocols=["devaipod", *([f"key.{key}"] if with_key else [])],
+                open_timeout=10)
+    assert status in str(refused.value)
 
 
 def test_logs_stream(control_plane, web_pod):
@@ -188,20 +203,32 @@ def test_lifecycle_actions(control_plane, web_pod):
 
 def test_agent_tab_reaches_opencode_ui_through_the_sidecar(control_plane, web_pod):
     import http.cookiejar
+    import re
 
     url = control_plane.call("GET", f"/api/pods/{web_pod}/agent")["url"]
     assert "ticket=" in url and "4096" not in url
     jar = http.cookiejar.CookieJar()
     browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-    with browser.open(url, timeout=30) as page:
+    with browser.open(url, timeout=30) as page:  # the sidecar's own page, with the key
         html = page.read().decode()
-        landed = page.url
-    assert "<title>OpenCode</title>" in html
-    assert "/session/ses_" in landed  # the task's session, not OpenCode's empty home
+    key = re.search(r'name="devaipod-key" content="([^"]+)"', html).group(1)
+    landing = re.search(r'name="devaipod-next" content="([^"]+)"', html).group(1)
+    assert "/session/ses_" in landing  # the task's session, not OpenCode's empty home
     assert [c.name for c in jar] == [f"devaipod_pod_{web_pod.replace('-', '_')}"]
     base = url.split("/_devaipod/")[0]
-    with browser.open(f"{base}/session", timeout=30) as resp:  # the cookie drives the agent
+
+    def get(path: str, with_key: bool = True):
+        req = urllib.request.Request(base + path,
+                                     headers={"X-Devaipod-Key": key} if with_key else {})
+        return browser.open(req, timeout=30)
+
+    with get(landing) as page:  # what the service worker fetches for the browser
+        assert "<title>OpenCode</title>" in page.read().decode()
+    with get("/session") as resp:  # cookie and key drive the agent
         assert isinstance(json.loads(resp.read()), list)
-    with pytest.raises(urllib.error.HTTPError) as stale:  # a used ticket after expiry fails
-        urllib.request.urlopen(url.replace("ticket=", "ticket=1."), timeout=30)
-    assert stale.value.code == 401
+    with pytest.raises(urllib.error.HTTPError) as alone:  # the cookie alone does not
+        get("/session", with_key=False)
+    assert alone.value.code == 401
+    with pytest.raises(urllib.error.HTTPError) as reused:  # a ticket works once
+        urllib.request.urlopen(url, timeout=30)
+    assert reused.value.code == 401

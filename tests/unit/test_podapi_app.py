@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import re
 from typing import ClassVar
 from wsgiref.util import setup_testing_defaults
 
@@ -279,6 +280,7 @@ def test_proxy_adds_basic_auth_and_drops_hop_by_hop_headers(trees, monkeypatch):
                           trees=trees)
     resp = call(app, "PUT", "/config", {**BEARER, "Cookie": "a=b", "Connection": "close",
                                         "Te": "trailers", "Proxy-Authorization": "x",
+                                        "X-Devaipod-Key": "the-browsers-key",
                                         "X-Keep": "k"}, body=b"{}")
     assert resp.code == 200 and resp.read() == b"hello world"
     [conn] = FakeConnection.made
@@ -288,35 +290,123 @@ def test_proxy_adds_basic_auth_and_drops_hop_by_hop_headers(trees, monkeypatch):
     expected = "Basic " + base64.b64encode(b"opencode:s3cret").decode()
     assert sent["Authorization"] == expected  # the pod's token is not passed on
     lowered = {k.lower() for k in sent}
-    assert not lowered & {"cookie", "connection", "te", "proxy-authorization", "host"}
+    assert not lowered & {"cookie", "connection", "te", "proxy-authorization", "host",
+                          "x-devaipod-key"}
     assert sent["X-Keep"] == "k"
     names = {k.lower() for k, _ in resp.headers}
     assert "x-kept" in names
     assert not names & {"connection", "keep-alive", "transfer-encoding"}
 
 
-# --- the browser's ticket and cookie ----------------------------------------------------
+# --- the browser's ticket, cookie and key ------------------------------------------------
 
-def browser_cookie(app) -> str:
-    from devaipod.web import auth
+CONTROL_PLANE = "http://127.0.0.1:8080"
 
-    got = call(app, "GET", f"/_devaipod/login?ticket={auth.ticket(TOKEN, 'pod1')}")
+
+def ticket(pod: str = "pod1", until: float | None = None, **kwargs) -> str:
+    import time
+
+    from devaipod.podapi import browserauth
+
+    return browserauth.ticket(TOKEN, pod, CONTROL_PLANE, until or time.time() + 3600, **kwargs)
+
+
+def browser_login(app, value: str | None = None) -> tuple[str, str]:
+    """Log in with a ticket: (the cookie "name=value", the key the login page holds)."""
+    got = call(app, "GET", f"/_devaipod/login?ticket={value or ticket()}&next=/session/s1")
+    assert got.code == 200, got.read()
     set_cookie = got.header("Set-Cookie")
     assert set_cookie.startswith("devaipod_pod_pod1=") and TOKEN not in set_cookie
-    return set_cookie.split(";", 1)[0]
+    assert "httponly" in set_cookie.lower() and "samesite=strict" in set_cookie.lower()
+    page = got.read().decode()
+    key = re.search(r'<meta name="devaipod-key" content="([^"]+)">', page).group(1)
+    assert '<meta name="devaipod-next" content="/session/s1">' in page
+    assert "<script>" not in page and '<script src="/_devaipod/login.js">' in page
+    policies = " ; ".join(v for k, v in got.headers if k.lower() == "content-security-policy")
+    assert f"frame-ancestors {CONTROL_PLANE}" in policies and "script-src 'self'" in policies
+    assert got.header("Cache-Control") == "no-store"
+    return set_cookie.split(";", 1)[0], key
 
 
-def test_ticket_cookie_drives_the_proxy_but_not_from_another_origin(app, upstream):
-    cookie = browser_cookie(app)
-    ok = call(app, "POST", "/session", {"Cookie": cookie, "Origin": "http://h:1234",
-                                         "Host": "h:1234"}, b"{}")
+def test_the_cookie_without_the_key_is_refused(app, upstream):
+    cookie, key = browser_login(app)
+    assert call(app, "GET", "/session", {"Cookie": cookie}).code == 401
+    assert call(app, "GET", "/session", {"Cookie": cookie, "X-Devaipod-Key": "x" * 32}).code \
+        == 401
+    assert call(app, "GET", "/session", {"X-Devaipod-Key": key}).code == 401
+    assert upstream.calls == []
+    ok = call(app, "GET", "/session", {"Cookie": cookie, "X-Devaipod-Key": key})
+    assert ok.code == 200
+    assert len(upstream.calls) == 1
+    assert ok.header("Content-Security-Policy") == f"frame-ancestors {CONTROL_PLANE}"
+
+
+def test_session_drives_the_proxy_but_not_from_another_origin(app, upstream):
+    cookie, key = browser_login(app)
+    creds = {"Cookie": cookie, "X-Devaipod-Key": key}
+    ok = call(app, "POST", "/session", {**creds, "Origin": "http://h:1234", "Host": "h:1234"},
+              b"{}")
     assert ok.code == 200 and upstream.calls
-    refused = call(app, "POST", "/session", {"Cookie": cookie, "Origin": "http://h:8080",
-                                              "Host": "h:1234"}, b"{}")
+    refused = call(app, "POST", "/session", {**creds, "Origin": "http://h:8080",
+                                             "Host": "h:1234"}, b"{}")
     assert refused.code == 403 and len(upstream.calls) == 1
 
 
-def test_another_pods_cookie_is_not_this_pods(trees, upstream):
+def test_a_ticket_works_once(app):
+    value = ticket()
+    browser_login(app, value)
+    again = call(app, "GET", f"/_devaipod/login?ticket={value}")
+    assert again.code == 401 and again.header("Set-Cookie") is None
+
+
+def test_wrong_or_expired_tickets_are_refused(app):
+    import time
+
+    for value in ("garbage", ticket(now=time.time() - 120), ticket(pod="pod2"),
+                  ticket(until=time.time() - 1)):
+        assert call(app, "GET", f"/_devaipod/login?ticket={value}").code == 401
+
+
+def test_the_session_ends_with_the_control_planes(app, monkeypatch):
+    import time
+
+    cookie, key = browser_login(app, ticket(until=time.time() + 60))
+    creds = {"Cookie": cookie, "X-Devaipod-Key": key}
+    assert call(app, "GET", "/summary", creds).code != 401
+    later = time.time() + 61
+    monkeypatch.setattr(time, "time", lambda: later)
+    assert call(app, "GET", "/summary", creds).code == 401
+
+
+def test_another_pods_session_is_not_this_pods(trees, upstream):
     other = podapi.make_app("pod2", "proj", upstream, TOKEN, trees=trees)
-    cookie = browser_cookie(podapi.make_app("pod1", "proj", upstream, TOKEN, trees=trees))
-    assert call(other, "GET", "/session", {"Cookie": cookie}).code == 401
+    cookie, key = browser_login(podapi.make_app("pod1", "proj", upstream, TOKEN, trees=trees))
+    other_cookie = cookie.replace("devaipod_pod_pod1", "devaipod_pod_pod2")
+    for sent in (cookie, other_cookie):
+        assert call(other, "GET", "/session", {"Cookie": sent, "X-Devaipod-Key": key}).code \
+            == 401
+
+
+@pytest.mark.parametrize("target", ["//evil.example/", "https://evil.example/", "/\\evil"])
+def test_the_login_lands_on_this_sidecar_only(app, target):
+    from urllib.parse import quote
+
+    got = call(app, "GET", f"/_devaipod/login?ticket={ticket()}&next={quote(target)}")
+    assert '<meta name="devaipod-next" content="/">' in got.read().decode()
+
+
+def test_the_service_worker_is_public_and_may_control_the_whole_origin(app):
+    got = call(app, "GET", "/_devaipod/sw.js")
+    assert got.code == 200 and got.header("Service-Worker-Allowed") == "/"
+    assert got.header("Content-Type").startswith("text/javascript")
+    text = got.read().decode()
+    assert "X-Devaipod-Key" in text and "self.location.origin" in text
+    assert call(app, "GET", "/_devaipod/login.js").code == 200
+    assert call(app, "GET", "/_devaipod/other.js").code == 401
+
+
+def test_answers_to_the_cli_and_strangers_may_not_be_framed(app):
+    for headers in ({}, BEARER):
+        got = call(app, "GET", "/summary", headers)
+        assert got.header("Content-Security-Policy") == "frame-ancestors 'none'"
+        assert got.header("X-Content-Type-Options") == "nosniff"

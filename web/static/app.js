@@ -1,22 +1,28 @@
 // Shared helpers for the control plane's pages (see web/API.md).
 
-/** Fetch JSON from the API with the session cookie; throws Error(message) on failure. */
-export async function api(path, { method = "GET", body } = {}) {
-  const init = { method, credentials: "same-origin", headers: { Accept: "application/json" } };
-  if (body !== undefined) {
-    init.headers["Content-Type"] = "application/json";
-    init.body = JSON.stringify(body);
-  }
-  let res;
-  try {
-    res = await fetch(path, init);
-  } catch (err) {
-    throw new Error(`cannot reach the server (${err.message})`);
-  }
-  if (res.status === 401) {
-    location.assign("/login");
-    throw new Error("log in first");
-  }
+// The session's key: handed out once, in the URL fragment of the login's redirect
+// (/#key=...), and kept in localStorage, which is per origin (port included): a page
+// on another port of this host gets the session cookie from the browser, never this.
+const KEY_ITEM = "devaipod-key";
+export const KEY_HEADER = "X-Devaipod-Key";
+
+(function takeKey() {
+  const found = /^#key=([A-Za-z0-9_-]+)$/.exec(location.hash);
+  if (!found) return;
+  localStorage.setItem(KEY_ITEM, found[1]);
+  history.replaceState(null, "", location.pathname + location.search);
+})();
+
+export function apiKey() {
+  return localStorage.getItem(KEY_ITEM) || "";
+}
+
+function loginAgain() {
+  localStorage.removeItem(KEY_ITEM);
+  location.assign("/login");
+}
+
+async function failure(res) {
   const text = await res.text();
   let data = null;
   try {
@@ -24,12 +30,88 @@ export async function api(path, { method = "GET", body } = {}) {
   } catch {
     data = null;
   }
-  if (!res.ok) {
-    const why = (data && data.error) || text.trim().slice(0, 300) || res.statusText;
-    throw new Error(`${why} (${res.status})`);
-  }
-  return data;
+  const why = (data && data.error) || text.trim().slice(0, 300) || res.statusText;
+  return new Error(`${why} (${res.status})`);
 }
+
+async function request(path, init) {
+  init.credentials = "same-origin";
+  init.headers[KEY_HEADER] = apiKey();
+  let res;
+  try {
+    res = await fetch(path, init);
+  } catch (err) {
+    if (err.name === "AbortError") throw err;
+    throw new Error(`cannot reach the server (${err.message})`);
+  }
+  if (res.status === 401) {
+    loginAgain();
+    throw new Error("log in first");
+  }
+  return res;
+}
+
+/** Fetch JSON from the API with the session's cookie and key; throws Error(message) on failure. */
+export async function api(path, { method = "GET", body } = {}) {
+  const init = { method, headers: { Accept: "application/json" } };
+  if (body !== undefined) {
+    init.headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  const res = await request(path, init);
+  if (!res.ok) throw await failure(res);
+  const text = await res.text();
+  try {
+    return text ? JSON.parse(text) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Follow a server-sent event stream (EventSource cannot send the key): calls
+ * `onEvent(type, data)` with each event's data parsed as JSON (the server encodes every
+ * `data:` line so); resolves when the stream ends; throws Error(message) when refused. */
+export async function stream(path, onEvent, { signal } = {}) {
+  const res = await request(path, { headers: { Accept: "text/event-stream" }, signal });
+  if (!res.ok) throw await failure(res);
+  const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+  let pending = "";
+  let event = "message";
+  let data = [];
+  const line = (text) => {
+    if (text === "") {
+      if (data.length) onEvent(event, JSON.parse(data.join("\n")));
+      [event, data] = ["message", []];
+      return;
+    }
+    const colon = text.indexOf(":");
+    if (colon === 0) return; // a comment (keep-alive)
+    const field = colon < 0 ? text : text.slice(0, colon);
+    const value = colon < 0 ? "" : text.slice(colon + 1).replace(/^ /, "");
+    if (field === "event") event = value;
+    else if (field === "data") data.push(value);
+  };
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    pending += value;
+    const lines = pending.split(/\r\n|\r(?!$)|\n/); // a CR at the very end may be half a CRLF
+    pending = lines.pop();
+    lines.forEach(line);
+  }
+}
+
+/** The top bar's "Log out": revoke the session, forget the key and the cookie. */
+async function logout() {
+  try {
+    await fetch("/logout", { method: "POST", credentials: "same-origin", headers: { [KEY_HEADER]: apiKey() } });
+  } finally {
+    localStorage.removeItem(KEY_ITEM);
+    location.assign("/login");
+  }
+}
+
+document.getElementById("logout-button")?.addEventListener("click", logout);
 
 /** Make an element: el("a", {href: "/", class: "x", dataset: {pod: "p"}}, "text", child). */
 export function el(tag, attrs = {}, ...children) {
@@ -49,6 +131,32 @@ export function el(tag, attrs = {}, ...children) {
 export function setText(node, text) {
   text = text ?? "";
   if (node.textContent !== text) node.textContent = text;
+}
+
+// Characters that show nothing, or reorder what follows (Trojan Source): agent-written
+// text could show one thing and be another. Each is shown as a marker, ⟪U+202E⟫.
+const HIDDEN = /[\u200B-\u200F\u202A-\u202E\u2066-\u2069\uFEFF]/g;
+
+/** `text` as nodes, with every hidden or bidirectional control character made visible. */
+export function reveal(text) {
+  const nodes = [];
+  let at = 0;
+  for (const found of text.matchAll(HIDDEN)) {
+    if (found.index > at) nodes.push(text.slice(at, found.index));
+    const code = found[0].codePointAt(0).toString(16).toUpperCase().padStart(4, "0");
+    nodes.push(el("span", { class: "hidden-char", title: "an invisible or bidirectional control character", "data-testid": "hidden-char" }, `⟪U+${code}⟫`));
+    at = found.index + found[0].length;
+  }
+  if (at < text.length) nodes.push(text.slice(at));
+  return nodes;
+}
+
+/** Set a node's agent-written text, hidden characters made visible (only when it differs). */
+export function setRevealed(node, text) {
+  text = text ?? "";
+  if (node.dataset.text === text) return;
+  node.dataset.text = text;
+  node.replaceChildren(...reveal(text));
 }
 
 // --- the error banner --------------------------------------------------------

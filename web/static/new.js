@@ -1,5 +1,5 @@
 // The new-workspace page: POST /api/pods, then follow the job's progress over SSE.
-import { api, clearError, el, podUrl, scopes, setText, showError } from "/static/app.js";
+import { api, clearError, el, podUrl, scopes, setText, showError, stream } from "/static/app.js";
 
 const form = document.getElementById("new-form");
 const button = document.getElementById("create-button");
@@ -37,7 +37,7 @@ function finish(job) {
 }
 
 /** Follow a job: the server replays every line on each (re)connection. */
-function follow(id) {
+async function follow(id) {
   section.hidden = false;
   log.textContent = "";
   result.replaceChildren("Working…");
@@ -45,31 +45,32 @@ function follow(id) {
   result.dataset.state = "running";
   busy(true);
   history.replaceState(null, "", `/new?job=${encodeURIComponent(id)}`);
-  const source = new EventSource(`/api/jobs/${encodeURIComponent(id)}/events`);
-  source.addEventListener("open", () => { log.textContent = ""; });
-  source.addEventListener("line", (ev) => {
-    const stick = log.scrollTop + log.clientHeight >= log.scrollHeight - 4;
-    log.append(ev.data + "\n");
-    if (stick) log.scrollTop = log.scrollHeight;
-  });
-  source.addEventListener("end", (ev) => {
-    source.close();
-    finish(JSON.parse(ev.data));
-  });
-  source.addEventListener("error", async () => {
-    if (source.readyState !== EventSource.CLOSED) return; // the browser reconnects by itself
-    try {
-      const job = await api(`/api/jobs/${encodeURIComponent(id)}`);
-      if (job.state === "running") setTimeout(() => follow(id), 2000);
-      else {
-        log.textContent = job.lines.join("\n") + (job.lines.length ? "\n" : "");
-        finish(job);
+  let ended = null;
+  try {
+    await stream(`/api/jobs/${encodeURIComponent(id)}/events`, (type, data) => {
+      if (type === "line") {
+        const stick = log.scrollTop + log.clientHeight >= log.scrollHeight - 4;
+        log.append(String(data) + "\n");
+        if (stick) log.scrollTop = log.scrollHeight;
+      } else if (type === "end") {
+        ended = data;
       }
-    } catch (err) {
-      busy(false);
-      showError(err);
+    });
+  } catch {
+    // the stream broke: the job's state says what to do
+  }
+  if (ended) return finish(ended);
+  try {
+    const job = await api(`/api/jobs/${encodeURIComponent(id)}`);
+    if (job.state === "running") setTimeout(() => follow(id), 2000);
+    else {
+      log.textContent = job.lines.join("\n") + (job.lines.length ? "\n" : "");
+      finish(job);
     }
-  });
+  } catch (err) {
+    busy(false);
+    showError(err);
+  }
 }
 
 form.addEventListener("submit", async (ev) => {

@@ -1,7 +1,7 @@
 // One workspace: its header and actions, and the tabs Agent, Terminal, Review, Logs.
 import {
-  api, apiPod, badge, clearError, el, every, fullTime, podFromPath, relTime, scopes, setText,
-  showError,
+  api, apiPod, badge, clearError, el, every, fullTime, podFromPath, relTime, reveal, scopes,
+  setRevealed, setText, showError, stream,
 } from "/static/app.js";
 
 const pod = podFromPath();
@@ -28,8 +28,8 @@ function renderHead(info) {
     option.hidden = !(option.value in (info.containers || {}));
   }
   setText($("pod-containers"), containers.map(([role, state]) => `${role} ${String(state).toLowerCase()}`).join(" · ") || "—");
-  setText($("pod-task"), info.task || info.title || "");
-  setText($("pod-message"), info.last_message || "");
+  setRevealed($("pod-task"), info.task || info.title || "");
+  setRevealed($("pod-message"), info.last_message || "");
   const running = ["running", "degraded"].includes(String(info.status).toLowerCase());
   $("action-stop").disabled = !running;
   $("action-start").disabled = running;
@@ -134,7 +134,10 @@ async function loadAgent() {
     const { url } = await api(apiPod(pod, "/agent"));
     $("agent-frame").src = url;
     $("agent-frame").hidden = false;
-    setText($("agent-status"), "");
+    // the sidecar keeps its key in a service worker: browsers allow those on https,
+    // http://127.0.0.1 and http://localhost only
+    setText($("agent-status"), window.isSecureContext ? ""
+      : "The agent's UI needs this page opened on http://127.0.0.1, http://localhost or https.");
   } catch (err) {
     $("agent-frame").hidden = true;
     $("agent-frame").removeAttribute("src");
@@ -197,7 +200,7 @@ function diffView(text) {
     else if (line.startsWith("+")) kind = "add";
     else if (line.startsWith("-")) kind = "del";
     else if (line.startsWith("\\")) kind = "meta"; // "\ No newline at end of file"
-    pre.append(el("span", { class: kind }, line));
+    pre.append(el("span", { class: kind }, ...reveal(line)));
   }
   return pre;
 }
@@ -207,7 +210,7 @@ function fileView(file) {
   const path = file.old_path ? `${file.old_path} → ${file.path}` : file.path;
   const summary = el("summary", {},
     el("span", { class: `status status-${status}`, title: { A: "added", D: "deleted", M: "modified", R: "renamed" }[status] || status }, status),
-    el("span", { class: "path mono" }, path),
+    el("span", { class: "path mono" }, ...reveal(path)),
     file.binary ? el("span", { class: "muted" }, "binary") : null,
     el("span", { class: "adds", "aria-label": `${file.additions || 0} added lines` }, `+${file.additions || 0}`),
     el("span", { class: "dels", "aria-label": `${file.deletions || 0} removed lines` }, `−${file.deletions || 0}`));
@@ -217,7 +220,10 @@ function fileView(file) {
   return details;
 }
 
+let reviewed = null; // the review shown: Merge sends its range, which the server checks
+
 function renderReview(review) {
+  reviewed = review;
   const commits = review.commits || [];
   const files = review.files || [];
   const summary = review.branch ? `agent branch ${review.branch}` : "";
@@ -225,7 +231,7 @@ function renderReview(review) {
   setText($("review-summary"), summary + range);
   $("review-commits").replaceChildren(...commits.map((c) => el("li", { dataset: { sha: c.sha }, "data-testid": "review-commit" },
     el("code", { class: "sha" }, c.sha.slice(0, 10)),
-    el("span", { class: "subject" }, c.subject),
+    el("span", { class: "subject" }, ...reveal(c.subject)),
     el("span", { class: "by", title: fullTime(c.date) }, `${c.author} · ${relTime(c.date)}`))));
   $("review-files").replaceChildren(...files.map(fileView));
   $("review-empty").hidden = commits.length > 0 || Boolean(review.error);
@@ -257,7 +263,8 @@ async function verdict(what) {
   if (what === "reject" && !confirm("Reject the agent's commits? Its branch is reset to the workspace's.")) return;
   $("merge-button").disabled = $("reject-button").disabled = true;
   try {
-    const answer = await api(apiPod(pod, `/review/${what}`), { method: "POST" });
+    const body = what === "merge" ? { head: reviewed?.head, base: reviewed?.base } : undefined;
+    const answer = await api(apiPod(pod, `/review/${what}`), { method: "POST", body });
     reviewResult(what === "merge" ? `Merged into the workspace${answer.head ? ` (now at ${answer.head.slice(0, 10)})` : ""}.`
       : "Rejected: the agent's branch is back at the workspace's.");
   } catch (err) {
@@ -273,32 +280,35 @@ $("reject-button").addEventListener("click", () => verdict("reject"));
 // --- Logs --------------------------------------------------------------------------
 
 const MAX_LOG_LINES = 5000;
-let logs = null;
+let logs = null; // the AbortController of the stream shown
 
-function openLogs() {
-  if (logs) logs.close();
+async function openLogs() {
+  if (logs) logs.abort();
+  const controller = new AbortController();
+  logs = controller;
   const pre = $("logs-pre");
   const container = $("logs-container").value;
   pre.replaceChildren();
   $("logs-reconnect").hidden = true;
   setText($("logs-status"), "following");
-  const source = new EventSource(apiPod(pod, `/logs?container=${encodeURIComponent(container)}&tail=200&follow=1`));
-  logs = source;
-  source.addEventListener("message", (ev) => {
-    const stick = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 4;
-    pre.append(ev.data + "\n");
-    while (pre.childNodes.length > MAX_LOG_LINES) pre.firstChild.remove();
-    if (stick) pre.scrollTop = pre.scrollHeight;
-  });
+  let why = "";
+  try {
+    await stream(apiPod(pod, `/logs?container=${encodeURIComponent(container)}&tail=200&follow=1`), (_type, line) => {
+      const stick = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 4;
+      pre.append(String(line) + "\n");
+      while (pre.childNodes.length > MAX_LOG_LINES) pre.firstChild.remove();
+      if (stick) pre.scrollTop = pre.scrollHeight;
+    }, { signal: controller.signal });
+  } catch (err) {
+    why = err.message;
+  }
   // The stream has no end event: when it stops, stop here too (a reconnection
   // would print the last 200 lines again).
-  source.addEventListener("error", () => {
-    if (logs !== source) return;
-    source.close();
-    pre.append(el("span", { class: "note" }, "— the log stream ended —\n"));
-    setText($("logs-status"), "stopped —");
-    $("logs-reconnect").hidden = false;
-  });
+  if (logs !== controller) return; // replaced by another container's log
+  logs = null;
+  pre.append(el("span", { class: "note" }, `— the log stream ended${why ? `: ${why}` : ""} —\n`));
+  setText($("logs-status"), "stopped —");
+  $("logs-reconnect").hidden = false;
 }
 
 function showLogs(first) {

@@ -1,5 +1,7 @@
 // The workspaces page: GET /api/pods every 2 s, rows updated in place.
-import { api, badge, clearError, el, every, fullTime, podUrl, relTime, setText, showError } from "/static/app.js";
+import {
+  api, badge, clearError, el, every, fullTime, podUrl, relTime, setRevealed, setText, showError,
+} from "/static/app.js";
 
 const body = document.getElementById("pods-body");
 const loading = document.getElementById("pods-loading");
@@ -28,13 +30,13 @@ function fill(row, pod) {
   badge(pod.agent, cell("agent").firstChild).title = `pod ${pod.status || "unknown"}`;
   setText(cell("repo"), pod.repo || pod.source || "");
   cell("repo").title = pod.source || "";
-  setText(cell("task"), pod.task || pod.title || "");
+  setRevealed(cell("task"), pod.task || pod.title || "");
   cell("task").title = [pod.task, pod.title].filter(Boolean).join("\n");
   setText(cell("age"), relTime(pod.created));
   cell("age").title = fullTime(pod.created);
   setText(cell("activity"), relTime(pod.last_activity) || "—");
   cell("activity").title = fullTime(pod.last_activity);
-  setText(cell("message"), pod.last_message || "");
+  setRevealed(cell("message"), pod.last_message || "");
   cell("message").title = pod.last_message || "";
   row.classList.toggle("is-done", pod.agent === "done" || pod.done === true);
 }

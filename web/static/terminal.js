@@ -3,6 +3,7 @@
 // ["disconnect", reason] in). Loaded on demand by pod.js.
 import { Terminal } from "/vendor/xterm/lib/xterm.mjs";
 import { FitAddon } from "/vendor/xterm-addon-fit/lib/addon-fit.mjs";
+import { apiKey } from "/static/app.js";
 
 export function terminalUrl(pod, kind) {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
@@ -54,7 +55,9 @@ export class TerminalView {
   connect(url) {
     this.close();
     this.term.reset();
-    const ws = new WebSocket(url);
+    // a browser cannot add a header to a WebSocket: the session's key rides as a
+    // second subprotocol, and the server answers "devaipod"
+    const ws = new WebSocket(url, ["devaipod", `key.${apiKey()}`]);
     let reason = "";
     this.ws = ws;
     this.onState("connecting", "");

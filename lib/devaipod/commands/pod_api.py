@@ -26,7 +26,8 @@ def cli(port, host, project, pod, opencode_port, gator_links) -> None:
     """Serve the pod's API sidecar (runs inside the pod).
 
     Every route but /healthz needs the pod's token (Authorization: Bearer),
-    read from DEVAIPOD_API_TOKEN. /summary reports the agent's state;
+    read from DEVAIPOD_API_TOKEN, or a browser session (cookie and key) that a
+    ticket from the control plane opened. /summary reports the agent's state;
     everything else is proxied to OpenCode with the password from
     OPENCODE_SERVER_PASSWORD added, so the password never leaves the pod.
     A --gator-link's VAR names the variable holding that OpenCode's password

@@ -9,24 +9,33 @@ from devaipod.clikit import command
 
 @command("web")
 @click.option("--port", type=int, default=8080, show_default=True, help="Port to listen on.")
-@click.option("--host", default="0.0.0.0", show_default=True, help="Address to listen on.")
+@click.option("--host", default=None,
+              help="Address to listen on (default 127.0.0.1; 0.0.0.0 inside the devaipod "
+              "container, whose port podman publishes).")
+@click.option("--session-hours", type=click.FloatRange(min=0, min_open=True), default=12,
+              show_default=True, help="How long a browser's login lasts.")
+@click.option("--rotate-token", is_flag=True,
+              help="Write a new token (a running server picks it up: every session ends), "
+              "print the new login URL, and exit.")
 @click.option("--open", "open_browser", is_flag=True, help="Open the login URL in a browser.")
-def cli(port, host, open_browser) -> None:
+def cli(port, host, session_hours, rotate_token, open_browser) -> None:
     """Serve the control plane: workspaces, tasks, agents' progress, terminals.
 
     The login URL (with the token) is printed once on stdout. The token is
     read from /run/secrets/devaipod-web-token, else the state dir's
     web-token, else generated and saved there (mode 0600).
     """
-    from devaipod.web import app
+    from devaipod import state
+    from devaipod.web import app, auth
 
+    host = host or ("0.0.0.0" if state.in_container() else "127.0.0.1")
+    if rotate_token:
+        click.echo(f"Login URL: {app.login_url(host, port, auth.rotate_token())}")
+        return
     if open_browser:
         import threading
         import webbrowser
 
-        from devaipod.web import auth
-
-        token, _ = auth.load_token()
-        url = f"http://127.0.0.1:{port}/login?token={token}"
+        url = app.login_url(host, port, auth.load_token()[0])
         threading.Timer(1.0, webbrowser.open, args=(url,)).start()
-    app.serve(host, port)
+    app.serve(host, port, session_hours)

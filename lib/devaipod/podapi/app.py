@@ -2,34 +2,43 @@
 
 from __future__ import annotations
 
-import hmac
 import json
 import os
+import time
 
-from devaipod.podapi import git
+from devaipod.podapi import browser, browserauth, git
 from devaipod.podapi.proxy import Upstream
 from devaipod.podapi.summary import Cached
-from devaipod.web import auth
 
-PUBLIC = {"/healthz", "/_devaipod/login"}
+PUBLIC = {"/healthz", "/_devaipod/login", "/_devaipod/sw.js", "/_devaipod/login.js"}
+FRAMING = "devaipod.frame_ancestors"  # the environ's note for the CSP header
 
 
 def cookie_name(pod: str) -> str:
-    """One cookie per pod: cookies ignore ports, and every sidecar is on this host."""
-    return "devaipod_pod_" + "".join(c if c.isalnum() else "_" for c in pod)
+    return browser.cookie_name(pod)
 
 
-def authorized(request, token: str, pod: str = "") -> bool:
-    """The pod's token as a Bearer header (CLI, control plane), or the browser's cookie."""
-    if not token:
-        return False
+def bearer(request, token: str) -> bool:
+    """The pod's token as a Bearer header (the CLI, the control plane)."""
     header = request.get_header("Authorization", "")
     given = header[7:] if header.startswith("Bearer ") else ""
-    if given and hmac.compare_digest(given.encode(), token.encode()):
-        return True
-    cookie = request.get_cookie(cookie_name(pod)) or ""
-    return bool(cookie) and hmac.compare_digest(cookie.encode(),
-                                                 auth.derive(token, "pod-cookie").encode())
+    return bool(token and given) and browserauth.equal(given, token)
+
+
+def authorized(request, token: str, sessions: browser.Sessions) -> str | None:
+    """Who may frame the answer ("'none'" for the CLI) when the request is authorized:
+    the pod's token, or a browser's cookie together with its session's key."""
+    if bearer(request, token):
+        return "'none'"
+    session = sessions.check(request.get_cookie(cookie_name(sessions.pod)),
+                             request.get_header(browserauth.KEY_HEADER))
+    return session.origin if session else None
+
+
+def security_headers(environ: dict) -> list[tuple[str, str]]:
+    framing = environ.get(FRAMING, "'none'")
+    return [("Content-Security-Policy", browser.csp(framing)),
+            ("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "no-referrer")]
 
 
 SSE_HEADERS = {"Content-Type": "text/event-stream", "Cache-Control": "no-cache",
@@ -38,10 +47,12 @@ SSE_HEADERS = {"Content-Type": "text/event-stream", "Cache-Control": "no-cache",
 
 def make_app(pod: str, project: str, upstream: Upstream, token: str,
              trees: git.Trees | None = None, summary_cache: Cached | None = None):
+    """The sidecar as a WSGI app (bottle's, with the security headers added)."""
     import bottle
 
     trees = trees or git.Trees.for_project(project)
     cache = summary_cache or Cached(upstream, follow=False)
+    sessions = browser.Sessions(pod, token)
 
     app = bottle.Bottle()
     app.default_error_handler = lambda res: f"{res.status_line}: {res.body}\n"
@@ -49,30 +60,20 @@ def make_app(pod: str, project: str, upstream: Upstream, token: str,
     @app.hook("before_request")
     def _auth():
         req = bottle.request
-        if not auth.same_origin_write(req.method, req.headers, req.get_header("Host")):
+        if not browserauth.same_origin_write(req.method, req.headers, req.get_header("Host")):
             raise bottle.HTTPError(403, "cross-origin request refused")
-        if req.path not in PUBLIC and not authorized(req, token, pod):
-            raise bottle.HTTPError(401, "this pod's API needs its token")
+        framing = authorized(req, token, sessions)
+        if framing is not None:
+            req.environ[FRAMING] = framing
+        elif req.path not in PUBLIC:
+            raise bottle.HTTPError(401, "this pod's API needs its token (or reload the "
+                                        "Agent tab: the browser's session is gone)")
 
     @app.get("/healthz")
     def healthz():
         return {"ok": True, "pod": pod, "project": project}
 
-    @app.get("/_devaipod/login")
-    def login():
-        """A ticket from the control plane logs the browser in (the Agent tab's iframe)."""
-        ticket = bottle.request.query.get("ticket") or ""
-        if not auth.check_ticket(token, pod, ticket):
-            raise bottle.HTTPError(401, "the ticket is wrong or expired; reload the page")
-        bottle.response.set_cookie(cookie_name(pod), auth.derive(token, "pod-cookie"),
-                                   httponly=True,
-                                   samesite="strict", path="/")
-        target = bottle.request.query.get("next") or "/"
-        if not target.startswith("/") or target.startswith("//"):
-            target = "/"  # only a page of this sidecar
-        bottle.response.status = 303
-        bottle.response.set_header("Location", target)
-        return ""
+    add_login(app, bottle, sessions)
 
     @app.get("/summary")
     def summary():
@@ -108,7 +109,38 @@ def make_app(pod: str, project: str, upstream: Upstream, token: str,
     def proxy(path=""):
         return forward(bottle, upstream)
 
-    return app
+    return browserauth.with_headers(app, security_headers)
+
+
+def add_login(app, bottle, sessions: browser.Sessions) -> None:
+    @app.get("/_devaipod/login")
+    def login():
+        """A ticket from the control plane logs the browser in (the Agent tab's iframe)."""
+        found = sessions.login(bottle.request.query.get("ticket") or "")
+        if found is None:
+            raise bottle.HTTPError(401, "the ticket is wrong, used or expired; "
+                                        "reload the Agent tab")
+        sid, session = found
+        bottle.request.environ[FRAMING] = session.origin
+        bottle.response.set_cookie(cookie_name(sessions.pod), sid, httponly=True,
+                                   samesite="strict", path="/",
+                                   max_age=max(0, int(session.until - time.time())))
+        bottle.response.set_header("Cache-Control", "no-store")
+        bottle.response.set_header("Content-Security-Policy",
+                                   browser.csp(session.origin, page=True))
+        bottle.response.content_type = "text/html; charset=utf-8"
+        return browser.login_page(session.key,
+                                  browser.landing(bottle.request.query.get("next")))
+
+    @app.get("/_devaipod/<name>")
+    def own_script(name):
+        if name not in browser.STATIC:
+            raise bottle.HTTPError(404, "no such file")
+        bottle.response.content_type = "text/javascript; charset=utf-8"
+        bottle.response.set_header("Cache-Control", "no-cache")
+        if name == "sw.js":
+            bottle.response.set_header("Service-Worker-Allowed", "/")
+        return browser.static_file(name)
 
 
 def json_error(bottle, status: int, message: str, **extra):

@@ -10,6 +10,7 @@ HOP_BY_HOP = {
     "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
     "trailer", "trailers", "transfer-encoding", "upgrade", "content-length", "host",
     "authorization", "cookie",
+    "x-devaipod-key",  # the browser's key for the sidecar: OpenCode has no use for it
 }
 
 

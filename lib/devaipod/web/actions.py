@@ -7,8 +7,8 @@ import json
 import bottle
 
 from devaipod import errors
+from devaipod.podapi import browserauth
 from devaipod.podman import container, pod
-from devaipod.web import auth
 from devaipod.workspace import lifecycle as workspace_lifecycle
 from devaipod.workspace import lookup, names, remove
 
@@ -127,15 +127,19 @@ def client(name: str):
         fail(exc, 409)
 
 
-def agent_url(name: str, host: str) -> str:
-    """The sidecar's login URL, landing on the task's session in OpenCode's UI."""
+def agent_url(name: str, origin: str, until: float) -> str:
+    """The sidecar's login URL (on the host the browser reached us at), landing on the
+    task's session in OpenCode's UI; its ticket lets ``origin`` alone frame the sidecar,
+    for a browser session that ends at ``until``."""
     from urllib.parse import quote
 
     from devaipod.agent.client import token
 
     c = client(name)
     port = c.base.rsplit(":", 1)[1]
-    url = f"http://{host}:{port}/_devaipod/login?ticket={auth.ticket(token(name), name)}"
+    host = browserauth.hostname(origin.split("://", 1)[1])
+    ticket = browserauth.ticket(token(name), name, origin, until)
+    url = f"http://{host}:{port}/_devaipod/login?ticket={ticket}"
     landing = session_page(c)
     return f"{url}&next={quote(landing, safe='')}" if landing else url
 

@@ -6,15 +6,21 @@ import json
 import os
 import threading
 import time
+from contextlib import closing
 from pathlib import Path
 
 import bottle
 
 from devaipod import podman, runner
+from devaipod.podapi import browserauth
 from devaipod.web import actions, auth
 from devaipod.web.jobs import Jobs, creation_argv
+from devaipod.web.limits import Follows, PerPod, TooMany
 
-PUBLIC = ("/login", "/healthz", "/static/")
+PUBLIC = ("/login", "/logout", "/healthz", "/static/")
+KEEPALIVE = 5.0  # seconds between comments on a quiet stream: a gone client is noticed
+SSE = {"Content-Type": "text/event-stream", "Cache-Control": "no-cache",
+       "X-Accel-Buffering": "no"}
 
 
 def web_dir() -> Path:
@@ -53,25 +59,40 @@ class PodsCache:
             self.at = 0.0
 
 
-def make_app(gate: auth.Auth) -> bottle.Bottle:
+def security_headers(environ: dict) -> list[tuple[str, str]]:
+    """Every answer: no framing but by our own pages, which may frame the sidecars only."""
+    host = browserauth.hostname(environ.get("HTTP_HOST", ""))
+    frames = (f"http://{host}:* https://{host}:*" if browserauth.valid_origin(f"http://{host}")
+              else "'none'")
+    policy = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+              "img-src 'self' data:; connect-src 'self'; font-src 'self'; "
+              f"frame-src {frames}; frame-ancestors 'self'; base-uri 'none'; "
+              "form-action 'self'; object-src 'none'")
+    return [("Content-Security-Policy", policy), ("X-Frame-Options", "SAMEORIGIN"),
+            ("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "no-referrer")]
+
+
+def make_app(gate: auth.Auth):
+    """The control plane as a WSGI app: bottle's routes, and the security headers."""
     app = bottle.Bottle()
     app.config["devaipod.jobs"] = Jobs()
     app.config["devaipod.pods"] = PodsCache()
+    app.config["devaipod.gate"] = gate
     static = web_dir()
 
     @app.hook("before_request")
     def _require_login():
         path, req = bottle.request.path, bottle.request
         if not auth.same_origin_write(req.method, req.headers, req.get_header("Host")):
-            raise bottle.HTTPResponse(json.dumps({"error": "cross-origin request refused"}),
-                                      403, {"Content-Type": "application/json"})
-        if path.startswith(PUBLIC) or gate.ok(req.get_cookie(auth.COOKIE),
-                                              req.get_header("Authorization")):
+            raise actions.json_error(403, "cross-origin request refused")
+        if path.startswith(PUBLIC):
             return
+        cookie, bearer = req.get_cookie(auth.COOKIE), req.get_header("Authorization")
         if path.startswith("/api/"):
-            raise bottle.HTTPResponse(json.dumps({"error": "log in first"}), 401,
-                                      {"Content-Type": "application/json"})
-        raise bottle.HTTPResponse(status=303, headers={"Location": "/login"})
+            if not gate.ok(cookie, req.get_header(auth.KEY_HEADER), bearer):
+                raise actions.json_error(401, "log in first")
+        elif not (gate.session(cookie) or gate.bearer(bearer)):
+            raise bottle.HTTPResponse(status=303, headers={"Location": "/login"})
 
     def error_json(res: bottle.HTTPError) -> str:
         bottle.response.content_type = "application/json"
@@ -83,18 +104,7 @@ def make_app(gate: auth.Auth) -> bottle.Bottle:
     def healthz():
         return {"ok": True}
 
-    @app.get("/login")
-    def login():
-        token = bottle.request.query.get("token")
-        if token is None:
-            return bottle.static_file("login.html", root=static / "static")
-        if not gate.login(token, bottle.request.remote_addr or "?"):
-            return bottle.HTTPResponse(status=303, headers={"Location": "/login?error=1"})
-        bottle.response.set_cookie(auth.COOKIE, gate.session, httponly=True,
-                                   samesite="strict", path="/")
-        bottle.response.status = 303
-        bottle.response.set_header("Location", "/")
-        return ""
+    add_login(app, gate, static)
 
     for route, page in (("/", "pods.html"), ("/new", "new.html"),
                         ("/pods/<name>", "pod.html")):
@@ -113,12 +123,41 @@ def make_app(gate: auth.Auth) -> bottle.Bottle:
         return bottle.static_file(path, root=static / "node_modules" / roots[package])
 
     add_api(app)
-    return app
+    return browserauth.with_headers(app, security_headers)
+
+
+def add_login(app: bottle.Bottle, gate: auth.Auth, static: Path) -> None:
+    @app.get("/login")
+    def login():
+        """The token in, a session out: its cookie, and its key in the redirect's fragment
+        (the pages keep it in localStorage; it is never sent again by this server)."""
+        token = bottle.request.query.get("token")
+        if token is None:
+            return bottle.static_file("login.html", root=static / "static")
+        if not gate.login(token, bottle.request.remote_addr or "?"):
+            return bottle.HTTPResponse(status=303, headers={"Location": "/login?error=1"})
+        cookie, key = gate.new_session()
+        bottle.response.set_cookie(auth.COOKIE, cookie, httponly=True, samesite="strict",
+                                   path="/", max_age=gate.seconds)
+        bottle.response.set_header("Cache-Control", "no-store")
+        bottle.response.status = 303
+        bottle.response.set_header("Location", f"/#key={key}")
+        return ""
+
+    @app.post("/logout")
+    def logout():
+        req = bottle.request
+        revoked = gate.logout(req.get_cookie(auth.COOKIE), req.get_header(auth.KEY_HEADER))
+        bottle.response.delete_cookie(auth.COOKIE, path="/", httponly=True,
+                                      samesite="strict")
+        return {"ok": True, "revoked": revoked}
 
 
 def add_api(app: bottle.Bottle) -> None:
     jobs: Jobs = app.config["devaipod.jobs"]
     pods: PodsCache = app.config["devaipod.pods"]
+    gate: auth.Auth = app.config["devaipod.gate"]
+    gators, follows = PerPod(), Follows()
 
     @app.get("/api/pods")
     def list_pods():
@@ -139,10 +178,7 @@ def add_api(app: bottle.Bottle) -> None:
 
     @app.get("/api/jobs/<job_id>/events")
     def job_events(job_id):
-        job = job_or_404(jobs, job_id)
-        bottle.response.content_type = "text/event-stream"
-        bottle.response.set_header("Cache-Control", "no-cache")
-        return sse_job(job)
+        return bottle.HTTPResponse(sse_job(job_or_404(jobs, job_id)), headers=SSE)
 
     @app.get("/api/pods/<name>")
     def pod_status(name):
@@ -150,14 +186,16 @@ def add_api(app: bottle.Bottle) -> None:
 
     @app.get("/api/pods/<name>/gator")
     def gator_get(name):
-        return actions.gator(actions.resolve(name))
+        pod = actions.resolve(name)  # a helper container per read: cached, one at a time
+        return gators.get(pod, lambda: actions.gator(pod))
 
     @app.post("/api/pods/<name>/gator")
     def gator_add(name):
         scopes = actions.gator_scopes((bottle.request.json or {}).get("add"))
         if not scopes:
             raise actions.json_error(400, 'give {"add": ["github:owner/repo:read", ...]}')
-        return actions.gator(actions.resolve(name), scopes)
+        pod = actions.resolve(name)
+        return gators.update(pod, lambda: actions.gator(pod, scopes))
 
     @app.post("/api/pods/<name>/<action>")
     def pod_action(name, action):
@@ -167,8 +205,13 @@ def add_api(app: bottle.Bottle) -> None:
 
     @app.get("/api/pods/<name>/agent")
     def agent_frame(name):
-        host = (bottle.request.get_header("Host") or "127.0.0.1").rsplit(":", 1)[0]
-        return {"url": actions.agent_url(actions.resolve(name), host)}
+        req = bottle.request
+        origin = f"{req.urlparts.scheme}://{req.get_header('Host') or '127.0.0.1'}"
+        if not browserauth.valid_origin(origin):
+            raise actions.json_error(400, f"cannot frame the agent for {origin!r}")
+        session = gate.session(req.get_cookie(auth.COOKIE))
+        until = session[1] if session else time.time() + gate.seconds
+        return {"url": actions.agent_url(actions.resolve(name), origin, until)}
 
     @app.get("/api/pods/<name>/review")
     def review(name):
@@ -180,13 +223,17 @@ def add_api(app: bottle.Bottle) -> None:
 
     @app.get("/api/pods/<name>/logs")
     def logs(name):
-        pod = actions.resolve(name)
-        q = bottle.request.query
+        pod, q = actions.resolve(name), bottle.request.query
+        tail, follow = q.get("tail") or "200", q.get("follow") == "1"
         argv = actions.logs_argv(pod, q.get("container", "agent"),
-                                 int(q.get("tail", "200") or 200), q.get("follow") == "1")
-        bottle.response.content_type = "text/event-stream"
-        bottle.response.set_header("Cache-Control", "no-cache")
-        return (f"data: {line}\n\n" for line in runner.lines(podman.argv(argv)))
+                                 int(tail) if tail.isdigit() else 200, follow)
+        stream = sse_lines(podman.argv(argv))
+        if follow:  # a `podman logs -f` for as long as the client stays: a few at a time
+            try:
+                stream = follows.hold(pod, stream)
+            except TooMany as exc:
+                raise actions.json_error(429, str(exc)) from None
+        return bottle.HTTPResponse(stream, headers=SSE)
 
 
 def job_or_404(jobs: Jobs, job_id: str):
@@ -196,22 +243,38 @@ def job_or_404(jobs: Jobs, job_id: str):
     return job
 
 
+# Every `data:` line is JSON (a string, or the job as an object): a CR or LF in a log
+# line cannot start a line of its own, so nothing the agent prints makes an event.
+
 def sse_job(job):
     for line in job.follow():
-        yield ": keepalive\n\n" if line is None else f"event: line\ndata: {line}\n\n"
+        yield ": keepalive\n\n" if line is None else f"event: line\ndata: {json.dumps(line)}\n\n"
     yield f"event: end\ndata: {json.dumps(job.as_dict())}\n\n"
 
 
-def serve(host: str, port: int) -> None:
+def sse_lines(argv: list[str]):
+    """A command's output lines as events; a comment when quiet, so that a client gone
+    away is noticed (the write fails) and the command ends."""
+    yield ": streaming\n\n"
+    with closing(runner.lines(argv, idle=KEEPALIVE)) as lines:
+        for line in lines:
+            yield ": keepalive\n\n" if line is None else f"data: {json.dumps(line)}\n\n"
+
+
+def login_url(host: str, port: int, token: str) -> str:
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    return f"http://{shown}:{port}/login?token={token}"
+
+
+def serve(host: str, port: int, session_hours: float = auth.SESSION_HOURS) -> None:
     from devaipod.web import oneport, sockets
 
-    token, origin = auth.load_token()
-    gate = auth.Auth(token)
+    token = auth.TokenFile()
+    gate = auth.Auth(token, session_hours)
     app = make_app(gate)
     server = oneport.make_server(host, port, app, sockets.router(gate))
-    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-    print(f"devaipod web: token from {origin}", flush=True)
-    print(f"Login URL: http://{shown}:{server.server_port}/login?token={token}", flush=True)
+    print(f"devaipod web: token from {token.origin}", flush=True)
+    print(f"Login URL: {login_url(host, server.server_port, token.value)}", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

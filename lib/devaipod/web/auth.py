@@ -1,25 +1,45 @@
-"""The control plane's login token, sessions, and tickets for the pods' sidecars.
+"""The control plane's login token, its browser sessions, and tickets for the sidecars.
 
 The token is read from ``/run/secrets/devaipod-web-token`` (a podman
 secret), else the state dir's ``web-token``, else generated and saved there
-with mode 0600. The session cookie holds a value derived from the token,
-never the token itself. Failed logins from one address are slowed down.
+with mode 0600; a running server re-reads that file when it changes
+(``devaipod web --rotate-token``), which ends every session.
+
+A session is stateless, signed by the token: its cookie holds a random
+session id, its expiry and their MAC. Browsers send a cookie to every port
+of a host, so the cookie alone is worth nothing: each API call and WebSocket
+also needs the session's key, HMAC(token, "api:" + id), which the server
+hands out only in its answer to a successful login (in the redirect's URL
+fragment), and which the pages keep in localStorage (per origin, so per
+port). A logout revokes the session id in memory until it would expire.
+Failed logins from one address are slowed down.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
-from devaipod import state
+from devaipod import errors, state
+from devaipod.podapi.browserauth import (  # noqa: F401 (re-exported)
+    KEY_HEADER,
+    check_ticket,
+    derive,
+    equal,
+    same_origin_write,
+    ticket,
+)
 
 SECRET_FILE = Path("/run/secrets/devaipod-web-token")
 COOKIE = "devaipod_session"
-TICKET_SECONDS = 60
+SESSION_HOURS = 12
+
+
+def token_path() -> Path:
+    return state.state_dir() / "web-token"
 
 
 def load_token(secret_file: Path = SECRET_FILE) -> tuple[str, str]:
@@ -28,7 +48,7 @@ def load_token(secret_file: Path = SECRET_FILE) -> tuple[str, str]:
         value = secret_file.read_text().strip()
         if value:
             return value, str(secret_file)
-    path = state.state_dir() / "web-token"
+    path = token_path()
     if path.is_file() and path.read_text().strip():
         return path.read_text().strip(), str(path)
     token = secrets.token_urlsafe(32)
@@ -36,62 +56,107 @@ def load_token(secret_file: Path = SECRET_FILE) -> tuple[str, str]:
     return token, f"{path} (new)"
 
 
-def derive(key: str, purpose: str) -> str:
-    return hmac.new(key.encode(), purpose.encode(), hashlib.sha256).hexdigest()
+def rotate_token(secret_file: Path = SECRET_FILE) -> str:
+    """A new token in the state dir's web-token (a running server picks it up)."""
+    if secret_file.is_file() and secret_file.read_text().strip():
+        raise errors.DevaipodError(
+            f"the token comes from the podman secret {secret_file} and cannot be rotated here",
+            "replace the secret: podman secret rm devaipod-web-token && "
+            "openssl rand -hex 32 | podman secret create devaipod-web-token -, "
+            "then recreate the devaipod container")
+    token = secrets.token_urlsafe(32)
+    state.write_private(token_path(), token)
+    return token
 
 
-def equal(a: str, b: str) -> bool:
-    return hmac.compare_digest(a.encode(), b.encode())
+class TokenFile:
+    """The current token: the secret's, else the state dir's file, re-read when it changes."""
 
+    def __init__(self, secret_file: Path = SECRET_FILE) -> None:
+        self.value, self.origin = load_token(secret_file)
+        self.fixed = self.origin == str(secret_file)
+        self._seen = self._stamp()
+        self._lock = threading.Lock()
 
-def ticket(pod_token: str, pod: str, now: float | None = None) -> str:
-    """A short-lived credential that logs a browser into one pod's sidecar."""
-    expiry = int((now or time.time()) + TICKET_SECONDS)
-    return f"{expiry}.{derive(pod_token, f'ticket:{pod}:{expiry}')}"
+    def _stamp(self):
+        try:
+            st = token_path().stat()
+        except OSError:
+            return None
+        return st.st_ino, st.st_mtime_ns, st.st_size
 
-
-def check_ticket(pod_token: str, pod: str, value: str, now: float | None = None) -> bool:
-    expiry, _dot, mac = value.partition(".")
-    if not expiry.isdigit() or int(expiry) < (now or time.time()):
-        return False
-    return equal(mac, derive(pod_token, f"ticket:{pod}:{expiry}"))
-
-
-SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
-
-
-def same_origin_write(method: str, headers, host: str | None) -> bool:
-    """A browser's state-changing request must come from this origin.
-
-    Cookies are "same-site" across ports, so SameSite alone lets a page on
-    another port of this host post with our cookie: check Origin (or
-    Sec-Fetch-Site) as well. Requests with neither header come from
-    non-browser clients.
-    """
-    if method.upper() in SAFE_METHODS:
-        return True
-    fetch_site = headers.get("Sec-Fetch-Site")
-    if fetch_site is not None:
-        return fetch_site in ("same-origin", "none")
-    origin = headers.get("Origin")
-    if origin is None:
-        return True
-    return bool(host) and origin.split("://", 1)[-1] == host
+    def __call__(self) -> str:
+        if self.fixed:
+            return self.value
+        stamp = self._stamp()
+        if stamp != self._seen and stamp is not None:
+            with self._lock:
+                text = token_path().read_text().strip()
+                if text:
+                    self.value, self._seen = text, stamp
+        return self.value
 
 
 class Auth:
-    def __init__(self, token: str) -> None:
-        self.token = token
-        self.session = derive(token, "session")
+    def __init__(self, token: str | Callable[[], str], session_hours: float = SESSION_HOURS,
+                 clock: Callable[[], float] = time.time) -> None:
+        self._token = token if callable(token) else (lambda: token)
+        self.seconds = int(session_hours * 3600)
+        self.clock = clock
+        self._revoked: dict[str, float] = {}  # session id -> its expiry
         self._failures: dict[str, tuple[int, float]] = {}
         self._lock = threading.Lock()
 
-    def ok(self, cookie: str | None, authorization: str | None) -> bool:
-        if cookie and equal(cookie, self.session):
+    @property
+    def token(self) -> str:
+        return self._token()
+
+    def _mac(self, sid: str, expiry: int) -> str:
+        return derive(self.token, f"session:{sid}:{expiry}")
+
+    def new_session(self) -> tuple[str, str]:
+        """(the cookie's value, the session's key) of a new session."""
+        sid, expiry = secrets.token_urlsafe(18), int(self.clock()) + self.seconds
+        return f"{sid}.{expiry}.{self._mac(sid, expiry)}", self.key(sid)
+
+    def key(self, sid: str) -> str:
+        return derive(self.token, f"api:{sid}")
+
+    def session(self, cookie: str | None) -> tuple[str, int] | None:
+        """(session id, expiry) of a cookie signed by the current token, not expired nor
+        revoked; else None."""
+        sid, _, rest = (cookie or "").partition(".")
+        expiry, _, mac = rest.partition(".")
+        if not sid or not expiry.isdigit() or int(expiry) <= self.clock():
+            return None
+        if not equal(mac, self._mac(sid, int(expiry))):
+            return None
+        with self._lock:
+            if sid in self._revoked:
+                return None
+        return sid, int(expiry)
+
+    def bearer(self, authorization: str | None) -> bool:
+        return bool(authorization and authorization.startswith("Bearer ")
+                    and equal(authorization[7:].strip(), self.token))
+
+    def ok(self, cookie: str | None, key: str | None, authorization: str | None) -> bool:
+        """The login token as a Bearer header, or a session's cookie AND its key."""
+        if self.bearer(authorization):
             return True
-        if authorization and authorization.startswith("Bearer "):
-            return equal(authorization[7:].strip(), self.token)
-        return False
+        found = self.session(cookie)
+        return bool(found and key) and equal(key, self.key(found[0]))
+
+    def logout(self, cookie: str | None, key: str | None) -> bool:
+        """Revoke the session of a cookie and its key (until it would have expired)."""
+        found = self.session(cookie)
+        if not found or not key or not equal(key, self.key(found[0])):
+            return False
+        now = self.clock()
+        with self._lock:
+            self._revoked = {s: e for s, e in self._revoked.items() if e > now}
+            self._revoked[found[0]] = found[1]
+        return True
 
     def login(self, given: str, address: str) -> bool:
         """Check a login attempt; a failure waits longer the more an address fails."""

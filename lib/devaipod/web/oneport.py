@@ -94,7 +94,8 @@ class OnePortServer(socketserver.ThreadingMixIn, WSGIServer):
             chosen["handler"] = target
             return None
 
-        conn = ServerConnection(sock, ServerProtocol(), self.ws_server)
+        conn = ServerConnection(sock, ServerProtocol(select_subprotocol=select_subprotocol),
+                                self.ws_server)
         try:
             conn.handshake(process_request, timeout=10)
         except Exception as exc:  # a failed handshake: the client gets an HTTP error
@@ -106,6 +107,11 @@ class OnePortServer(socketserver.ThreadingMixIn, WSGIServer):
             return
         with conn:
             chosen["handler"](conn)
+
+
+def select_subprotocol(_protocol, offered) -> str | None:
+    """``devaipod`` when the client offers it (the others may carry its credentials)."""
+    return "devaipod" if "devaipod" in offered else None
 
 
 def no_websockets(_request: Request) -> Response:

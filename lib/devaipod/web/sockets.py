@@ -1,4 +1,10 @@
-"""WebSocket routes of the control plane: auth by cookie, same-origin only."""
+"""WebSocket routes of the control plane.
+
+A browser's socket must come from this origin and carry the session's cookie
+and its key; browsers cannot add a header to a WebSocket, so the key comes as
+a second subprotocol (``["devaipod", "key.<KEY>"]``; the server answers
+``devaipod``). Other clients may send ``Authorization: Bearer <token>``.
+"""
 
 from __future__ import annotations
 
@@ -23,18 +29,28 @@ def same_origin(request: Request) -> bool:
     return bool(origin and host) and urlsplit(origin).netloc == host
 
 
+def offered(request: Request) -> list[str]:
+    return [p.strip() for line in request.headers.get_all("Sec-WebSocket-Protocol")
+            for p in line.split(",") if p.strip()]
+
+
+def key_of(request: Request) -> str | None:
+    return next((p[4:] for p in offered(request) if p.startswith("key.")), None)
+
+
 def logged_in(request: Request, gate: auth.Auth) -> bool:
     cookie = SimpleCookie(request.headers.get("Cookie", ""))
     value = cookie[auth.COOKIE].value if auth.COOKIE in cookie else None
-    return gate.ok(value, request.headers.get("Authorization"))
+    return gate.ok(value, key_of(request), None)
 
 
 def router(gate: auth.Auth):
     def route(request: Request):
-        if not logged_in(request, gate):
-            return refuse(HTTPStatus.UNAUTHORIZED, "log in first\n")
-        if not same_origin(request):
-            return refuse(HTTPStatus.FORBIDDEN, "cross-origin WebSocket refused\n")
+        if not gate.bearer(request.headers.get("Authorization")):
+            if not same_origin(request):
+                return refuse(HTTPStatus.FORBIDDEN, "cross-origin WebSocket refused\n")
+            if not logged_in(request, gate):
+                return refuse(HTTPStatus.UNAUTHORIZED, "log in first\n")
         url = urlsplit(request.path)
         parts = url.path.strip("/").split("/")
         if len(parts) != 3 or parts[:2] != ["ws", "terminal"]:
