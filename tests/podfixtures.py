@@ -351,3 +351,65 @@ def forge_config(svc, directory: Path, forge: Forge, more: str = "") -> Iterator
 def gator_config(podman_service, forge, tmp_path_factory):
     with forge_config(podman_service, tmp_path_factory.mktemp("gatorcfg"), forge) as path:
         yield path
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class WebServer:
+    """A `devaipod web` the test started: where it listens and its login token."""
+
+    port: int
+    token: str
+    env: dict[str, str]
+    output: list[str]  # its stdout so far
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+@contextmanager
+def web_server(state: Path, env: dict[str, str], host: str = "127.0.0.1",
+               stderr=subprocess.DEVNULL) -> Iterator[WebServer]:
+    """`devaipod web` on a free port with STATE as its state dir (and its terminals' own
+    tmux server); ENV is added to the environment. Stopped, with its tmux, afterwards."""
+    import re
+    import threading
+
+    port = free_port()
+    env = {**os.environ, **env, "DEVAIPOD_STATE_DIR": str(state), "TMUX_TMPDIR": str(state)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "devaipod", "web", "--host", host, "--port", str(port)],
+        stdout=subprocess.PIPE, stderr=stderr, text=True, env=env)
+    output: list[str] = []
+    login = threading.Event()
+
+    def drain() -> None:  # keep reading stdout, so the server never blocks on it
+        for line in proc.stdout:
+            output.append(line)
+            if "Login URL" in line:
+                login.set()
+        login.set()
+
+    threading.Thread(target=drain, daemon=True).start()
+    try:
+        found = login.wait(60) and next((ln for ln in output if "Login URL" in ln), "")
+        match = re.search(r"/login\?token=(\S+)", found or "")
+        if not match:
+            pytest.fail(f"`devaipod web` printed no login URL: {''.join(output)!r}")
+        yield WebServer(port, match.group(1), env, output)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+        subprocess.run(["tmux", "kill-server"], env=env, capture_output=True, check=False)

