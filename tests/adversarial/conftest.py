@@ -34,6 +34,21 @@ def hostile_config(podman_service, tmp_path_factory):
         yield path
 
 
+def promisor_trap(path: str) -> str:
+    """A shell script, run in the agent's tree: make it a partial clone whose promisor
+    remote's uploadpack is `touch /tmp/PWNED-lazy`, and move the blob of PATH (at HEAD)
+    to /tmp/hidden-blob, so that whoever reads that blob in the tree lazy-fetches."""
+    return f"""blob=$(git rev-parse HEAD:{path})
+git config core.repositoryformatversion 1
+git config extensions.partialClone evil
+git config remote.evil.url /nonexistent
+git config remote.evil.promisor true
+git config remote.evil.partialclonefilter blob:none
+git config remote.evil.uploadpack 'touch /tmp/PWNED-lazy; false'
+mv .git/objects/$(echo $blob | cut -c1-2)/$(echo $blob | cut -c3-) /tmp/hidden-blob
+"""
+
+
 @dataclass
 class Pod:
     """A workspace whose agent is hostile."""

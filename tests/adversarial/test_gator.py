@@ -13,7 +13,7 @@ import json
 
 import pytest
 
-from adversarial.conftest import Pod
+from adversarial.conftest import Pod, promisor_trap
 from podfixtures import forge_config, run_devaipod
 
 pytestmark = pytest.mark.podman
@@ -278,18 +278,10 @@ def test_pushing_from_a_hostile_repository_runs_nothing_in_the_gator(gator_pod, 
     upload-pack hook: github_push reads it in the gator, next to the token."""
     pod, before = gator_pod, forge.refs()
     sha = agent_commit(pod, "hostile")
-    pod.agent("""cd /workspaces/repo
-blob=$(git rev-parse HEAD:hostile.txt)
-git config core.repositoryformatversion 1
-git config extensions.partialClone evil
-git config remote.evil.url /nonexistent
-git config remote.evil.promisor true
-git config remote.evil.partialclonefilter blob:none
-git config remote.evil.uploadpack 'touch /tmp/PWNED-lazy; false'
+    pod.agent("cd /workspaces/repo\n" + promisor_trap("hostile.txt") + """
 git config uploadpack.packObjectsHook 'touch /tmp/PWNED-hook'
 mkdir -p .git/hooks && printf '#!/bin/sh\\ntouch /tmp/PWNED-prepush\\n' > .git/hooks/pre-push
-chmod +x .git/hooks/pre-push
-mv .git/objects/$(echo $blob | cut -c1-2)/$(echo $blob | cut -c3-) /tmp/hidden-blob""")
+chmod +x .git/hooks/pre-push""")
     try:
         result = one(pod, "github_push", {"repo_path": "/workspaces/repo", "commit_sha": sha,
                                           "repo": REPO, "description": "hostile",

@@ -12,7 +12,7 @@ import shlex
 
 import pytest
 
-from .conftest import sidecar
+from .conftest import promisor_trap, sidecar
 
 pytestmark = pytest.mark.podman
 
@@ -47,15 +47,7 @@ def test_promisor_lazy_fetch_runs_nothing_in_the_sidecar(hostile_pod):
     sidecar's `git diff` for the Review tab lazy-fetches and runs the command."""
     pod = hostile_pod()
     commit(pod, {"lazy.txt": "payload\n"}, "agent: lazy")
-    pod.agent(f"""cd {TREE}
-blob=$(git rev-parse HEAD:lazy.txt)
-git config core.repositoryformatversion 1
-git config extensions.partialClone evil
-git config remote.evil.url /nonexistent
-git config remote.evil.promisor true
-git config remote.evil.partialclonefilter blob:none
-git config remote.evil.uploadpack 'touch /tmp/PWNED-lazy; false'
-rm -f .git/objects/$(echo $blob | cut -c1-2)/$(echo $blob | cut -c3-)""")
+    pod.agent(f"cd {TREE}\n" + promisor_trap("lazy.txt"))
     with contextlib.suppress(Exception):  # the missing blob may fail it; running may not
         review(pod)
     sidecar(pod).get("/git/status")
