@@ -66,6 +66,7 @@ def _fresh_state(monkeypatch, _podman_when_marked):
         if not name.startswith("_"):
             monkeypatch.setattr(clikit.settings, name, default)
     monkeypatch.setattr(connection, "_explicit", connection._explicit)  # undo any --url
+    monkeypatch.setattr(clikit, "_context", [])  # each test reads its own configuration
     logger = logging.getLogger("devaipod")
     for handler in list(logger.handlers):
         logger.removeHandler(handler)

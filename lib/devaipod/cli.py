@@ -17,7 +17,7 @@ import sys
 import click
 
 from devaipod import __version__
-from devaipod.clikit import CONTEXT_SETTINGS, global_options, settings
+from devaipod.clikit import CONTEXT_SETTINGS, global_options, progress_event, settings
 
 # verb -> module under devaipod.commands (each module defines `cli`)
 VERBS: dict[str, str] = {
@@ -115,6 +115,8 @@ def main(argv: list[str] | None = None) -> None:
     try:
         rv = cli.main(args=args, prog_name="devaipod", standalone_mode=False)
     except click.exceptions.Abort:
+        if settings.progress == "json":
+            progress_event(state="failed", error="interrupted")
         click.echo("devaipod: interrupted", err=True)
         sys.exit(130)
     except click.ClickException as exc:
@@ -122,9 +124,13 @@ def main(argv: list[str] | None = None) -> None:
             import traceback
 
             traceback.print_exc()
+        if settings.progress == "json":
+            progress_event(state="failed", error=exc.format_message())
         exc.show()
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
+        if settings.progress == "json":
+            progress_event(state="failed", error="interrupted")
         click.echo("devaipod: interrupted", err=True)
         sys.exit(130)
     except BrokenPipeError:
@@ -132,6 +138,8 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as exc:  # a bug: one line, traceback with --debug
         if settings.debug:
             raise
+        if settings.progress == "json":
+            progress_event(state="failed", error=f"internal error: {exc!r}")
         click.echo(f"Error: internal error: {exc!r}; rerun with --debug for details", err=True)
         sys.exit(70)
     sys.exit(rv if isinstance(rv, int) else 0)

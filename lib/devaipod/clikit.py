@@ -12,6 +12,7 @@ CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 
 class Settings:
     debug: bool = False
     config: str | None = None
+    progress: str = "text"  # --progress: "json" prints progress events on stdout
 
 
 settings = Settings()
@@ -33,6 +34,7 @@ def _set_url(ctx: click.Context, _param: click.Parameter, value: str | None) -> 
 def _set_config(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
     if value:
         settings.config = value
+        _context.clear()
 
 
 def global_options(func):
@@ -69,6 +71,40 @@ def dry_run_option(func):
     )(func)
 
 
+class _ProgressEvents(logging.Handler):
+    """``--progress=json``: each log record as one JSON object on stdout."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        event = getattr(record, "progress", None) or {
+            "message": record.getMessage(), "level": record.levelname.lower()}
+        progress_event(**event)
+
+
+def progress_event(**event) -> None:
+    import json
+    import sys
+
+    sys.stdout.write(json.dumps(event) + "\n")
+    sys.stdout.flush()
+
+
+def progress_option(func):
+    """``--progress=text|json``: how a long command (up, run, rebuild) reports its steps."""
+
+    def _set(ctx: click.Context, _param: click.Parameter, value: str) -> None:
+        if value == "json":
+            settings.progress = "json"
+            logger = logging.getLogger("devaipod")
+            for handler in list(logger.handlers):
+                logger.removeHandler(handler)
+            logger.addHandler(_ProgressEvents())
+
+    return click.option(
+        "--progress", type=click.Choice(["text", "json"]), default="text", expose_value=False,
+        callback=_set, help="text: log lines on stderr; json: one JSON object a step on stdout "
+        "(step, state, pod, error), the last one {state: succeeded|failed}.")(func)
+
+
 def command(name: str | None = None, **kwargs):
     """A devaipod verb: a click command that also takes the global options."""
 
@@ -93,9 +129,7 @@ def group(name: str | None = None, **kwargs):
 
 def echo_result(text: str) -> None:
     """Print a command's result on stdout, except under --dry-run (the plan is the output)."""
-    from devaipod import runner
-
-    if not runner.options.dry_run:
+    if not context().dry_run:
         click.echo(text)
 
 
@@ -104,6 +138,20 @@ def say(text: str) -> None:
     from devaipod.printable import printable
 
     click.echo(printable(text))
+
+
+_context: list = []
+
+
+def context():
+    """This process's Context (devaipod.context): the configuration, read once."""
+    if not _context:
+        from devaipod import context as context_
+        from devaipod import runner
+
+        _context.append(context_.load(settings.config, dry_run=runner.options.dry_run,
+                                      debug=settings.debug))
+    return _context[0]
 
 
 def json_option(func):

@@ -150,10 +150,19 @@ def capture(
     timeout: float | None = None,
     env: dict[str, str] | None = None,
     cwd: str | None = None,
+    planned: str | None = None,
+    dry_assume: int | None = None,
 ) -> Result:
-    """Run argv with stdout and stderr captured."""
+    """Run argv with stdout and stderr captured.
+
+    Under --dry-run: ``planned`` is the answer of a look-up of something the plan makes
+    (a container a dry run did not create), without running it; ``dry_assume`` is the
+    exit status a check (e.g. ``podman pod exists``) is taken to have when podman
+    cannot be reached, so that a dry run needs no podman service for its checks."""
     if mutating and options.dry_run:
         return _plan(argv)
+    if planned is not None and options.dry_run:
+        return Result(list(argv), 0, planned, "")
     log.debug("%s %s", "+" if mutating else ".", display(argv))
     cmd = _command(argv)
     # plumbum snapshots os.environ at import; always pass the current one
@@ -173,9 +182,39 @@ def capture(
         _terminate(proc)
         raise
     result = Result(list(argv), proc.returncode, _text(out), _text(err))
+    if dry_assume is not None and options.dry_run and not result.ok and isinstance(
+            errors.classify(argv, result.returncode, result.stderr), errors.PodmanUnreachable):
+        log.warning("podman cannot be reached: not checked in this dry run: %s",
+                    display(argv[argv.index("--url") + 2:] if "--url" in argv else argv))
+        return Result(list(argv), dry_assume, "", "")
     if check and not result.ok:
         raise errors.classify(redact(argv), result.returncode, result.stderr)
     return result
+
+
+def local(change: Callable[..., None], *args) -> None:
+    """A change to this machine's own files (state, ssh config): not made under --dry-run,
+    whose output is the podman commands alone."""
+    if not options.dry_run:
+        change(*args)
+
+
+def in_parallel(calls: list[Callable[[], None]]) -> list[BaseException]:
+    """Run CALLS at the same time (one after the other under --dry-run, so that the
+    printed plan keeps its order); the exceptions they raised, in their order."""
+    if options.dry_run or len(calls) < 2:
+        failed = []
+        for call in calls:
+            try:
+                call()
+            except Exception as exc:
+                failed.append(exc)
+        return failed
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(len(calls)) as pool:
+        futures = [pool.submit(call) for call in calls]
+        return [exc for f in futures if (exc := f.exception()) is not None]
 
 
 def capture_bytes(argv: list[str], timeout: float | None = 600) -> bytes:
@@ -240,20 +279,25 @@ def stream(argv: list[str], *, mutating: bool = False, check: bool = False,
     return rc
 
 
-def watch(argv: list[str], on_line: Callable[[str], None],
-          env: dict[str, str] | None = None, merged: bool = False) -> Result:
-    """Run argv, passing each stderr line to ``on_line`` as it comes; stdout is captured
-    (or, ``merged``, passed on as well)."""
-    log.debug("+ %s", display(argv))
+def watch(argv: list[str], on_line: Callable[[str], None], *,
+          env: dict[str, str] | None = None, lines: str = "stderr",
+          mutating: bool = False) -> Result:
+    """Run argv, passing each line of one stream to ``on_line`` as it comes, and capture
+    the other: ``lines`` is "stderr" (stdout captured), "stdout" (stderr captured) or
+    "merged" (both, as one stream)."""
+    if mutating and options.dry_run:
+        return _plan(argv)
+    log.debug("%s %s", "+" if mutating else ".", display(argv))
     cmd = _command(argv)
-    extra = {"stderr": subprocess.STDOUT} if merged else {}
+    extra = {"stderr": subprocess.STDOUT} if lines == "merged" else {}
     proc = cmd.popen(env={**os.environ, **(env or {})}, start_new_session=True,
                      stdin=subprocess.DEVNULL, **extra)
-    out: list[bytes] = []
-    stream = proc.stdout if merged else proc.stderr
+    stream, other = ((proc.stderr, proc.stdout) if lines == "stderr"
+                     else (proc.stdout, None if lines == "merged" else proc.stderr))
+    captured: list[bytes] = []
     reader = None
-    if not merged:
-        reader = threading.Thread(target=lambda: out.append(proc.stdout.read()), daemon=True)
+    if other is not None:
+        reader = threading.Thread(target=lambda: captured.append(other.read()), daemon=True)
         reader.start()
     try:
         for raw in stream:
@@ -264,7 +308,9 @@ def watch(argv: list[str], on_line: Callable[[str], None],
         raise
     if reader:
         reader.join()
-    return Result(list(argv), proc.returncode, _text(b"".join(out)), "")
+    rest = _text(b"".join(captured))
+    return Result(list(argv), proc.returncode, rest if lines == "stderr" else "",
+                  rest if lines == "stdout" else "")
 
 
 def lines(argv: list[str], idle: float | None = None) -> Iterator[str | None]:

@@ -7,9 +7,9 @@ import json
 import pytest
 
 from devaipod import source
-from devaipod.commands import pod_api, rebuild
+from devaipod.commands import pod_api
 from devaipod.gator.scopes import Scopes, repo_grant
-from devaipod.workspace import gator, names, plan
+from devaipod.workspace import gator, names, plan, rebuild
 from devaipod.workspace.credentials import Partition
 
 POD = "devaipod-hello-abc123"

@@ -58,11 +58,12 @@ def test_log_lines_are_json_and_cannot_make_events(application, monkeypatch):
 
 def test_job_lines_are_json_too():
     job = jobs.Job("j1", ["true"])
-    job.add(EVIL)
-    job.finish(runner.Result(["true"], 0, "devaipod-x\n", ""))
+    job.event(json.dumps({"output": EVIL}))
+    job.event(json.dumps({"state": "succeeded", "pod": "devaipod-x"}))
+    job.finish(runner.Result(["true"], 0, "", ""))
     events = sse_events("".join(web_app.sse_job(job)))
     assert [kind for kind, _ in events] == ["line", "end"]
-    assert json.loads(events[0][1]) == EVIL
+    assert json.loads(events[0][1]) == "  " + EVIL
     assert json.loads(events[1][1])["state"] == "succeeded"
 
 

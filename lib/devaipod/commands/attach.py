@@ -7,7 +7,7 @@ import sys
 import click
 
 from devaipod import podman, runner, tmux
-from devaipod.clikit import command, workspace_argument
+from devaipod.clikit import command, context, workspace_argument
 from devaipod.podman import container, secret
 from devaipod.workspace import names
 
@@ -72,7 +72,7 @@ def cli(workspace, in_workspace, worker, sid) -> None:
         session = sid if role == "worker" else pick_session(workspace, sid)
         left = tui_command(workspace, role, session)
         tmux.new_layout(name, left, pane(workspace, role, ["bash"]))
-    if runner.options.dry_run:
+    if context().dry_run:
         return
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         click.echo(name)

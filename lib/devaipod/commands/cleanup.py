@@ -7,7 +7,7 @@ import os
 import click
 
 from devaipod import runner
-from devaipod.clikit import command, dry_run_option, echo_result, emit_json, json_option
+from devaipod.clikit import command, context, dry_run_option, echo_result, emit_json, json_option
 from devaipod.podman import container, secret, volume
 from devaipod.workspace import lookup, names
 
@@ -43,7 +43,7 @@ def cli(as_json) -> None:
     volume.rm(found["volumes"], force=True)
     secret.rm(found["secrets"])
     for path in found["ssh-configs"]:
-        if runner.options.dry_run:
+        if context().dry_run:
             click.echo(runner.join(["rm", "-f", path]))  # the plan, like podman's commands
         else:
             os.unlink(path)

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass
 import click
 
 from devaipod import errors, images, podman, runner
-from devaipod.clikit import command, emit_json, json_option
+from devaipod.clikit import command, context, emit_json, json_option
 from devaipod.podman import connection
 from devaipod.podman import image as image_
 
@@ -106,9 +106,7 @@ def cli(as_json: bool, image: str | None) -> int:
 
     Exits 0 only when every check passes; each failed check says how to fix it.
     """
-    from devaipod.workspace.inputs import load_config
-
-    checks = run_checks(image or images.default_image(load_config().default_image))
+    checks = run_checks(image or images.default_image(context().config.default_image))
     ok = all(c.ok for c in checks)
     if as_json:
         emit_json({"ok": ok, "checks": [asdict(c) for c in checks]})

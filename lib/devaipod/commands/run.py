@@ -6,19 +6,17 @@ import sys
 
 import click
 
-from devaipod import errors, runner
-from devaipod.clikit import command, say
-from devaipod.commands.up import create_workspace, report, workspace_options
+from devaipod import errors
+from devaipod.clikit import command, context, say
+from devaipod.commands.up import create_workspace, report, request, workspace_options
 
 
 def choose_task(source: str, given: str | None) -> str:
-    from devaipod import source as source_
-    from devaipod.workspace.inputs import load_config
+    from devaipod.workspace.request import default_task
 
     if given:
         return given
-    default = source_.parse(source, extra_hosts=tuple(load_config().git.extra_hosts),
-                            isdir=lambda _p: False).default_task
+    default = default_task(source, context().config)
     if sys.stdin.isatty() and sys.stdout.isatty():
         return click.prompt("Task for the agent", default=default or None)
     if default:
@@ -43,8 +41,8 @@ def cli(source, task, task_option, wait, as_json, **options) -> None:
     from devaipod.agent.client import Client
 
     task = choose_task(source, task or task_option)
-    p = create_workspace(source, "run", task=task, **options)
-    if runner.options.dry_run:
+    p = create_workspace(request(source, "run", task, options))
+    if context().dry_run:
         return
     client = Client.for_pod(p.pod)
     agent_task.wait_ready(client)

@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import click
 
-from devaipod import runner
-from devaipod.clikit import command, dry_run_option, emit_json, json_option
+from devaipod.clikit import (
+    command,
+    context,
+    dry_run_option,
+    emit_json,
+    json_option,
+    progress_event,
+    progress_option,
+    settings,
+)
 
 
 def workspace_options(func):
@@ -38,40 +46,35 @@ def workspace_options(func):
                      "its lifecycle commands in your workspace, host bind mounts."),
         dry_run_option,
         json_option,
+        progress_option,
     ]):
         func = option(func)
     return func
 
 
-def create_workspace(source: str, mode: str, no_auto_approve: bool = False, **kwargs):
-    from devaipod import state
-    from devaipod.workspace import create, inputs, plan
+def request(source: str, mode: str, task: str | None, options: dict):
+    """The Request of `up`/`run`'s arguments and options."""
+    from devaipod.workspace.request import Request
 
-    i = inputs.make(source, mode=mode, auto_approve=not no_auto_approve, **kwargs)
-    inputs.preflight(i)
-    token = inputs.new_token()
-    p = plan.build(i, inputs.new_password(), token)
-    create.execute(p, after_start=None if runner.options.dry_run
-                   else lambda: state.save_pod_token(p.pod, token))
-    if not runner.options.dry_run and inputs.load_config().ssh.auto_config:
-        write_ssh_config(p.pod, worker=i.orchestration)
-    return p
+    options = dict(options)
+    auto_approve = not options.pop("no_auto_approve", False)
+    for key in ("mcp", "service_gator"):
+        options[key] = tuple(options.get(key) or ())
+    return Request(source, mode, task=task, auto_approve=auto_approve, **options)
 
 
-def write_ssh_config(pod: str, worker: bool) -> None:
-    import logging
+def create_workspace(req):
+    from devaipod.workspace import create
 
-    from devaipod import sshconfig
-
-    path = sshconfig.write(pod, worker=worker)
-    if path:
-        logging.getLogger("devaipod").info("ssh config %s: ssh %s", path, pod)
+    return create.create(req, context())
 
 
 def report(p, as_json: bool, extra: dict | None = None) -> None:
-    if runner.options.dry_run:
+    if context().dry_run:
         return
-    if as_json:
+    if settings.progress == "json":
+        progress_event(state="succeeded", pod=p.pod, **(extra or {}))
+    elif as_json:
         emit_json({"name": p.pod, "project": p.project, "labels": p.labels,
                    "containers": [c.name for c in p.containers], "volumes": p.volumes,
                    **(extra or {})})
@@ -89,4 +92,4 @@ def cli(source, task, as_json, **options) -> None:
     repository path (on the host only). TASK is stored as the agent's
     instructions but not started; `devaipod run` starts a task.
     """
-    report(create_workspace(source, "up", task=task, **options), as_json)
+    report(create_workspace(request(source, "up", task, options)), as_json)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from devaipod.clikit import command
+from devaipod.clikit import command, context
 
 
 @command("web")
@@ -38,4 +38,4 @@ def cli(port, host, session_hours, rotate_token, open_browser) -> None:
 
         url = app.login_url(host, port, auth.load_token()[0])
         threading.Timer(1.0, webbrowser.open, args=(url,)).start()
-    app.serve(host, port, session_hours)
+    app.serve(host, port, session_hours, context())

@@ -44,9 +44,11 @@ def json(args: list[str], **kwargs: Any) -> Any:
     return _json.loads(out)
 
 
-def exists(args: list[str]) -> bool:
-    """Run a ``podman NOUN exists`` command: exit 0 is yes, 1 is no."""
-    result = capture(args, check=False)
+def exists(args: list[str], dry_assume: bool | None = None) -> bool:
+    """Run a ``podman NOUN exists`` command: exit 0 is yes, 1 is no. ``dry_assume``: the
+    answer a dry run takes when podman cannot be reached (see runner.capture)."""
+    assume = None if dry_assume is None else (0 if dry_assume else 1)
+    result = capture(args, check=False, dry_assume=assume)
     if result.returncode in (0, 1):
         return result.returncode == 0
     raise errors.classify(argv(args), result.returncode, result.stderr)

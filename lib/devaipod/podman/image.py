@@ -42,8 +42,8 @@ def rm_argv(refs: list[str], force: bool = False) -> list[str]:
     return ["image", "rm", *(["--force"] if force else []), *refs]
 
 
-def exists(ref: str) -> bool:
-    return podman.exists(exists_argv(ref))
+def exists(ref: str, dry_assume: bool | None = None) -> bool:
+    return podman.exists(exists_argv(ref), dry_assume)
 
 
 def inspect(ref: str) -> dict[str, Any]:

@@ -27,8 +27,8 @@ def create(name: str, labels: dict[str, str] | None = None) -> None:
     podman.change(create_argv(name, labels))
 
 
-def exists(name: str) -> bool:
-    return podman.exists(exists_argv(name))
+def exists(name: str, dry_assume: bool | None = None) -> bool:
+    return podman.exists(exists_argv(name), dry_assume)
 
 
 def inspect(name: str) -> dict[str, Any]:

@@ -52,8 +52,8 @@ def create(name: str, **kwargs: Any) -> str:
     return podman.change(create_argv(name, **kwargs)).stdout.strip()
 
 
-def exists(name: str) -> bool:
-    return podman.exists(exists_argv(name))
+def exists(name: str, dry_assume: bool | None = None) -> bool:
+    return podman.exists(exists_argv(name), dry_assume)
 
 
 def inspect(name: str) -> dict[str, Any]:

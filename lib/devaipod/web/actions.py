@@ -79,16 +79,18 @@ def gator(name: str, add: list[str] | None = None) -> dict:
     return {"enabled": True, "grants": scopes.describe(), "scopes": scopes.to_json()}
 
 
-def creation_spec(body: dict) -> dict:
+def creation_spec(body: dict, config=None) -> dict:
+    """The New form's fields, checked; a run without a task gets the source's default."""
+    from devaipod.config_schema import Config
+    from devaipod.workspace.request import default_task
+
     source = str(body.get("source") or "").strip()
     mode = body.get("mode") or "run"
     if not source or mode not in ("up", "run"):
         raise json_error(400, "give a source and a mode (up or run)")
     if mode == "run" and not str(body.get("task") or "").strip():
-        from devaipod import source as source_
-
         try:
-            default = source_.parse(source, isdir=lambda _p: False).default_task
+            default = default_task(source, config or Config())
         except errors.DevaipodError as exc:
             fail(exc)
         if not default:

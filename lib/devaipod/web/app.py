@@ -12,6 +12,7 @@ from pathlib import Path
 import bottle
 
 from devaipod import podman, runner
+from devaipod.context import Context
 from devaipod.podapi import browserauth
 from devaipod.web import actions, auth
 from devaipod.web.jobs import Jobs, creation_argv
@@ -72,9 +73,10 @@ def security_headers(environ: dict) -> list[tuple[str, str]]:
             ("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "no-referrer")]
 
 
-def make_app(gate: auth.Auth):
+def make_app(gate: auth.Auth, ctx: Context | None = None):
     """The control plane as a WSGI app: bottle's routes, and the security headers."""
     app = bottle.Bottle()
+    app.config["devaipod.context"] = ctx or Context()
     app.config["devaipod.jobs"] = Jobs()
     app.config["devaipod.pods"] = PodsCache()
     app.config["devaipod.gate"] = gate
@@ -166,8 +168,9 @@ def add_api(app: bottle.Bottle) -> None:
 
     @app.post("/api/pods")
     def create_pod():
-        spec = actions.creation_spec(bottle.request.json or {})
-        job = jobs.start(creation_argv(spec))
+        ctx: Context = app.config["devaipod.context"]
+        spec = actions.creation_spec(bottle.request.json or {}, ctx.config)
+        job = jobs.start(creation_argv(spec, ctx.config_file))
         pods.invalidate()
         bottle.response.status = 202
         return {"job": job.id}
@@ -266,12 +269,13 @@ def login_url(host: str, port: int, token: str) -> str:
     return f"http://{shown}:{port}/login?token={token}"
 
 
-def serve(host: str, port: int, session_hours: float = auth.SESSION_HOURS) -> None:
+def serve(host: str, port: int, session_hours: float = auth.SESSION_HOURS,
+          ctx: Context | None = None) -> None:
     from devaipod.web import oneport, sockets
 
     token = auth.TokenFile()
     gate = auth.Auth(token, session_hours)
-    app = make_app(gate)
+    app = make_app(gate, ctx)
     server = oneport.make_server(host, port, app, sockets.router(gate))
     print(f"devaipod web: token from {token.origin}", flush=True)
     print(f"Login URL: {login_url(host, server.server_port, token.value)}", flush=True)

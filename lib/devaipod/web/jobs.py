@@ -1,11 +1,15 @@
-"""Background jobs of the control plane: `devaipod up/run` as a subprocess.
+"""Background jobs of the control plane: `devaipod up/run --progress=json` as a subprocess.
 
-Each job keeps its progress lines (devaipod's log on stderr) so the browser
-can follow creation as it happens.
+The job reads the command's progress events (one JSON object per line on its
+stdout: a step started, a line of a step's output, a message, and the last
+one, ``{"state": "succeeded", "pod": ...}`` or ``{"state": "failed", "error":
+...}``) and keeps a line for each step and output line, so the browser can follow
+creation as it happens. It never reads log text.
 """
 
 from __future__ import annotations
 
+import json
 import secrets
 import sys
 import threading
@@ -23,6 +27,7 @@ class Job:
     lines: list[str] = field(default_factory=list)
     pod: str | None = None
     error: str | None = None
+    final: dict = field(default_factory=dict, repr=False)  # the last progress event
     changed: threading.Condition = field(default_factory=threading.Condition, repr=False)
 
     def as_dict(self) -> dict:
@@ -31,19 +36,32 @@ class Job:
 
     def add(self, line: str) -> None:
         with self.changed:
-            self.lines.append(line.removeprefix("devaipod: "))
+            self.lines.append(line)
             self.changed.notify_all()
+
+    def event(self, line: str) -> None:
+        """One line of the command's stdout: a progress event."""
+        try:
+            event = json.loads(line)
+        except ValueError:
+            event = None
+        if not isinstance(event, dict):
+            self.add(line)  # not an event: shown as it is, never read for the outcome
+        elif event.get("state") in ("succeeded", "failed") and "step" not in event:
+            self.final = event
+        elif (text := event_text(event)) is not None:
+            self.add(text)
 
     def finish(self, result: runner.Result) -> None:
         with self.changed:
-            if result.returncode == 0:
-                self.state = "succeeded"
-                out = result.stdout.strip().splitlines()
-                self.pod = out[0] if out else None
+            if result.returncode == 0 and self.final.get("state") == "succeeded":
+                self.state, self.pod = "succeeded", self.final.get("pod")
             else:
                 self.state = "failed"
-                errors = [ln for ln in self.lines if ln.startswith("Error:")]
-                self.error = errors[-1] if errors else f"exit {result.returncode}"
+                why = (result.stderr.strip().splitlines() or [""])[-1]
+                self.error = (self.final.get("error")
+                              or f"exit {result.returncode}{': ' + why if why else ''}")
+                self.lines.append(f"Error: {self.error}")
             self.changed.notify_all()
 
     def follow(self, timeout: float = 15) -> Iterator[str | None]:
@@ -60,9 +78,24 @@ class Job:
                 return
 
 
-def creation_argv(spec: dict) -> list[str]:
+def event_text(event: dict) -> str | None:
+    """The job log's line for a progress event (None: nothing to show)."""
+    if "step" in event:
+        return str(event["step"]) if event.get("state") == "started" else None
+    if "output" in event:
+        return f"  {event['output']}"
+    if "message" in event:
+        level = event.get("level")
+        return f"{level}: {event['message']}" if level in ("warning", "error") \
+            else str(event["message"])
+    return None
+
+
+def creation_argv(spec: dict, config_file: str | None = None) -> list[str]:
     """`devaipod up|run` for a form's fields (validated by the caller)."""
-    argv = [sys.executable, "-m", "devaipod", spec["mode"]]
+    argv = [sys.executable, "-m", "devaipod", spec["mode"], "--progress=json"]
+    if config_file:
+        argv += ["--config", config_file]
     for key in ("name", "image", "network"):
         if spec.get(key):
             argv += [f"--{key}", spec[key]]
@@ -91,7 +124,6 @@ class Jobs:
     @staticmethod
     def _run(job: Job) -> None:
         try:
-            job.finish(runner.watch(job.argv, job.add))
+            job.finish(runner.watch(job.argv, job.event, lines="stdout", mutating=True))
         except Exception as exc:  # the job fails, the server goes on
-            job.add(f"Error: {exc}")
             job.finish(runner.Result(job.argv, 1, "", str(exc)))

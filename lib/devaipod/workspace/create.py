@@ -1,4 +1,14 @@
-"""Carry out a workspace plan; on any failure or Ctrl-C, remove what was made."""
+"""Make a workspace: the one way the CLI (`up`, `run`) and the control plane do it.
+
+``create(request, ctx)`` turns a :class:`Request` into a plan and carries it out;
+on any failure or Ctrl-C, everything it made is removed. ``execute(plan, keep)``
+is shared with ``rebuild``, which keeps the workspace's volumes and secrets.
+
+Each step is logged with its progress (``extra={"progress": {...}}``): one
+object per step started or failed, and one per line of a command's output. The
+CLI's ``--progress=json`` prints them as JSON lines (the control plane's job
+log reads those), the plain CLI as log lines.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +16,14 @@ import logging
 import signal
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 
-from devaipod import errors, podman, runner
+from devaipod import errors, podman, runner, sshconfig, state
+from devaipod.context import Context
 from devaipod.podman import container, pod, secret, volume
 from devaipod.workspace import names, remove
 from devaipod.workspace.plan import Plan
+from devaipod.workspace.request import Request
 
 log = logging.getLogger("devaipod")
 
@@ -19,9 +32,18 @@ class StepFailed(errors.DevaipodError):
     pass
 
 
+def output(line: str, prefix: str = "") -> None:
+    """A line of a step's command output."""
+    log.info("  %s%s", prefix, line, extra={"progress": {"output": prefix + line}})
+
+
+def started(what: str) -> None:
+    log.info("%s", what, extra={"progress": {"step": what, "state": "started"}})
+
+
 @contextmanager
 def step(what: str) -> Iterator[None]:
-    log.info("%s", what)
+    started(what)
     try:
         yield
     except errors.CommandError as exc:
@@ -29,19 +51,29 @@ def step(what: str) -> Iterator[None]:
         raise StepFailed(f"{what} failed: {detail}", exc.hint) from exc
 
 
+@dataclass(frozen=True)
+class Keep:
+    """What exists and stays as it is (a rebuild's volumes and secrets)."""
+
+    volumes: set[str] = field(default_factory=set)
+    secrets: set[str] = field(default_factory=set)
+
+
 @contextmanager
-def rollback_on_failure(pod_name: str) -> Iterator[None]:
-    """Remove everything of ``pod_name`` when the block fails or is interrupted."""
+def rollback_on_failure(pod_name: str, dry_run: bool = False,
+                        keep: Keep = Keep()) -> Iterator[None]:
+    """Remove everything of ``pod_name`` but what KEEP names when the block fails or is
+    interrupted (a dry run made nothing)."""
     try:
         yield
     except BaseException as exc:
-        if runner.options.dry_run:
+        if dry_run:
             raise
         interrupted = isinstance(exc, KeyboardInterrupt)
         log.info("%s; removing what was created", "interrupted" if interrupted else "failed")
         previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
         try:
-            remove.purge(pod_name)
+            remove.purge(pod_name, keep.volumes | keep.secrets)
         except errors.DevaipodError as cleanup_error:
             log.warning("cleanup of %s incomplete: %s", pod_name, cleanup_error)
         finally:
@@ -57,19 +89,45 @@ def run_init(spec, what: str) -> None:
                 ["podman", "run", spec.name], result.returncode,
                 result.stderr or result.stdout)
         for line in result.stdout.splitlines():
-            log.info("  %s", line)
+            output(line)
 
 
-def execute(plan: Plan, after_start: Callable[[], None] | None = None) -> None:
-    with rollback_on_failure(plan.pod):
-        with step("creating secrets"):
-            for name, value in plan.secrets.items():
-                secret.create(name, value, labels=_labels(plan))
-        with step("creating volumes"):
-            for name in plan.volumes:
-                volume.create(name, labels=_labels(plan))
+def create(request: Request, ctx: Context) -> Plan:
+    """Make the workspace REQUEST asks for (nothing is left if it fails); its plan."""
+    from devaipod.workspace import inputs
+    from devaipod.workspace import plan as plan_
+
+    i = inputs.make(request, ctx.config)
+    inputs.preflight(i)
+    token = inputs.new_token()
+    p = plan_.build(i, inputs.new_password(), token)
+    execute(p, after_start=lambda: runner.local(state.save_pod_token, p.pod, token),
+            dry_run=ctx.dry_run)
+    if not ctx.dry_run and ctx.config.ssh.auto_config:
+        path = sshconfig.write(p.pod, worker=i.orchestration)
+        if path:
+            log.info("ssh config %s: ssh %s", path, p.pod)
+    return p
+
+
+def execute(plan: Plan, after_start: Callable[[], None] | None = None,
+            dry_run: bool = False, keep: Keep = Keep()) -> None:
+    """Make what PLAN says but what KEEP names; an init container runs only when a volume
+    it writes is new. On failure or Ctrl-C, what this made is removed."""
+    secrets = {n: v for n, v in plan.secrets.items() if n not in keep.secrets}
+    volumes = [v for v in plan.volumes if v not in keep.volumes]
+    with rollback_on_failure(plan.pod, dry_run, keep):
+        if secrets:
+            with step("creating secrets"):
+                for name, value in secrets.items():
+                    secret.create(name, value, labels=_labels(plan))
+        if volumes:
+            with step("creating volumes"):
+                for name in volumes:
+                    volume.create(name, labels=_labels(plan))
         for spec in plan.init:
-            run_init(spec, describe_init(spec.name, plan))
+            if writes_any(spec, volumes):
+                run_init(spec, describe_init(spec.name, plan))
         with step("creating the pod"):
             pod.create(plan.pod, **plan.pod_create)
         for spec in plan.containers:
@@ -104,17 +162,10 @@ def run_steps(steps) -> None:
 
 
 def _run_batch(batch: list) -> None:
-    if len(batch) == 1 or runner.options.dry_run:
-        for s in batch:
-            run_step(s)
-        return
-    from concurrent.futures import ThreadPoolExecutor
-
-    log.info("%s: %d commands in parallel", batch[0].group, len(batch))
-    with ThreadPoolExecutor(len(batch)) as pool:
-        futures = [pool.submit(run_step, s, f"[{s.what.split(':')[0]}] ") for s in batch]
-        errors_ = [f.exception() for f in futures]
-    failed = [e for e in errors_ if e is not None]
+    if len(batch) > 1:
+        log.info("%s: %d commands in parallel", batch[0].group, len(batch))
+    prefix = (lambda s: f"[{s.what.split(':')[0]}] ") if len(batch) > 1 else (lambda s: "")
+    failed = runner.in_parallel([lambda s=s: run_step(s, prefix(s)) for s in batch])
     if failed:
         raise failed[0]
 
@@ -123,14 +174,18 @@ def run_step(s, prefix: str = "") -> None:
     """A command in a running container, its output shown line by line."""
     argv = podman.argv(container.exec_argv(s.container, secret.with_env(s.argv), user=s.user,
                                            workdir=s.workdir))
-    log.info("%s", s.what)
-    if runner.options.dry_run:
-        runner.capture(argv, mutating=True)
-        return
-    result = runner.watch(argv, lambda line: log.info("  %s%s", prefix, line), merged=True)
+    started(s.what)
+    result = runner.watch(argv, lambda line: output(line, prefix), lines="merged",
+                          mutating=True)
     if result.returncode != 0:
         raise StepFailed(f"{s.what} failed: {runner.join(s.argv)[:200]} exited with "
                          f"{result.returncode}", "see its output above")
+
+
+def writes_any(spec, volumes: list[str]) -> bool:
+    """Whether the init container SPEC writes one of VOLUMES (its read-write mounts)."""
+    written = {m.split(":", 1)[0] for m in spec.mounts if not m.endswith(":ro")}
+    return bool(written & set(volumes))
 
 
 def describe_init(name: str, plan: Plan) -> str:

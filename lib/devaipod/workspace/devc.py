@@ -15,6 +15,7 @@ import io
 import logging
 import tarfile
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from devaipod import devcontainer, errors, podman, runner
@@ -47,6 +48,46 @@ done
 """
 
 
+# $1 the project's directory in the volume, $2 "tar:<dir>" to export a build context
+VOLUME_PEEK = r"""
+set -eu
+cd "/w/$1"
+case "$2" in tar:*) exec tar -C "${2#tar:}" -c . ;; esac
+for f in .devcontainer/devcontainer.json .devcontainer.json .devcontainer/*/devcontainer.json; do
+  if [ -f "$f" ]; then echo "$f"; cat "$f"; exit 0; fi
+done
+"""
+
+
+@dataclass(frozen=True)
+class Volume:
+    """A workspace volume's checkout, as where devcontainer.json comes from (a rebuild
+    honours the user's edits in the workspace)."""
+
+    volume: str
+    project: str
+    kind: str = "volume"
+
+    @property
+    def display(self) -> str:
+        return f"volume {self.volume}"
+
+
+def _volume_argv(image: str, vol: Volume, mode: str = "") -> list[str]:
+    return ["run", "--rm", "--pull=never", "--network", "none", "--entrypoint", "",
+            "--volume", f"{vol.volume}:/w:ro", image, "sh", "-c", VOLUME_PEEK, "sh",
+            vol.project, mode]
+
+
+def read_volume(vol: Volume, image: str) -> tuple[str, str] | None:
+    result = podman.capture(_volume_argv(image, vol), check=False, timeout=120)
+    if result.returncode != 0:
+        raise errors.DevaipodError(f"reading devcontainer.json from {vol.display} failed: "
+                                   f"{errors.last_line(result.stderr)}")
+    path, _nl, text = result.stdout.partition("\n")
+    return (path.strip(), text) if path.strip() else None
+
+
 def _peek_argv(image: str, network: str | None, url: str, ref: str | None,
                mode: str = "") -> list[str]:
     net = ["--network", network] if network else []
@@ -74,19 +115,23 @@ def read_local(root: str) -> tuple[str, str] | None:
 
 
 def read(src, helper_image: str, network: str | None) -> tuple[str, str] | None:
+    if src.kind == "volume":
+        return read_volume(src, helper_image)
     return (read_local(src.clone_url) if src.kind == "local"
             else read_remote(src, helper_image, network))
 
 
 def resolve(src, *, inline: str | None, use_default: bool, helper_image: str,
-            network: str | None, dotfiles=None):
+            network: str | None, dotfiles=None, volume: Volume | None = None):
     """(configuration, its path in its repo, that repo's source), or None.
 
-    In order: inline, the project's (unless ``use_default``), the dotfiles'.
+    In order: inline, the project's (unless ``use_default``: from VOLUME when given and
+    it has one, else from SRC), the dotfiles'.
     """
     if inline:
         return devcontainer.parse(inline, "--devcontainer-json"), "", src
-    for origin in ([] if use_default else [src]) + ([dotfiles] if dotfiles else []):
+    project = [] if use_default else [o for o in (volume, src) if o is not None]
+    for origin in project + ([dotfiles] if dotfiles else []):
         found = read(origin, helper_image, network)
         if found is not None:
             path, text = found
@@ -98,8 +143,9 @@ def repo_root(src, helper_image: str, network: str | None) -> Path:
     """The repository's files on this machine (a temp copy for remote sources)."""
     if src.kind == "local":
         return Path(src.clone_url)
-    data = runner.capture_bytes(podman.argv(_peek_argv(
-        helper_image, network, src.clone_url, src.pr_ref, "tar:.")))
+    argv = (_volume_argv(helper_image, src, "tar:.") if src.kind == "volume" else
+            _peek_argv(helper_image, network, src.clone_url, src.pr_ref, "tar:."))
+    data = runner.capture_bytes(podman.argv(argv))
     tmp = Path(tempfile.mkdtemp(prefix="devaipod-build-"))
     with tarfile.open(fileobj=io.BytesIO(data)) as tar:
         tar.extractall(tmp, filter="data")
@@ -132,10 +178,8 @@ def build(src, json_rel: str, dc: devcontainer.DevContainer, helper_image: str,
     log.info("building the devcontainer image %s", tag)
     argv = podman.argv(image_.build_argv(tag, str(context), str(dockerfile),
                                          dict(dc.build.args), dc.build.target))
-    if runner.options.dry_run:
-        runner.capture(argv, mutating=True)
-        return tag
-    result = runner.watch(argv, lambda line: log.info("  %s", line), merged=True)
+    result = runner.watch(argv, lambda line: log.info("  %s", line), lines="merged",
+                          mutating=True)
     if result.returncode != 0:
         raise errors.DevaipodError(
             f"building the devcontainer image failed (exit {result.returncode})",

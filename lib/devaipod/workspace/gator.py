@@ -113,7 +113,7 @@ def write_spec(pod: str, image: str, scopes: Scopes, labels: dict[str, str]) -> 
 
 def read(pod: str) -> Scopes:
     """The scopes in the pod's gator volume (works while the pod is stopped)."""
-    spec = Spec(name=f"{pod}-gator-read-{secrets.token_hex(3)}", image=helper_image(),
+    spec = Spec(name=f"{pod}-gator-read-{secrets.token_hex(3)}", image=helper_image(pod),
                 network="none", entrypoint="", labels=names.base_labels(pod),
                 mounts=[f"{volume(pod)}:/cfg:ro"], command=["cat", "/cfg/scopes.json"])
     from devaipod.podman import container
@@ -126,19 +126,24 @@ def read(pod: str) -> Scopes:
     return Scopes.from_json(json.loads(result.stdout))
 
 
-def helper_image() -> str:
-    """The image of the short-lived containers that read and write the grants."""
+def helper_image(pod: str) -> str:
+    """The image of the short-lived containers that read and write the grants: the pod's
+    own sidecar's (it is on this machine), else devaipod's default image."""
     from devaipod import images
-    from devaipod.workspace.inputs import load_config
+    from devaipod.podman import container as container_
 
-    return images.api_image(load_config().api_image)
+    try:
+        found = container_.inspect([names.container(pod, "api")])
+    except errors.NotFound:
+        found = []
+    return (found[0].get("ImageName") if found else None) or images.api_image()
 
 
 def write(pod: str, scopes: Scopes) -> None:
     """Replace the pod's grants; its gator applies them at the next call."""
     from devaipod.podman import container as container_
 
-    spec = write_spec(pod, helper_image(), scopes, names.base_labels(pod))
+    spec = write_spec(pod, helper_image(pod), scopes, names.base_labels(pod))
     spec.name = f"{pod}-gator-write-{secrets.token_hex(3)}"
     container_.run(spec)
 

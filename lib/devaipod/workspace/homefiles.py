@@ -14,7 +14,7 @@ import os
 import posixpath
 from dataclasses import dataclass
 
-from devaipod import errors, podman, runner
+from devaipod import errors, podman
 from devaipod.podman import container
 from devaipod.workspace import names
 
@@ -76,9 +76,9 @@ def agent_env(copies: list[Copy]) -> dict[str, str]:
 def carry_out(c: Copy) -> None:
     """Copy into the running container: make the parent, copy, give it to the home's owner."""
     home = c.home
-    if home is None:  # the workspace user's; under --dry-run the container does not exist
-        home = "$HOME" if runner.options.dry_run else podman.capture(container.exec_argv(
-            c.container, ["sh", "-c", 'printf %s "$HOME"'])).stdout.strip() or "/root"
+    if home is None:  # the workspace user's (a dry run made no container to ask)
+        home = podman.capture(container.exec_argv(c.container, ["sh", "-c", 'printf %s "$HOME"']),
+                              planned="$HOME").stdout.strip() or "/root"
     dest = posixpath.join(home, c.rel)
     log.info("copying ~/%s into %s", c.rel, c.container)
     podman.change(container.exec_argv(c.container, ["mkdir", "-p", posixpath.dirname(dest)],

@@ -15,6 +15,7 @@ from devaipod.state import in_container
 from devaipod.workspace import credentials, devc, homefiles, names
 from devaipod.workspace import gator as gator_
 from devaipod.workspace.plan import Inputs
+from devaipod.workspace.request import Request
 
 log = logging.getLogger("devaipod")
 
@@ -38,37 +39,14 @@ def local_origin(path: str) -> str | None:
     return result.stdout.strip() or None
 
 
-def load_config() -> config.Config:
-    from devaipod.clikit import settings
-
-    return config.load_config(settings.config)
-
-
-def make(
-    text: str,
-    *,
-    mode: str,
-    name: str | None = None,
-    image: str | None = None,
-    network: str | None = None,
-    task: str | None = None,
-    title: str | None = None,
-    mcp: tuple[str, ...] = (),
-    auto_approve: bool = True,
-    devcontainer_json: str | None = None,
-    use_default_devcontainer: bool = False,
-    service_gator: tuple[str, ...] = (),
-    service_gator_image: str | None = None,
-    service_gator_ro: bool = False,
-    trust_source: bool = False,
-    new: bool = True,
-) -> Inputs:
+def make(request: Request, cfg: config.Config, *, new: bool = True) -> Inputs:
     """Everything a plan needs; ``new`` checks first that the name is free."""
-    cfg = load_config()
-    src = source.parse(text, extra_hosts=tuple(cfg.git.extra_hosts), in_container=in_container())
+    r = request
+    src = source.parse(r.source, extra_hosts=tuple(cfg.git.extra_hosts),
+                       in_container=in_container())
     sg = cfg.service_gator
-    scopes = gator_.plan_scopes(sg, src, tuple(service_gator), service_gator_ro)
-    pod_name = names.new_pod_name(src.project, name)
+    scopes = gator_.plan_scopes(sg, src, tuple(r.service_gator), r.service_gator_ro)
+    pod_name = names.new_pod_name(src.project, r.name)
     if new:
         check_name(pod_name)
     home_copies = homefiles.plan(pod_name, cfg, in_container=in_container(),
@@ -76,36 +54,39 @@ def make(
     if src.kind == "local" and not os.path.isdir(os.path.join(src.clone_url, ".git")):
         raise errors.DevaipodError(f"{src.clone_url} is not a git repository",
                                    "run 'git init' there, or give a git URL")
-    network = network or cfg.podman.network
+    network = r.network or cfg.podman.network
     api_image = images.api_image(cfg.api_image)
     check_images([api_image])  # it also reads the project's devcontainer.json
     dotfiles = (source.parse(cfg.dotfiles.url, extra_hosts=tuple(cfg.git.extra_hosts))
                 if cfg.dotfiles else None)
-    dc, json_rel, dc_src = apply_devcontainer(src, pod_name, devcontainer_json,
-                                              use_default_devcontainer, api_image, network,
-                                              dotfiles, trust_source)
+    volume = (devc.Volume(r.workspace_volume, src.project)
+              if r.workspace_volume and (src.pr_ref is None or r.trust_source) else None)
+    dc, json_rel, dc_src = apply_devcontainer(src, pod_name, r.devcontainer_json,
+                                              r.use_default_devcontainer, api_image, network,
+                                              dotfiles, r.trust_source, volume)
     creds = credentials.partition(pod_name,
                                   credential_inputs(cfg, dc.env_allowlist if dc else ()))
     for var in creds.refused:
         log.warning("devcontainer.json: envAllowlist names %s, a trusted or secret-looking "
                     "variable: not given to the agent", var)
+    image = r.image
     if not image and dc and dc.image:
         image = dc.image
     elif not image and dc and dc.build:
         image = devc.build(dc_src, json_rel, dc, api_image, network)
     return Inputs(
-        pod=pod_name, source=src, mode=mode,
+        pod=pod_name, source=src, mode=r.mode,
         image=image or images.default_image(cfg.default_image),
         api_image=api_image, devcontainer=dc, nested=cfg.container_nesting,
-        task=task or None, title=title,
+        task=r.task or None, title=r.title,
         network=network,
         publish_address="0.0.0.0" if in_container() else "127.0.0.1",
-        creds=creds, trust_source=trust_source,
+        creds=creds, trust_source=r.trust_source,
         origin=local_origin(src.clone_url) if src.kind == "local" else None,
-        mcp=mcp_servers(cfg, mcp), auto_approve=auto_approve,
+        mcp=mcp_servers(cfg, r.mcp), auto_approve=r.auto_approve,
         orchestration=cfg.orchestration.enabled,
         dotfiles=(cfg.dotfiles.url, cfg.dotfiles.script) if cfg.dotfiles else None,
-        gator=scopes, gator_image=service_gator_image or sg.image or api_image,
+        gator=scopes, gator_image=r.service_gator_image or sg.image or api_image,
         gator_port=sg.port, gator_env=gator_.forge_env(sg),
         worker_gator=cfg.orchestration.worker.gator,
         home_copies=home_copies, gpu_roles=gpu_roles(cfg.gpu),
@@ -130,13 +111,13 @@ def gpu_roles(gpu, cdi_dirs=CDI_DIRS) -> tuple[str, ...]:
 
 def apply_devcontainer(src, pod_name: str, inline: str | None, use_default: bool,
                        helper_image: str, network: str | None, dotfiles=None,
-                       trust_source: bool = False):
+                       trust_source: bool = False, volume=None):
     """The devcontainer.json to apply, variables resolved, its path and its repo's source.
 
     A repository's devcontainer.json is input from whoever wrote the branch: for a pull
     request it (and its build context) come from the repository's default branch, not
     from the PR's head, and a repository's file may not bind host paths; unless the
-    user says ``trust_source``.
+    user says ``trust_source``. ``volume``: the workspace's volume, read first (rebuild).
     """
     from devaipod import devcontainer_args
 
@@ -147,12 +128,13 @@ def apply_devcontainer(src, pod_name: str, inline: str | None, use_default: bool
                  "PR's head, and its lifecycle commands run in the agent only (give "
                  "--trust-source to use the PR's and run them in your workspace)", src.repo)
     found = devc.resolve(trusted_view, inline=inline, use_default=use_default,
-                         helper_image=helper_image, network=network, dotfiles=dotfiles)
+                         helper_image=helper_image, network=network, dotfiles=dotfiles,
+                         volume=volume)
     if found is None:
         return None, "", None
     dc, json_rel, dc_src = found
-    if dc_src is trusted_view and json_rel and not trust_source:
-        refuse_host_binds(dc)
+    if dc_src is not dotfiles and json_rel and not trust_source:
+        refuse_host_binds(dc)  # the repository's (or the workspace's copy of it)
     local = src.clone_url if src.kind == "local" else f"/{src.project}"
     dc = devcontainer_args.resolve(dc, os.environ, local_workspace_folder=local,
                                    devcontainer_id=pod_name,
@@ -174,7 +156,7 @@ def refuse_host_binds(dc) -> None:
 
 
 def check_name(pod_name: str) -> None:
-    if pod.exists(pod_name):
+    if pod.exists(pod_name, dry_assume=False):
         raise errors.DevaipodError(
             f"workspace '{names.short(pod_name)}' already exists",
             "pick another --name, or remove it with 'devaipod delete'")
@@ -183,14 +165,14 @@ def check_name(pod_name: str) -> None:
 def preflight(i: Inputs) -> None:
     """Fail early, before anything is created, on the mistakes a user can make."""
     check_images([i.image, i.api_image, *([i.gator_image] if i.gator is not None else [])])
-    if i.network and not network_.exists(i.network):
+    if i.network and not network_.exists(i.network, dry_assume=True):
         raise errors.DevaipodError(f"podman network '{i.network}' does not exist",
                                    f"create it with 'podman network create {i.network}'")
 
 
 def check_images(refs: list[str]) -> None:
     for ref in dict.fromkeys(refs):
-        if not image_.exists(ref):
+        if not image_.exists(ref, dry_assume=True):
             raise errors.DevaipodError(
                 f"image {ref} not found",
                 "build or pull it first (make images), or choose another with --image")

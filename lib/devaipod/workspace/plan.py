@@ -116,7 +116,8 @@ def pod_labels(i: Inputs) -> dict[str, str]:
                 "post-start": devplan.start_label(i.devcontainer),
                 "pr": str(src.pr_number) if src.pr_number else None,
                 "issue": src.issue_url, "network": i.network,
-                "lifecycle-in": ",".join(lifecycle_roles(i)) if i.devcontainer else None}
+                "lifecycle-in": ",".join(lifecycle_roles(i)) if i.devcontainer else None,
+                "trust-source": "true" if i.trust_source else None}
     for key, value in optional.items():
         if value and value != "unknown":
             labels[f"{names.LABEL}.{key}"] = value
@@ -335,7 +336,10 @@ def gator(i: Inputs) -> Spec:
                             i.creds.flags_for("gator"), _role_labels(i, "gator"), readonly)
 
 
-def build(i: Inputs, password: str, api_token: str) -> Plan:
+def build(i: Inputs, password: str, api_token: str,
+          lifecycle: tuple[str, ...] = devplan.CREATE + devplan.START) -> Plan:
+    """The plan of workspace I; ``lifecycle``: the devcontainer commands it runs once the
+    pod runs (a rebuild runs postStartCommand only, unless asked for the create ones)."""
     project = i.source.project
     labels = pod_labels(i)
     if i.gator is not None:
@@ -366,7 +370,7 @@ def build(i: Inputs, password: str, api_token: str) -> Plan:
         after_start.append(Step("installing the dotfiles in the workspace",
                                 names.container(i.pod, "workspace"),
                                 dotfiles.install_argv(dotfiles.WORKSPACE_CHECKOUT, script)))
-    after_start += lifecycle_steps(i, project, devplan.CREATE + devplan.START)
+    after_start += lifecycle_steps(i, project, lifecycle)
     if i.orchestration:
         init.append(worker_.init_worker(i.pod, i.image, project, _role_labels(i, "init")))
         secrets[worker_.config_secret(i.pod)] = opencode_config(i, "worker", tokens)

@@ -21,20 +21,21 @@ def owned_by(pod_name: str) -> dict[str, list[str]]:
     }
 
 
-def purge(pod_name: str) -> dict[str, list[str]]:
-    """Remove the pod and every object labelled as its own; return what went."""
+def purge(pod_name: str, keep: set[str] = frozenset()) -> dict[str, list[str]]:
+    """Remove the pod and every object labelled as its own, but the volumes and secrets
+    named in KEEP; return what went."""
     removed: dict[str, list[str]] = {"pods": []}
     try:
         pod.rm(pod_name, force=True)
         removed["pods"].append(pod_name)
     except errors.NotFound:
         pass
-    owned = owned_by(pod_name)
+    owned = {kind: [n for n in found if n not in keep]
+             for kind, found in owned_by(pod_name).items()}
     container.rm(owned["containers"], force=True)
     volume.rm(owned["volumes"], force=True)
     secret.rm(owned["secrets"])
-    if not runner.options.dry_run:
-        state.forget_pod(pod_name)
-        sshconfig.remove(pod_name)
+    runner.local(state.forget_pod, pod_name)
+    runner.local(sshconfig.remove, pod_name)
     removed.update(owned)
     return removed

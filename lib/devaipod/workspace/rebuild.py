@@ -1,0 +1,125 @@
+"""Rebuild a workspace: new containers from its plan made again, its volumes kept.
+
+The plan is made again as creation makes it (``inputs.make`` from the pod's
+labels: source, mode, image, network, task, title), with devcontainer.json
+read from the workspace's own volume when it has one (edits made in the
+workspace count), else from the source. It is carried out by
+``create.execute`` with what exists kept: the volumes (and so the git trees
+and homes: an init container runs only for a volume that is new), the
+passwords and tokens made at creation. Everything that can fail before the
+old containers go (the source, devcontainer.json, a build, the images) is
+done first; if a later step fails, only what the rebuild made is removed,
+and the error says that the volumes and secrets are kept.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from devaipod import errors
+from devaipod.context import Context
+from devaipod.podman import pod, secret, volume
+from devaipod.workspace import create, names
+from devaipod.workspace import plan as plan_
+from devaipod.workspace.request import Request
+
+log = logging.getLogger("devaipod")
+
+# labels of creation that a rebuild keeps as they are
+KEPT_LABELS = (".created", ".pr", ".forge", ".service-gator")
+
+
+class RebuildFailed(errors.DevaipodError):
+    pass
+
+
+def _label(labels: dict, key: str) -> str | None:
+    return labels.get(f"{names.LABEL}.{key}") or None
+
+
+def request(name: str, labels: dict, image: str | None) -> Request:
+    """What the workspace was made with, as creation's Request (from its labels)."""
+    if not _label(labels, "source"):
+        raise errors.DevaipodError(f"{name} has no io.devaipod.source label",
+                                   "it was not made by devaipod; delete and recreate it")
+    return Request(_label(labels, "source") or "", _label(labels, "mode") or "up",
+                   name=name, image=image or _label(labels, "image"),
+                   network=_label(labels, "network"), task=_label(labels, "task"),
+                   title=_label(labels, "title"),
+                   trust_source=_label(labels, "trust-source") == "true",
+                   workspace_volume=names.volume(name, "workspace"))
+
+
+def replan(name: str, ctx: Context, image: str | None = None,
+           run_create: bool = False) -> plan_.Plan:
+    from devaipod.workspace import devplan, inputs
+
+    labels = pod.inspect(name).get("Labels") or {}
+    i = inputs.make(request(name, labels, image), ctx.config, new=False)
+    if i.gator is None and _label(labels, "service-gator"):
+        from devaipod.gator.scopes import Scopes
+
+        i.gator = Scopes()  # made with --service-gator: keep the gator (its grants are kept)
+    inputs.preflight(i)
+    lifecycle = devplan.CREATE + devplan.START if run_create else devplan.START
+    p = plan_.build(i, password="", api_token="", lifecycle=lifecycle)
+    keep = {k: v for k, v in labels.items() if k.endswith(KEPT_LABELS)}
+    p.labels.update(keep)
+    p.pod_create["labels"] = p.labels
+    for spec in p.containers:
+        if spec.labels.get(names.ROLE) == "workspace":
+            spec.labels.update(keep)
+    return p
+
+
+def keep_secrets(pod_name: str, planned: dict[str, str], exists) -> set[str]:
+    """The secrets of PLANNED a rebuild keeps (EXISTS(name) tells whether one exists).
+
+    The passwords and tokens made at creation are kept; so are the OpenCode
+    configurations (they keep creation's --mcp and --no-auto-approve, and
+    hold the gator's tokens), unless a gator token had to be made anew (a
+    pod from before the gator had tokens): then they are written again.
+    """
+    from devaipod.workspace import worker as worker_
+
+    made_once = {names.password_secret(pod_name), names.api_token_secret(pod_name),
+                 names.worker_password_secret(pod_name), names.gator_token_secret(pod_name),
+                 names.gator_ro_token_secret(pod_name)}
+    configs = {f"{pod_name}-opencode-config", worker_.config_secret(pod_name)}
+    kept = {s for s in made_once if s in planned and exists(s)}
+    new_tokens = [s for s in (names.gator_token_secret(pod_name),
+                              names.gator_ro_token_secret(pod_name))
+                  if s in planned and s not in kept]
+    if not new_tokens:
+        kept |= {s for s in configs if s in planned and exists(s)}
+    kept |= {names.password_secret(pod_name), names.api_token_secret(pod_name)}
+    return kept
+
+
+def rebuild(name: str, ctx: Context, image: str | None = None,
+            run_create: bool = False) -> plan_.Plan:
+    """New containers for workspace NAME; its volumes and secrets are kept."""
+    p = replan(name, ctx, image, run_create)
+    kept_secrets = keep_secrets(name, p.secrets, secret.exists)
+    if f"{name}-opencode-config" not in kept_secrets and secret.exists(f"{name}-opencode-config"):
+        log.warning(
+            "the agent's OpenCode configuration is written again (for the gator's new token): "
+            "--mcp and --no-auto-approve given at creation are not kept")
+    kept = create.Keep(volumes={v for v in p.volumes if volume.exists(v)},
+                       secrets=kept_secrets)
+    with create.step("removing the old containers"):
+        pod.rm(name, force=True)
+    with create.step("replacing the pod's changed secrets"):
+        secret.rm([s for s in p.secrets if s not in kept.secrets and secret.exists(s)])
+    agent = next(s for s in p.containers if s.labels.get(names.ROLE) == "agent")
+    worker = any(s.labels.get(names.ROLE) == "worker" for s in p.containers)
+    try:
+        create.run_init(plan_.take_over(name, agent.image, worker),
+                        "giving the agent's trees to its user")
+        create.execute(p, keep=kept, dry_run=ctx.dry_run)
+    except errors.DevaipodError as exc:
+        raise RebuildFailed(
+            f"rebuilding {names.short(name)} failed: {exc.format_message()}",
+            "its volumes (the git trees, the agent's home) and secrets are kept: run "
+            f"'devaipod rebuild {names.short(name)}' again, or 'devaipod delete' it") from exc
+    return p
