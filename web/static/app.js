@@ -113,6 +113,8 @@ async function logout() {
 
 document.getElementById("logout-button")?.addEventListener("click", logout);
 
+export const $ = (id) => document.getElementById(id);
+
 /** Make an element: el("a", {href: "/", class: "x", dataset: {pod: "p"}}, "text", child). */
 export function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);

@@ -1,18 +1,63 @@
-// A browser terminal: xterm.js on a WebSocket that speaks terminado's protocol
+// The Terminal tab: xterm.js on a WebSocket that speaks terminado's protocol
 // (["stdin", text] and ["set_size", rows, cols] out; ["stdout", text] and
-// ["disconnect", reason] in). Loaded on demand by pod.js.
-import { Terminal } from "/vendor/xterm/lib/xterm.mjs";
-import { FitAddon } from "/vendor/xterm-addon-fit/lib/addon-fit.mjs";
-import { apiKey } from "/static/app.js";
+// ["disconnect", reason] in). xterm.js and its stylesheet load with the tab.
+import { $, apiKey, setText } from "/static/app.js";
 
-export function terminalUrl(pod, kind) {
+const XTERM = ["/vendor/xterm/lib/xterm.mjs", "/vendor/xterm-addon-fit/lib/addon-fit.mjs"];
+const XTERM_CSS = "/vendor/xterm/css/xterm.css";
+
+let pod = null;
+let view = null; // a TerminalView, once xterm.js loaded
+
+function terminalUrl(kind) {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   return `${scheme}://${location.host}/ws/terminal/${encodeURIComponent(pod)}?kind=${encodeURIComponent(kind)}`;
 }
 
-export class TerminalView {
-  /** `onState(state, detail)` hears "connecting", "connected" and "disconnected". */
-  constructor(box, onState) {
+function onState(state, detail) {
+  const status = $("terminal-status");
+  setText(status, { connecting: "connecting…", connected: "connected", disconnected: "disconnected —" }[state]);
+  status.title = detail || "";
+  $("terminal-reconnect").hidden = state !== "disconnected";
+  $("terminal").dataset.state = state;
+}
+
+function connect() {
+  view?.connect(terminalUrl($("terminal-kind").value));
+}
+
+function stylesheet(href) {
+  return new Promise((resolve, reject) => {
+    const link = Object.assign(document.createElement("link"), { rel: "stylesheet", href });
+    link.addEventListener("load", resolve);
+    link.addEventListener("error", () => reject(new Error(`${href} did not load`)));
+    document.head.append(link);
+  });
+}
+
+/** The first showing loads xterm.js and connects; later ones fit the terminal to its box. */
+export async function show(name) {
+  if (pod) {
+    view?.fit();
+    view?.focus();
+    return;
+  }
+  pod = name;
+  $("terminal-kind").addEventListener("change", connect);
+  $("terminal-reconnect").addEventListener("click", connect);
+  try {
+    const [xterm, fit] = await Promise.all([...XTERM.map((url) => import(url)), stylesheet(XTERM_CSS)]);
+    view = new TerminalView($("terminal"), xterm.Terminal, fit.FitAddon, onState);
+    connect();
+  } catch (err) {
+    setText($("terminal-status"), `The terminal cannot load (is xterm.js installed? make web): ${err.message}`);
+  }
+}
+
+class TerminalView {
+  /** xterm.js's Terminal and FitAddon in `box`; `onState(state, detail)` hears
+   * "connecting", "connected" and "disconnected". */
+  constructor(box, Terminal, FitAddon, onState) {
     this.box = box;
     this.onState = onState;
     this.ws = null;

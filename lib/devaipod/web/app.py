@@ -33,6 +33,20 @@ def web_dir() -> Path:
     return Path("/usr/share/devaipod/web")
 
 
+def render_pages(web: Path) -> dict[str, str]:
+    """The pages, rendered once: web/templates/<page>.tpl, each in the frame of base.tpl
+    (the head and the top bar they share)."""
+    from devaipod.errors import DevaipodError
+
+    lookup = [str(web / "templates")]
+    try:
+        return {name: bottle.SimpleTemplate(name=f"{name}.tpl", lookup=lookup).render()
+                for name in ("pods", "new", "pod", "login")}
+    except bottle.TemplateError as exc:
+        raise DevaipodError(f"the control plane's pages cannot load from {lookup[0]}: {exc}",
+                            hint="point DEVAIPOD_WEB_DIR at devaipod's web/ directory") from exc
+
+
 class PodsCache:
     """`GET /api/pods` for any number of clients: at most one refresh a second."""
 
@@ -106,12 +120,11 @@ def make_app(gate: auth.Auth, ctx: Context | None = None):
     def healthz():
         return {"ok": True}
 
-    add_login(app, gate, static)
+    pages = render_pages(static)
+    add_login(app, gate, pages["login"])
 
-    for route, page in (("/", "pods.html"), ("/new", "new.html"),
-                        ("/pods/<name>", "pod.html")):
-        app.route(route, "GET", lambda page=page, **_: bottle.static_file(
-            page, root=static / "static"))
+    for route, name in (("/", "pods"), ("/new", "new"), ("/pods/<name>", "pod")):
+        app.route(route, "GET", lambda page=pages[name], **_: page)
 
     @app.get("/static/<path:path>")
     def static_files(path):
@@ -128,14 +141,14 @@ def make_app(gate: auth.Auth, ctx: Context | None = None):
     return browserauth.with_headers(app, security_headers)
 
 
-def add_login(app: bottle.Bottle, gate: auth.Auth, static: Path) -> None:
+def add_login(app: bottle.Bottle, gate: auth.Auth, page: str) -> None:
     @app.get("/login")
     def login():
         """The token in, a session out: its cookie, and its key in the redirect's fragment
         (the pages keep it in localStorage; it is never sent again by this server)."""
         token = bottle.request.query.get("token")
         if token is None:
-            return bottle.static_file("login.html", root=static / "static")
+            return page
         if not gate.login(token, bottle.request.remote_addr or "?"):
             return bottle.HTTPResponse(status=303, headers={"Location": "/login?error=1"})
         cookie, key = gate.new_session()

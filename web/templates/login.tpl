@@ -1,14 +1,4 @@
-<!doctype html>
-<html lang="en">
-<head>
-  <meta charset="utf-8">
-  <meta name="viewport" content="width=device-width, initial-scale=1">
-  <title>Log in · devaipod</title>
-  <link rel="icon" href="data:,">
-  <link rel="stylesheet" href="/static/app.css">
-  <script type="module" src="/static/login.js"></script>
-</head>
-<body>
+% rebase("base.tpl", title="Log in", script="login", nav=None)
   <main class="login">
     <h1>devaipod</h1>
     <form id="login-form" class="card form" method="get" action="/login" data-testid="login-form">
@@ -28,5 +18,3 @@
       </div>
     </form>
   </main>
-</body>
-</html>

@@ -1,22 +1,4 @@
-<!doctype html>
-<html lang="en">
-<head>
-  <meta charset="utf-8">
-  <meta name="viewport" content="width=device-width, initial-scale=1">
-  <title>Workspaces · devaipod</title>
-  <link rel="icon" href="data:,">
-  <link rel="stylesheet" href="/static/app.css">
-  <script type="module" src="/static/pods.js"></script>
-</head>
-<body>
-  <header class="topbar">
-    <a class="brand" href="/">devaipod</a>
-    <nav aria-label="Main">
-      <a href="/" aria-current="page">Workspaces</a>
-      <a href="/new">New workspace</a>
-    </nav>
-    <button type="button" id="logout-button" class="logout" data-testid="logout-button">Log out</button>
-  </header>
+% rebase("base.tpl", title="Workspaces", script="pods", nav="/")
   <main>
     <div class="page-head">
       <h1>Workspaces</h1>
@@ -44,5 +26,3 @@
       </p>
     </div>
   </main>
-</body>
-</html>

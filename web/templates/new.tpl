@@ -1,22 +1,4 @@
-<!doctype html>
-<html lang="en">
-<head>
-  <meta charset="utf-8">
-  <meta name="viewport" content="width=device-width, initial-scale=1">
-  <title>New workspace · devaipod</title>
-  <link rel="icon" href="data:,">
-  <link rel="stylesheet" href="/static/app.css">
-  <script type="module" src="/static/new.js"></script>
-</head>
-<body>
-  <header class="topbar">
-    <a class="brand" href="/">devaipod</a>
-    <nav aria-label="Main">
-      <a href="/">Workspaces</a>
-      <a href="/new" aria-current="page">New workspace</a>
-    </nav>
-    <button type="button" id="logout-button" class="logout" data-testid="logout-button">Log out</button>
-  </header>
+% rebase("base.tpl", title="New workspace", script="new", nav="/new")
   <main class="narrow">
     <h1>New workspace</h1>
     <form id="new-form" class="card form" data-testid="new-form">
@@ -73,5 +55,3 @@
       <p id="job-result" data-testid="job-result" role="status"></p>
     </section>
   </main>
-</body>
-</html>

@@ -1,23 +1,4 @@
-<!doctype html>
-<html lang="en">
-<head>
-  <meta charset="utf-8">
-  <meta name="viewport" content="width=device-width, initial-scale=1">
-  <title>Workspace · devaipod</title>
-  <link rel="icon" href="data:,">
-  <link rel="stylesheet" href="/static/app.css">
-  <link rel="stylesheet" href="/vendor/xterm/css/xterm.css">
-  <script type="module" src="/static/pod.js"></script>
-</head>
-<body>
-  <header class="topbar">
-    <a class="brand" href="/">devaipod</a>
-    <nav aria-label="Main">
-      <a href="/">Workspaces</a>
-      <a href="/new">New workspace</a>
-    </nav>
-    <button type="button" id="logout-button" class="logout" data-testid="logout-button">Log out</button>
-  </header>
+% rebase("base.tpl", title="Workspace", script="pod", nav="")
   <main>
     <section class="pod-head" aria-labelledby="pod-name">
       <div>
@@ -113,5 +94,3 @@
       <pre id="logs-pre" class="log" data-testid="logs-pre" tabindex="0" aria-label="Container log"></pre>
     </section>
   </main>
-</body>
-</html>
