@@ -36,6 +36,7 @@ VERBS: dict[str, str] = {
     "pod-api": "pod_api",
     "prune": "prune",
     "rebuild": "rebuild",
+    "review": "review",
     "run": "run",
     "ssh-config": "ssh_config",
     "start": "start",

@@ -306,7 +306,7 @@ CONTROL_PLANE = "http://127.0.0.1:8080"
 def ticket(pod: str = "pod1", until: float | None = None, **kwargs) -> str:
     import time
 
-    from devaipod.podapi import browserauth
+    from devaipod.http import browserauth
 
     return browserauth.ticket(TOKEN, pod, CONTROL_PLANE, until or time.time() + 3600, **kwargs)
 

@@ -14,6 +14,7 @@ from websockets.datastructures import Headers
 from websockets.http11 import Request
 
 from devaipod import errors
+from devaipod.http import browserauth
 from devaipod.web import app as web_app
 from devaipod.web import auth, sockets
 
@@ -293,17 +294,17 @@ def test_a_strange_host_frames_nothing(wsgi):
 
 def test_tickets_expire_and_are_bound_to_the_pod():
     now = 1_000_000.0
-    t = auth.ticket("pod-token", "devaipod-a", "http://127.0.0.1:8080", now + 3600, now=now)
-    body = auth.check_ticket("pod-token", "devaipod-a", t, now=now + 30)
+    t = browserauth.ticket("pod-token", "devaipod-a", "http://127.0.0.1:8080", now + 3600, now=now)
+    body = browserauth.check_ticket("pod-token", "devaipod-a", t, now=now + 30)
     assert body["origin"] == "http://127.0.0.1:8080" and body["until"] == int(now + 3600)
-    assert not auth.check_ticket("pod-token", "devaipod-b", t, now=now + 30)
-    assert not auth.check_ticket("other-token", "devaipod-a", t, now=now + 30)
-    assert not auth.check_ticket("pod-token", "devaipod-a", t, now=now + 120)
-    assert not auth.check_ticket("pod-token", "devaipod-a", "garbage", now=now)
+    assert not browserauth.check_ticket("pod-token", "devaipod-b", t, now=now + 30)
+    assert not browserauth.check_ticket("other-token", "devaipod-a", t, now=now + 30)
+    assert not browserauth.check_ticket("pod-token", "devaipod-a", t, now=now + 120)
+    assert not browserauth.check_ticket("pod-token", "devaipod-a", "garbage", now=now)
     payload, mac = t.split(".")
-    assert not auth.check_ticket("pod-token", "devaipod-a", f"{payload}x.{mac}", now=now)
-    bad = auth.ticket("pod-token", "devaipod-a", "http://x; script-src *", now + 60, now=now)
-    assert not auth.check_ticket("pod-token", "devaipod-a", bad, now=now)
+    assert not browserauth.check_ticket("pod-token", "devaipod-a", f"{payload}x.{mac}", now=now)
+    bad = browserauth.ticket("pod-token", "devaipod-a", "http://x; script-src *", now + 60, now=now)
+    assert not browserauth.check_ticket("pod-token", "devaipod-a", bad, now=now)
 
 
 # --- WebSockets ------------------------------------------------------------------------------
@@ -339,7 +340,7 @@ def test_websocket_needs_origin_cookie_and_key(gate, monkeypatch):
 
 
 def test_the_server_selects_the_devaipod_subprotocol():
-    from devaipod.web import oneport
+    from devaipod.http import oneport
 
     assert oneport.select_subprotocol(None, ["devaipod", "key.abc"]) == "devaipod"
     assert oneport.select_subprotocol(None, []) is None
@@ -355,7 +356,7 @@ def test_the_server_selects_the_devaipod_subprotocol():
     ("DELETE", {"Sec-Fetch-Site": "cross-site"}, False),
 ])
 def test_state_changing_requests_must_be_same_origin(method, headers, allowed):
-    assert auth.same_origin_write(method, headers, "h:8080") is allowed
+    assert browserauth.same_origin_write(method, headers, "h:8080") is allowed
 
 
 def test_cross_origin_post_with_cookie_and_key_is_refused(wsgi):
@@ -363,3 +364,17 @@ def test_cross_origin_post_with_cookie_and_key_is_refused(wsgi):
     answer = wsgi("/api/pods/x/done", {"Cookie": cookie, "X-Devaipod-Key": key,
                                        "Origin": "http://evil:1"}, method="POST")
     assert answer.code == 403 and b"cross-origin" in answer.body
+
+
+@pytest.mark.parametrize(("header", "token", "allowed"), [
+    ("Bearer tok", "tok", True),
+    ("Bearer tok ", "tok", True),
+    ("Bearer tok2", "tok", False),
+    ("bearer tok", "tok", False),
+    ("tok", "tok", False),
+    ("Bearer ", "", False),       # a sidecar started without its token lets nobody in
+    ("Bearer x", "", False),
+    (None, "tok", False),
+])
+def test_one_bearer_check_for_the_control_plane_and_the_sidecar(header, token, allowed):
+    assert browserauth.bearer(header, token) is allowed

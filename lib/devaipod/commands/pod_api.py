@@ -33,8 +33,8 @@ def cli(port, host, project, pod, opencode_port, gator_links) -> None:
     A --gator-link's VAR names the variable holding that OpenCode's password
     (the worker's is OPENCODE_WORKER_PASSWORD).
     """
+    from devaipod.http import oneport
     from devaipod.podapi import app, mcpwatch
-    from devaipod.web import oneport
 
     links = [_link(text) for text in gator_links]
     if links:

@@ -5,30 +5,8 @@ from __future__ import annotations
 import click
 
 from devaipod.clikit import command, emit_json, json_option, say, workspace_argument
-from devaipod.podman import pod
-from devaipod.workspace import lookup, names
-
-
-def api_binding(info: dict) -> tuple[str, str] | None:
-    bindings = ((info.get("InfraConfig") or {}).get("PortBindings") or {}).get("8090/tcp")
-    if not bindings:
-        return None
-    return bindings[0].get("HostIp") or "0.0.0.0", bindings[0].get("HostPort")
-
-
-def gather(name: str) -> dict:
-    info = pod.inspect(name)
-    row = lookup.row({"Name": info["Name"], "Status": info.get("State", ""),
-                      "Labels": info.get("Labels"),
-                      "Containers": [{"Names": c["Name"], "Status": c.get("State", "")}
-                                     for c in info.get("Containers") or []]},
-                     lookup.done_pods())
-    from devaipod.agent.state import summaries
-
-    data = row.with_agent(summaries([row.name])[row.name]).as_dict()
-    binding = api_binding(info)
-    data["api_address"], data["api_port"] = binding or (None, None)
-    return data
+from devaipod.workspace import names
+from devaipod.workspace.status import gather
 
 
 @command("status")

@@ -6,7 +6,8 @@ import json
 import os
 import time
 
-from devaipod.podapi import browser, browserauth, git
+from devaipod.http import browserauth
+from devaipod.podapi import browser, git
 from devaipod.podapi.proxy import Upstream
 from devaipod.podapi.summary import Cached
 
@@ -20,9 +21,7 @@ def cookie_name(pod: str) -> str:
 
 def bearer(request, token: str) -> bool:
     """The pod's token as a Bearer header (the CLI, the control plane)."""
-    header = request.get_header("Authorization", "")
-    given = header[7:] if header.startswith("Bearer ") else ""
-    return bool(token and given) and browserauth.equal(given, token)
+    return browserauth.bearer(request.get_header("Authorization"), token)
 
 
 def authorized(request, token: str, sessions: browser.Sessions) -> str | None:

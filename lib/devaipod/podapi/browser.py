@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass
 from importlib import resources
 
-from devaipod.podapi import browserauth
+from devaipod.http import browserauth
 
 MAX_SESSIONS = 64
 STATIC = ("sw.js", "login.js")

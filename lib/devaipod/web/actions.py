@@ -7,7 +7,7 @@ import json
 import bottle
 
 from devaipod import errors
-from devaipod.podapi import browserauth
+from devaipod.http import browserauth
 from devaipod.podman import container, pod
 from devaipod.workspace import lifecycle as workspace_lifecycle
 from devaipod.workspace import lookup, names, remove
@@ -40,7 +40,7 @@ def fail(exc: errors.DevaipodError, status: int = 400):
 
 
 def status(name: str) -> dict:
-    from devaipod.commands.status import gather
+    from devaipod.workspace.status import gather
 
     return public(gather(name))
 
@@ -188,11 +188,9 @@ def verdict(name: str, what: str) -> dict:
             head, base = review_.check_range(body.get("head"), body.get("base"))
         except review_.ReviewError as exc:
             fail(exc, 400)
-        try:
-            now = ((client(name).get("/git/status") or {}).get("agent") or {}).get("head")
-        except AgentError as exc:
-            fail(exc, 502)
-        return {"ok": True, "head": review_.merge(name, head, base, now)}
+        return {"ok": True, "head": review_.land(name, head, base, client(name))}
+    except AgentError as exc:
+        fail(exc, 502)
     except review_.ReviewError as exc:
         fail(exc, 409)
 

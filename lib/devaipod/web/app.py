@@ -13,7 +13,7 @@ import bottle
 
 from devaipod import podman, runner
 from devaipod.context import Context
-from devaipod.podapi import browserauth
+from devaipod.http import browserauth
 from devaipod.web import actions, auth
 from devaipod.web.jobs import Jobs, creation_argv
 from devaipod.web.limits import Follows, PerPod, TooMany
@@ -99,13 +99,13 @@ def make_app(gate: auth.Auth, ctx: Context | None = None):
     @app.hook("before_request")
     def _require_login():
         path, req = bottle.request.path, bottle.request
-        if not auth.same_origin_write(req.method, req.headers, req.get_header("Host")):
+        if not browserauth.same_origin_write(req.method, req.headers, req.get_header("Host")):
             raise actions.json_error(403, "cross-origin request refused")
         if path.startswith(PUBLIC):
             return
         cookie, bearer = req.get_cookie(auth.COOKIE), req.get_header("Authorization")
         if path.startswith("/api/"):
-            if not gate.ok(cookie, req.get_header(auth.KEY_HEADER), bearer):
+            if not gate.ok(cookie, req.get_header(browserauth.KEY_HEADER), bearer):
                 raise actions.json_error(401, "log in first")
         elif not (gate.session(cookie) or gate.bearer(bearer)):
             raise bottle.HTTPResponse(status=303, headers={"Location": "/login"})
@@ -162,7 +162,7 @@ def add_login(app: bottle.Bottle, gate: auth.Auth, page: str) -> None:
     @app.post("/logout")
     def logout():
         req = bottle.request
-        revoked = gate.logout(req.get_cookie(auth.COOKIE), req.get_header(auth.KEY_HEADER))
+        revoked = gate.logout(req.get_cookie(auth.COOKIE), req.get_header(browserauth.KEY_HEADER))
         bottle.response.delete_cookie(auth.COOKIE, path="/", httponly=True,
                                       samesite="strict")
         return {"ok": True, "revoked": revoked}
@@ -284,7 +284,8 @@ def login_url(host: str, port: int, token: str) -> str:
 
 def serve(host: str, port: int, session_hours: float = auth.SESSION_HOURS,
           ctx: Context | None = None) -> None:
-    from devaipod.web import oneport, sockets
+    from devaipod.http import oneport
+    from devaipod.web import sockets
 
     token = auth.TokenFile()
     gate = auth.Auth(token, session_hours)

@@ -24,14 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from devaipod import errors, state
-from devaipod.podapi.browserauth import (  # noqa: F401 (re-exported)
-    KEY_HEADER,
-    check_ticket,
-    derive,
-    equal,
-    same_origin_write,
-    ticket,
-)
+from devaipod.http.browserauth import bearer, derive, equal
 
 SECRET_FILE = Path("/run/secrets/devaipod-web-token")
 COOKIE = "devaipod_session"
@@ -137,8 +130,7 @@ class Auth:
         return sid, int(expiry)
 
     def bearer(self, authorization: str | None) -> bool:
-        return bool(authorization and authorization.startswith("Bearer ")
-                    and equal(authorization[7:].strip(), self.token))
+        return bearer(authorization, self.token)
 
     def ok(self, cookie: str | None, key: str | None, authorization: str | None) -> bool:
         """The login token as a Bearer header, or a session's cookie AND its key."""

@@ -17,26 +17,14 @@ import struct
 import termios
 import threading
 
-from devaipod import runner, tmux
+from devaipod import runner, terminals, tmux
 
 log = logging.getLogger("devaipod")
 
 
 def ensure_session(pod: str, kind: str) -> str:
     """The tmux session for a pod's terminal, created when missing."""
-    from devaipod.commands import attach
-
-    if kind == "workspace":
-        name = attach.session_name(pod, "shell")
-        if not tmux.has_session(name):
-            runner.capture(tmux.new_session_argv(name, attach.pane(pod, "workspace", ["bash"])),
-                           mutating=True)
-        return name
-    name = attach.session_name(pod, "agent")
-    if not tmux.has_session(name):
-        left = attach.tui_command(pod, "agent", attach.pick_session(pod, None))
-        tmux.new_layout(name, left, attach.pane(pod, "agent", ["bash"]))
-    return name
+    return terminals.shell(pod) if kind == "workspace" else terminals.layout(pod, "agent")
 
 
 def set_size(fd: int, rows: int, cols: int) -> None:

@@ -1,12 +1,14 @@
-"""Landing the agent's reviewed commits in the workspace, or dropping them.
+"""The review of the agent's commits, landing them in the workspace, or dropping them
+(``devaipod review`` and the control plane's Review tab).
 
-What Merge lands is exactly what the review showed: the request names the
-reviewed range (``base``, the workspace's HEAD then, and ``head``, the agent's
-commit); the agent's branch must still be at ``head`` (the sidecar says so),
-the workspace must still be at ``base``, and the workspace fetches ``head`` by
-its id through the ``agent`` remote's trusted upload-pack (a shadow of the
-agent's repository: ``devaipod.gitsafe``), so nothing of the agent's
-repository but its objects is read, and an object is what its id says.
+The review is the sidecar's ``/git/review``. What Merge lands is exactly what
+the review showed: the caller names the reviewed range (``base``, the
+workspace's HEAD then, and ``head``, the agent's commit); the agent's branch
+must still be at ``head`` (the sidecar says so), the workspace must still be
+at ``base``, and the workspace fetches ``head`` by its id through the
+``agent`` remote's trusted upload-pack (a shadow of the agent's repository:
+``devaipod.gitsafe``), so nothing of the agent's repository but its objects is
+read, and an object is what its id says.
 """
 
 from __future__ import annotations
@@ -52,6 +54,31 @@ class ReviewError(errors.DevaipodError):
 def project_dir(name: str) -> str:
     labels = pod.inspect(name).get("Labels") or {}
     return f"/workspaces/{labels.get(f'{names.LABEL}.project', '')}"
+
+
+def sidecar(name: str):
+    """The pod's API sidecar (its token from the state dir or the sidecar)."""
+    from devaipod.agent.client import Client
+
+    return Client.for_pod(name)
+
+
+def load(name: str, api=None) -> dict:
+    """The review: {base, head, branch, commits, files[, error]} (see podapi.git.review)."""
+    return (api or sidecar(name)).get("/git/review")
+
+
+def agent_head(api) -> str | None:
+    """Where the agent's branch is now, as the sidecar sees it."""
+    return ((api.get("/git/status") or {}).get("agent") or {}).get("head")
+
+
+def land(name: str, head: object, base: object, api=None) -> str:
+    """Merge the reviewed range (HEAD onto BASE) if the agent's branch has not moved since
+    the review; returns the workspace's new HEAD. A wrong range or a moved branch is a
+    ReviewError; a sidecar that does not answer an AgentError."""
+    head, base = check_range(head, base)
+    return merge(name, head, base, agent_head(api or sidecar(name)))
 
 
 def check_range(head: object, base: object) -> tuple[str, str]:

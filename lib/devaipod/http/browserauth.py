@@ -36,6 +36,12 @@ def equal(a: str, b: str) -> bool:
     return hmac.compare_digest(a.encode(), b.encode())
 
 
+def bearer(authorization: str | None, token: str) -> bool:
+    """``Authorization: Bearer <token>`` names this token (non-browser clients)."""
+    given = authorization[7:].strip() if (authorization or "").startswith("Bearer ") else ""
+    return bool(token and given) and equal(given, token)
+
+
 def valid_origin(origin: str) -> bool:
     """A plain scheme://host[:port], safe to write into a CSP header."""
     return bool(ORIGIN.match(origin or ""))

@@ -1,0 +1,33 @@
+"""One workspace in detail: its row of `devaipod list`, the agent's state, the sidecar's
+published address (``devaipod status`` and the control plane's pod page)."""
+
+from __future__ import annotations
+
+from devaipod.podman import pod
+from devaipod.workspace import lookup
+
+
+def api_binding(info: dict) -> tuple[str, str] | None:
+    """(host address, host port) the sidecar's 8090 is published on, from the pod's
+    ``podman pod inspect``; None when it is not published."""
+    bindings = ((info.get("InfraConfig") or {}).get("PortBindings") or {}).get("8090/tcp")
+    if not bindings:
+        return None
+    return bindings[0].get("HostIp") or "0.0.0.0", bindings[0].get("HostPort")
+
+
+def gather(name: str) -> dict:
+    """The workspace as `devaipod list --json` has it, plus ``api_address`` and
+    ``api_port``."""
+    info = pod.inspect(name)
+    row = lookup.row({"Name": info["Name"], "Status": info.get("State", ""),
+                      "Labels": info.get("Labels"),
+                      "Containers": [{"Names": c["Name"], "Status": c.get("State", "")}
+                                     for c in info.get("Containers") or []]},
+                     lookup.done_pods())
+    from devaipod.agent.state import summaries
+
+    data = row.with_agent(summaries([row.name])[row.name]).as_dict()
+    binding = api_binding(info)
+    data["api_address"], data["api_port"] = binding or (None, None)
+    return data
