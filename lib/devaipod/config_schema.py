@@ -15,6 +15,8 @@ from dataclasses import MISSING, Field, dataclass, field, fields
 from datetime import date, time, timedelta
 from typing import Any
 
+from devaipod.layout import GATOR_PORT
+
 BUILTIN_LLM_KEY_VARS = (
     "ANTHROPIC_API_KEY", "OPENAI_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY",
     "GOOGLE_GENERATIVE_AI_API_KEY", "AZURE_OPENAI_API_KEY", "OPENROUTER_API_KEY",
@@ -303,7 +305,7 @@ class JiraConfig:
 @dataclass(frozen=True)
 class ServiceGatorConfig:
     enabled: bool | None = opt(None, BOOL, "Run the gator; unset means: if anything is granted.")
-    port: int = opt(8765, PORT, "Port the gator's MCP server listens on inside the pod.")
+    port: int = opt(GATOR_PORT, PORT, "Port the gator's MCP server listens on inside the pod.")
     image: str | None = opt(None, STRING, "Image of the gator container.")
     gh: GhConfig = section(GhConfig, "GitHub scopes.")
     jira: JiraConfig = section(JiraConfig, "JIRA scopes.")

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import NoReturn
 
 from devaipod import errors
+from devaipod.layout import LOOKS_SECRET
 
 log = logging.getLogger("devaipod")
 
@@ -54,7 +55,7 @@ class Result:
         return self.returncode == 0
 
 
-_SECRET_KEY = re.compile(r"(?i)(API_?KEY|TOKEN|SECRET|PASSW|PRIVATE|CREDENTIAL|_KEY$)")
+_SECRET_KEY = LOOKS_SECRET
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _URL_CREDS = re.compile(r"(://)[^/@\s]+@")
 _SECRET_FLAGS = {"--password", "--opencode-password", "--token", "--creds"}

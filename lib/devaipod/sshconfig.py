@@ -18,8 +18,8 @@ import shlex
 import sys
 from pathlib import Path
 
+from devaipod import layout
 from devaipod.state import in_container, write_private
-from devaipod.workspace import names
 
 log = logging.getLogger("devaipod")
 
@@ -51,8 +51,8 @@ def proxy_command(pod: str, role: str) -> str:
 
 def text(pod: str, worker: bool = False, user: str | None = None) -> str:
     user = user or os.environ.get("USER") or "root"
-    lines = [f"# written by devaipod for the workspace {names.short(pod)}",
-             f"{MARK} {names.instance() or ''}".rstrip()]
+    lines = [f"# written by devaipod for the workspace {layout.short(pod)}",
+             f"{MARK} {layout.instance() or ''}".rstrip()]
     roles = [("workspace", pod), ("agent", f"{pod}-agent")]
     if worker:
         roles.append(("worker", f"{pod}-worker"))
@@ -86,9 +86,9 @@ def stale(live: set[str]) -> list[Path]:
     if directory is None or not directory.is_dir():
         return []
     found = []
-    for path in directory.glob(f"{names.PREFIX}*"):
+    for path in directory.glob(f"{layout.PREFIX}*"):
         try:
-            mine = f"{MARK} {names.instance() or ''}".rstrip() in path.read_text().splitlines()
+            mine = f"{MARK} {layout.instance() or ''}".rstrip() in path.read_text().splitlines()
         except OSError:
             continue
         if mine and path.name not in live:

@@ -10,11 +10,10 @@ session id it names (which the agent's OpenCode reports) must look like one.
 
 from __future__ import annotations
 
-from devaipod import podman, runner, tmux
+from devaipod import layout, podman, runner, tmux
 from devaipod.podman import container, secret
-from devaipod.workspace import names
 
-PORTS = {"agent": 4096, "worker": 4098}
+PORTS = layout.OPENCODE_PORTS
 
 
 def tui_command(pod: str, role: str, session: str | None) -> str:
@@ -30,7 +29,7 @@ def tui_command(pod: str, role: str, session: str | None) -> str:
 
 def pane(pod: str, role: str, cmd: list[str]) -> str:
     """The pane's command line: tmux gives it to the user's shell (sh, dash, bash...)."""
-    argv = container.exec_argv(names.container(pod, role), secret.with_env(cmd),
+    argv = container.exec_argv(layout.container(pod, role), secret.with_env(cmd),
                                interactive=True, tty=True)
     return runner.shell_join(podman.argv(argv))
 
@@ -52,7 +51,7 @@ def pick_session(pod: str, given: str | None) -> str | None:
     return task.oldest_root_session(c)
 
 
-def layout(pod: str, role: str, sid: str | None = None) -> str:
+def tui_layout(pod: str, role: str, sid: str | None = None) -> str:
     """The tmux session with ROLE's TUI and a shell in ROLE's container, made when
     missing (an existing one is reused as it is); returns its name."""
     name = session_name(pod, role)

@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from devaipod import source
+from devaipod import layout, source
 from devaipod.commands import pod_api
 from devaipod.gator.scopes import Scopes, repo_grant
-from devaipod.workspace import gator, names, plan, rebuild
+from devaipod.workspace import gator, plan, rebuild
 from devaipod.workspace.credentials import Partition
 
 POD = "devaipod-hello-abc123"
@@ -23,7 +23,7 @@ def _plan(**kw) -> plan.Plan:
 
 
 def _container(p: plan.Plan, role: str):
-    return next(c for c in p.containers if c.labels.get(names.ROLE) == role)
+    return next(c for c in p.containers if c.labels.get(layout.ROLE) == role)
 
 
 def _mounted(spec) -> set[str]:
@@ -37,12 +37,13 @@ def _gator_server(p: plan.Plan, role: str) -> dict:
 
 
 @pytest.mark.parametrize(("mode", "worker_secret", "worker_port"), [
-    ("readonly", names.gator_ro_token_secret(POD), 8766),
-    ("inherit", names.gator_token_secret(POD), 8765),
+    ("readonly", layout.gator_ro_token_secret(POD), 8766),
+    ("inherit", layout.gator_token_secret(POD), 8765),
 ])
 def test_each_opencode_carries_its_own_endpoints_token(mode, worker_secret, worker_port):
     p = _plan(orchestration=True, worker_gator=mode)
-    full, ro = p.secrets[names.gator_token_secret(POD)], p.secrets[names.gator_ro_token_secret(POD)]
+    full = p.secrets[layout.gator_token_secret(POD)]
+    ro = p.secrets[layout.gator_ro_token_secret(POD)]
     assert len(full) >= 32 and len(ro) >= 32 and full != ro
     agent = _gator_server(p, "agent")
     assert agent == {"url": "http://127.0.0.1:8765/mcp", "type": "remote", "enabled": True,
@@ -54,7 +55,7 @@ def test_each_opencode_carries_its_own_endpoints_token(mode, worker_secret, work
         assert full not in p.secrets[f"{POD}-worker-opencode-config"]
     # the tokens: files in the gator alone, named on its command line by path only
     g = _container(p, "gator")
-    tokens = {names.gator_token_secret(POD), names.gator_ro_token_secret(POD)}
+    tokens = {layout.gator_token_secret(POD), layout.gator_ro_token_secret(POD)}
     assert tokens <= _mounted(g)
     for c in p.containers:
         assert c is g or not (tokens & _mounted(c)), c.name
@@ -65,12 +66,12 @@ def test_each_opencode_carries_its_own_endpoints_token(mode, worker_secret, work
 
 def test_the_worker_has_a_password_of_its_own():
     p = _plan(orchestration=True)
-    own = names.worker_password_secret(POD)
+    own = layout.worker_password_secret(POD)
     assert p.secrets[own] not in ("", "agent-password")
     worker, agent, api = (_container(p, r) for r in ("worker", "agent", "api"))
     assert ["--secret", f"{own},type=mount,target=/run/devaipod-env/OPENCODE_SERVER_PASSWORD"] \
         in worker.secrets
-    assert names.password_secret(POD) not in _mounted(worker)
+    assert layout.password_secret(POD) not in _mounted(worker)
     assert f"{POD}-opencode-config" not in _mounted(worker)
     for spec in (agent, api):  # the agent drives the worker, the sidecar connects it
         assert ["--secret", f"{own},type=mount,target=/run/devaipod-env/"
@@ -86,7 +87,7 @@ def test_the_worker_has_a_password_of_its_own():
 
 def test_no_worker_no_worker_password_and_no_gator_no_tokens():
     p = _plan()
-    assert names.worker_password_secret(POD) not in p.secrets
+    assert layout.worker_password_secret(POD) not in p.secrets
     i = plan.Inputs(pod=POD, source=GH, image="img", api_image="api", creds=Partition())
     p = plan.build(i, "pw", "tok")
     assert not any("gator" in s for s in p.secrets)
@@ -105,12 +106,12 @@ def test_rebuild_keeps_tokens_and_configs_together():
     configs = {f"{POD}-opencode-config", f"{POD}-worker-opencode-config"}
     everything = set(p.secrets)
     kept = rebuild.keep_secrets(POD, p.secrets, lambda s: True)
-    assert {names.gator_token_secret(POD), names.gator_ro_token_secret(POD),
-            names.worker_password_secret(POD), *configs} <= kept
+    assert {layout.gator_token_secret(POD), layout.gator_ro_token_secret(POD),
+            layout.worker_password_secret(POD), *configs} <= kept
     assert f"{POD}-opencode-connect" not in kept
     # a pod from before the tokens: new tokens, so the configurations are written again
-    old = everything - {names.gator_token_secret(POD), names.gator_ro_token_secret(POD),
-                        names.worker_password_secret(POD)}
+    old = everything - {layout.gator_token_secret(POD), layout.gator_ro_token_secret(POD),
+                        layout.worker_password_secret(POD)}
     kept = rebuild.keep_secrets(POD, p.secrets, old.__contains__)
-    assert not (configs & kept) and names.worker_password_secret(POD) not in kept
-    assert {names.password_secret(POD), names.api_token_secret(POD)} <= kept
+    assert not (configs & kept) and layout.worker_password_secret(POD) not in kept
+    assert {layout.password_secret(POD), layout.api_token_secret(POD)} <= kept

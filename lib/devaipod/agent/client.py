@@ -16,9 +16,8 @@ import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
-from devaipod import errors, state
+from devaipod import errors, layout, state
 from devaipod.podman import container, secret
-from devaipod.workspace import names
 
 
 class AgentError(errors.DevaipodError):
@@ -27,15 +26,15 @@ class AgentError(errors.DevaipodError):
 
 def api_containers() -> dict[str, dict]:
     """pod name -> its api container (one podman call for every pod)."""
-    found = container.ps({"label": [f"{names.ROLE}=api", f"{names.MANAGED}=true"]})
+    found = container.ps({"label": [f"{layout.ROLE}=api", f"{layout.MANAGED}=true"]})
     labels = [(c, c.get("Labels") or {}) for c in found]
-    return {lb.get(names.POD, ""): c for c, lb in labels
-            if lb.get(names.ROLE) == "api" and names.in_instance(lb)}
+    return {lb.get(layout.POD, ""): c for c, lb in labels
+            if lb.get(layout.ROLE) == "api" and layout.in_instance(lb)}
 
 
 def endpoint(info: dict) -> str | None:
     for port in info.get("Ports") or []:
-        if port.get("container_port") == 8090 and port.get("host_port"):
+        if port.get("container_port") == layout.API_PORT and port.get("host_port"):
             host = port.get("host_ip") or "0.0.0.0"
             if state.in_container():
                 host = os.environ.get("DEVAIPOD_HOST_GATEWAY", "host.containers.internal")
@@ -49,7 +48,7 @@ def token(pod: str) -> str:
     cached = state.pod_token(pod)
     if cached:
         return cached
-    result = container.exec_capture(names.container(pod, "api"),
+    result = container.exec_capture(layout.container(pod, "api"),
                                     ["cat", f"{secret.ENV_DIR}/DEVAIPOD_API_TOKEN"])
     value = result.stdout.strip()
     state.save_pod_token(pod, value)
@@ -65,7 +64,7 @@ class Client:
         info = info or api_containers().get(pod)
         base = endpoint(info) if info else None
         if not base:
-            raise AgentError(f"workspace '{names.short(pod)}' has no running api sidecar",
+            raise AgentError(f"workspace '{layout.short(pod)}' has no running api sidecar",
                              "start it with 'devaipod start'")
         return cls(pod, base, token(pod))
 

@@ -6,10 +6,9 @@ import sys
 
 import click
 
-from devaipod import runner, terminals, tmux
+from devaipod import layout, runner, terminals, tmux
 from devaipod.clikit import command, context, workspace_argument
 from devaipod.podman import container
-from devaipod.workspace import names
 
 
 @command("attach")
@@ -27,10 +26,10 @@ def cli(workspace, in_workspace, worker, sid) -> None:
     printed, for `tmux attach -t NAME` later.
     """
     role = "workspace" if in_workspace else "worker" if worker else "agent"
-    if not container.exists(names.container(workspace, role)):
-        raise click.ClickException(f"workspace '{names.short(workspace)}' has no {role} "
+    if not container.exists(layout.container(workspace, role)):
+        raise click.ClickException(f"workspace '{layout.short(workspace)}' has no {role} "
                                    "container")
-    name = terminals.layout(workspace, role, sid)
+    name = terminals.tui_layout(workspace, role, sid)
     if context().dry_run:
         return
     if not (sys.stdin.isatty() and sys.stdout.isatty()):

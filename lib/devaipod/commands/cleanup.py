@@ -6,10 +6,10 @@ import os
 
 import click
 
-from devaipod import runner
+from devaipod import layout, runner
 from devaipod.clikit import command, context, dry_run_option, echo_result, emit_json, json_option
 from devaipod.podman import container, secret, volume
-from devaipod.workspace import lookup, names
+from devaipod.workspace import lookup
 
 
 def orphans() -> dict[str, list[str]]:
@@ -19,15 +19,15 @@ def orphans() -> dict[str, list[str]]:
 
     def orphaned(labels: dict | None) -> bool:
         labels = labels or {}
-        return names.in_instance(labels) and labels.get(names.POD, "") not in live
+        return layout.in_instance(labels) and labels.get(layout.POD, "") not in live
 
-    flt = names.instance_filter()
+    flt = layout.instance_filter()
     return {
         "containers": [c["Names"][0] for c in container.ps(flt)
                        if orphaned(c.get("Labels")) and not c.get("Pod")],
         "volumes": [v["Name"] for v in volume.ls(flt) if orphaned(v.get("Labels"))],
         "secrets": [secret.name_of(s) for s in secret.ls()
-                    if secret.labels_of(s).get(names.MANAGED) == "true"
+                    if secret.labels_of(s).get(layout.MANAGED) == "true"
                     and orphaned(secret.labels_of(s))],
         "ssh-configs": [str(path) for path in sshconfig.stale(live)],
     }

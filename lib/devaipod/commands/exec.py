@@ -6,10 +6,9 @@ import sys
 
 import click
 
-from devaipod import errors, podman
+from devaipod import errors, layout, podman
 from devaipod.clikit import command, workspace_argument
 from devaipod.podman import container, secret
-from devaipod.workspace import names
 
 
 @command("exec")
@@ -32,9 +31,9 @@ def cli(workspace, in_workspace, worker, stdio, cmd) -> None:
     """
     role = "workspace" if in_workspace else "worker" if worker else "agent"
     cmd = [*click.get_current_context().meta.get("devaipod.extra", []), *cmd]
-    target = names.container(workspace, role)
+    target = layout.container(workspace, role)
     if not container.exists(target):
-        raise errors.DevaipodError(f"workspace '{names.short(workspace)}' has no {role} container",
+        raise errors.DevaipodError(f"workspace '{layout.short(workspace)}' has no {role} container",
                                    "the worker exists only with [orchestration] enabled = true")
     if stdio and not cmd:
         from devaipod import sshserver

@@ -6,23 +6,22 @@ import sys
 
 import click
 
-from devaipod import errors, podman
+from devaipod import errors, layout, podman
 from devaipod.clikit import command, workspace_argument
 from devaipod.podman import container
-from devaipod.workspace import names
 
 
 @command("logs")
 @workspace_argument
 @click.option("-c", "--container", "role", default="agent", show_default=True,
-              type=click.Choice(names.ROLES), help="Which container.")
+              type=click.Choice(layout.ROLES), help="Which container.")
 @click.option("-f", "--follow", is_flag=True, help="Keep following the log.")
 @click.option("-n", "--tail", type=int, default=None, metavar="N", help="Only the last N lines.")
 def cli(workspace, role, follow, tail) -> None:
     """Show the logs of one of WORKSPACE's containers (default: the agent)."""
-    target = names.container(workspace, role)
+    target = layout.container(workspace, role)
     if not container.exists(target):
-        raise errors.DevaipodError(f"workspace '{names.short(workspace)}' has no {role} container",
+        raise errors.DevaipodError(f"workspace '{layout.short(workspace)}' has no {role} container",
                                    f"its containers: {', '.join(present(workspace))}")
     # podman's own error, if any, has already reached the terminal
     sys.exit(podman.stream(container.logs_argv(target, follow=follow, tail=tail)))

@@ -6,17 +6,19 @@ import re
 
 import click
 
+from devaipod import layout
 from devaipod.clikit import command
 
 VAR = re.compile(r"[A-Z_][A-Z0-9_]*")
 
 
 @command("pod-api")
-@click.option("--port", type=int, default=8090, show_default=True, help="Port to listen on.")
+@click.option("--port", type=int, default=layout.API_PORT, show_default=True,
+              help="Port to listen on.")
 @click.option("--host", default="0.0.0.0", show_default=True, help="Address to listen on.")
 @click.option("--project", default="", help="The project directory under /workspaces.")
 @click.option("--pod", default="", help="The pod this sidecar serves.")
-@click.option("--opencode-port", type=int, default=4096, show_default=True,
+@click.option("--opencode-port", type=int, default=layout.AGENT_PORT, show_default=True,
               help="Where OpenCode listens inside the pod.")
 @click.option("--gator-link", "gator_links", multiple=True, metavar="OPENCODE:GATOR[:VAR]",
               help="Keep the OpenCode on port OPENCODE connected to the gator on port GATOR; "

@@ -20,13 +20,12 @@ def cli(workspace, user) -> None:
     devaipod-NAME-agent the agent's) through `devaipod exec --stdio`;
     `up` and `run` write it by themselves unless [ssh] auto-config = false.
     """
-    from devaipod import sshconfig
+    from devaipod import layout, sshconfig
     from devaipod.podman import container
     from devaipod.state import in_container
-    from devaipod.workspace import names
 
-    path = sshconfig.write(workspace, worker=container.exists(names.container(workspace, "worker")),
-                           user=user)
+    worker = container.exists(layout.container(workspace, "worker"))
+    path = sshconfig.write(workspace, worker=worker, user=user)
     if path is None:
         raise errors.DevaipodError(
             "no place for SSH configs: in the devaipod container they go to /run/devaipod-ssh",

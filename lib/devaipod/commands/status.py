@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
+from devaipod import layout
 from devaipod.clikit import command, emit_json, json_option, say, workspace_argument
-from devaipod.workspace import names
 from devaipod.workspace.status import gather
 
 
@@ -28,7 +28,7 @@ def cli(workspace, as_json) -> None:
             click.echo(f"{key:<10} {data[key]}")
     if data["api_port"]:
         click.echo(f"api        {data['api_address']}:{data['api_port']}")
-    grants = data["labels"].get(names.GATOR)
+    grants = data["labels"].get(layout.GATOR)
     if grants:
         click.echo(f"gator      {grants} (at creation; now: devaipod gator show)")
     for role, state in sorted(data["containers"].items()):

@@ -6,6 +6,7 @@ import json
 import os
 import time
 
+from devaipod import layout
 from devaipod.http import browserauth
 from devaipod.podapi import browser, git
 from devaipod.podapi.proxy import Upstream
@@ -171,11 +172,11 @@ def forward(bottle, upstream: Upstream):
     return bottle.HTTPResponse(body=chunks, status=status, headers=headers)
 
 
-def upstream_from_environment(port: int = 4096) -> Upstream:
+def upstream_from_environment(port: int = layout.AGENT_PORT) -> Upstream:
     return Upstream("127.0.0.1", port, os.environ.get("OPENCODE_SERVER_PASSWORD", ""))
 
 
-def from_environment(pod: str, project: str, port: int = 4096):
+def from_environment(pod: str, project: str, port: int = layout.AGENT_PORT):
     upstream = upstream_from_environment(port)
     return make_app(pod, project, upstream, os.environ.get("DEVAIPOD_API_TOKEN", ""),
                     summary_cache=Cached(upstream))

@@ -6,21 +6,13 @@ import json
 
 import bottle
 
-from devaipod import errors
+from devaipod import errors, layout
 from devaipod.http import browserauth
 from devaipod.podman import container, pod
 from devaipod.workspace import lifecycle as workspace_lifecycle
-from devaipod.workspace import lookup, names, remove
+from devaipod.workspace import lookup, remove
 
-HIDDEN_LABELS = ("io.devaipod.api-password",)
 LIFECYCLE = ("stop", "start", "delete", "done", "undone")
-
-
-def public(row: dict) -> dict:
-    row = dict(row)
-    row["labels"] = {k: v for k, v in (row.get("labels") or {}).items()
-                     if k not in HIDDEN_LABELS}
-    return row
 
 
 def resolve(name: str) -> str:
@@ -42,7 +34,7 @@ def fail(exc: errors.DevaipodError, status: int = 400):
 def status(name: str) -> dict:
     from devaipod.workspace.status import gather
 
-    return public(gather(name))
+    return gather(name)
 
 
 def lifecycle(name: str, action: str) -> dict:
@@ -67,7 +59,7 @@ def gator(name: str, add: list[str] | None = None) -> dict:
     from devaipod.gator.scopes import Scopes
     from devaipod.workspace import gator as gator_
 
-    if not pod.inspect(name).get("Labels", {}).get(names.GATOR):
+    if not pod.inspect(name).get("Labels", {}).get(layout.GATOR):
         return {"enabled": False, "grants": []}
     try:
         if add:
@@ -196,9 +188,9 @@ def verdict(name: str, what: str) -> dict:
 
 
 def logs_argv(name: str, role: str, tail: int, follow: bool) -> list[str]:
-    if role not in names.ROLES:
+    if role not in layout.ROLES:
         raise bottle.HTTPError(400, f"no container {role}")
-    return container.logs_argv(names.container(name, role), follow=follow,
+    return container.logs_argv(layout.container(name, role), follow=follow,
                                tail=max(0, min(tail, 5000)))
 
 

@@ -63,7 +63,7 @@ class PodsCache:
             if time.monotonic() - self.at > self.ttl:
                 from devaipod.workspace import lookup
 
-                self.value = [actions.public(r.as_dict()) for r in lookup.rows(agent=True)]
+                self.value = [r.as_dict() for r in lookup.rows(agent=True)]
                 self.at = time.monotonic()
             return self.value
         finally:

@@ -24,7 +24,7 @@ log = logging.getLogger("devaipod")
 
 def ensure_session(pod: str, kind: str) -> str:
     """The tmux session for a pod's terminal, created when missing."""
-    return terminals.shell(pod) if kind == "workspace" else terminals.layout(pod, "agent")
+    return terminals.shell(pod) if kind == "workspace" else terminals.tui_layout(pod, "agent")
 
 
 def set_size(fd: int, rows: int, cols: int) -> None:

@@ -18,10 +18,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from devaipod import errors, podman, runner, sshconfig, state
+from devaipod import errors, layout, podman, runner, sshconfig, state
 from devaipod.context import Context
 from devaipod.podman import container, pod, secret, volume
-from devaipod.workspace import names, remove
+from devaipod.workspace import remove
 from devaipod.workspace.plan import Plan
 from devaipod.workspace.request import Request
 
@@ -191,7 +191,7 @@ def writes_any(spec, volumes: list[str]) -> bool:
 def describe_init(name: str, plan: Plan) -> str:
     kind = name.rsplit("-init-", 1)[-1]
     if kind == "clone":
-        return f"cloning {plan.labels.get('io.devaipod.source')}"
+        return f"cloning {layout.read_label(plan.labels, 'source')}"
     if kind == "dotfiles":
         return "cloning and installing the dotfiles"
     if kind == "gator":
@@ -200,4 +200,4 @@ def describe_init(name: str, plan: Plan) -> str:
 
 
 def _labels(plan: Plan) -> dict[str, str]:
-    return names.base_labels(plan.pod)
+    return layout.base_labels(plan.pod)

@@ -25,13 +25,13 @@ appears in ``podman create``.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from devaipod import layout
 from devaipod.podman import secret
 
-SECRETISH = re.compile(r"(?i)(KEY|TOKEN|SECRET|PASSW|PRIVATE|CREDENTIAL|AUTH)")
+SECRETISH = layout.LOOKS_SECRET
 ALL = ("workspace", "agent", "worker")
 TRUSTED = ("workspace", "gator")
 AGENT_PREFIX = "DEVAIPOD_AGENT_"
@@ -70,8 +70,7 @@ def _selected(allowlist, explicit: Mapping[str, str], host: Mapping[str, str]) -
     return values
 
 
-def _secret_name(pod: str, var: str) -> str:
-    return f"{pod}-env-{var.lower().replace('_', '-')}"
+_secret_name = layout.env_secret
 
 
 class _Builder:

@@ -11,8 +11,8 @@ whole checkout) into ``$HOME`` that keeps existing files.
 
 from __future__ import annotations
 
+from devaipod import layout
 from devaipod.podman.container import Spec
-from devaipod.workspace import names
 
 WORKSPACE_CHECKOUT = "/workspaces/.devaipod-dotfiles"
 AGENT_CHECKOUT = "/home/devenv/.dotfiles"
@@ -56,11 +56,11 @@ def init_spec(pod: str, image: str, url: str, script: str | None, network: str |
     """Clone for both sides, and install into the agent's home, before anything starts."""
     steps = (f'sh -c "$0" sh "$1" {WORKSPACE_CHECKOUT} && sh -c "$0" sh "$1" {AGENT_CHECKOUT}'
              f' && HOME=/home/devenv sh -c "$2" sh {AGENT_CHECKOUT} "$3"'
-             f' && chown -R {names.AGENT_USER} /home/devenv')  # the agent's home is the agent's
+             f' && chown -R {layout.AGENT_USER} /home/devenv')  # the agent's home is the agent's
     return Spec(
         name=f"{pod}-init-dotfiles", image=image, entrypoint="", network=network, user="0",
         labels=labels,
-        mounts=[f"{names.volume(pod, 'workspace')}:/workspaces",
-                f"{names.volume(pod, 'agent-home')}:/home/devenv"],
+        mounts=[f"{layout.volume(pod, 'workspace')}:/workspaces",
+                f"{layout.volume(pod, 'agent-home')}:/home/devenv"],
         command=["sh", "-c", steps, CLONE, url, INSTALL, script or ""],
     )

@@ -20,11 +20,10 @@ import secrets
 from dataclasses import replace
 from urllib.parse import urlsplit
 
-from devaipod import errors, podman
+from devaipod import errors, layout, podman
 from devaipod.gator.scopes import ScopeError, Scopes, parse_flag, repo_grant
 from devaipod.podman.container import Spec
 from devaipod.podman.secret import with_env
-from devaipod.workspace import names
 
 log = logging.getLogger("devaipod")
 
@@ -45,7 +44,7 @@ mv -f /cfg/scopes.json.new /cfg/scopes.json
 
 
 def volume(pod: str) -> str:
-    return names.volume(pod, "gator")
+    return layout.volume(pod, "gator")
 
 
 def from_config(sg) -> Scopes:
@@ -114,13 +113,13 @@ def write_spec(pod: str, image: str, scopes: Scopes, labels: dict[str, str]) -> 
 def read(pod: str) -> Scopes:
     """The scopes in the pod's gator volume (works while the pod is stopped)."""
     spec = Spec(name=f"{pod}-gator-read-{secrets.token_hex(3)}", image=helper_image(pod),
-                network="none", entrypoint="", labels=names.base_labels(pod),
+                network="none", entrypoint="", labels=layout.base_labels(pod),
                 mounts=[f"{volume(pod)}:/cfg:ro"], command=["cat", "/cfg/scopes.json"])
     from devaipod.podman import container
 
     result = podman.capture(container.run_argv(spec), check=False)
     if not result.ok:
-        raise errors.DevaipodError(f"cannot read the gator's scopes of {names.short(pod)}: "
+        raise errors.DevaipodError(f"cannot read the gator's scopes of {layout.short(pod)}: "
                                    f"{errors.last_line(result.stderr)}",
                                    "does the workspace have a gator? see 'devaipod status'")
     return Scopes.from_json(json.loads(result.stdout))
@@ -133,7 +132,7 @@ def helper_image(pod: str) -> str:
     from devaipod.podman import container as container_
 
     try:
-        found = container_.inspect([names.container(pod, "api")])
+        found = container_.inspect([layout.container(pod, "api")])
     except errors.NotFound:
         found = []
     return (found[0].get("ImageName") if found else None) or images.api_image()
@@ -143,7 +142,7 @@ def write(pod: str, scopes: Scopes) -> None:
     """Replace the pod's grants; its gator applies them at the next call."""
     from devaipod.podman import container as container_
 
-    spec = write_spec(pod, helper_image(pod), scopes, names.base_labels(pod))
+    spec = write_spec(pod, helper_image(pod), scopes, layout.base_labels(pod))
     spec.name = f"{pod}-gator-write-{secrets.token_hex(3)}"
     container_.run(spec)
 
@@ -163,8 +162,8 @@ def new_token() -> str:
 def token_flags(pod: str) -> list[list[str]]:
     """Both endpoints' tokens as files in the gator (and in no other container)."""
     return [["--secret", f"{name},type=mount,target={path}"] for name, path in (
-        (names.gator_token_secret(pod), TOKEN_FILE),
-        (names.gator_ro_token_secret(pod), RO_TOKEN_FILE))]
+        (layout.gator_token_secret(pod), TOKEN_FILE),
+        (layout.gator_ro_token_secret(pod), RO_TOKEN_FILE))]
 
 
 def container(pod: str, image: str, port: int, env: dict[str, str],
@@ -176,12 +175,12 @@ def container(pod: str, image: str, port: int, env: dict[str, str],
         cmd += ["--read-only-server", f"127.0.0.1:{readonly_port}",
                 "--read-only-token-file", RO_TOKEN_FILE]
     return Spec(
-        name=names.container(pod, "gator"), image=image, pod=pod, entrypoint="",
+        name=layout.container(pod, "gator"), image=image, pod=pod, entrypoint="",
         command=with_env(cmd), env=env, secrets=[*token_flags(pod), *secret_flags],
         labels=labels,
         security=["--cap-drop", "ALL", "--security-opt", "no-new-privileges"],
-        mounts=[f"{names.volume(pod, 'agent-workspace')}:/workspaces:ro",
-                f"{names.volume(pod, 'workspace')}:/mnt/main-workspace:ro",
+        mounts=[f"{layout.volume(pod, 'agent-workspace')}:/workspaces:ro",
+                f"{layout.volume(pod, 'workspace')}:/mnt/main-workspace:ro",
                 f"{volume(pod)}:{SCOPE_DIR}:ro"],
     )
 

@@ -14,9 +14,8 @@ import os
 import posixpath
 from dataclasses import dataclass
 
-from devaipod import errors, podman
+from devaipod import errors, layout, podman
 from devaipod.podman import container
-from devaipod.workspace import names
 
 log = logging.getLogger("devaipod")
 
@@ -53,16 +52,16 @@ def plan(pod: str, cfg, *, in_container: bool, worker: bool,
             "[bind_home] works only when devaipod runs on the host, not in its container",
             "give the files as [trusted] secrets or file_secrets instead")
     home = home or os.path.expanduser("~")
-    agents = [names.container(pod, "agent")] + ([names.container(pod, "worker")]
+    agents = [layout.container(pod, "agent")] + ([layout.container(pod, "worker")]
                                                  if worker else [])
     copies = []
     for rel in both:
         if source := _checked(rel, home):
-            copies.append(Copy(source, names.container(pod, "workspace"), rel))
+            copies.append(Copy(source, layout.container(pod, "workspace"), rel))
             copies += [Copy(source, name, rel, AGENT_HOME) for name in agents]
     for rel in workspace_only:
         if source := _checked(rel, home):
-            copies.append(Copy(source, names.container(pod, "workspace"), rel))
+            copies.append(Copy(source, layout.container(pod, "workspace"), rel))
     return copies
 
 

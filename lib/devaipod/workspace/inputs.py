@@ -7,12 +7,12 @@ import logging
 import os
 import secrets as _secrets
 
-from devaipod import config, errors, images, runner, source
+from devaipod import config, errors, images, layout, runner, source
 from devaipod.podman import image as image_
 from devaipod.podman import network as network_
 from devaipod.podman import pod
 from devaipod.state import in_container
-from devaipod.workspace import credentials, devc, homefiles, names
+from devaipod.workspace import credentials, devc, homefiles
 from devaipod.workspace import gator as gator_
 from devaipod.workspace.plan import Inputs
 from devaipod.workspace.request import Request
@@ -46,7 +46,7 @@ def make(request: Request, cfg: config.Config, *, new: bool = True) -> Inputs:
                        in_container=in_container())
     sg = cfg.service_gator
     scopes = gator_.plan_scopes(sg, src, tuple(r.service_gator), r.service_gator_ro)
-    pod_name = names.new_pod_name(src.project, r.name)
+    pod_name = layout.new_pod_name(src.project, r.name)
     if new:
         check_name(pod_name)
     home_copies = homefiles.plan(pod_name, cfg, in_container=in_container(),
@@ -158,7 +158,7 @@ def refuse_host_binds(dc) -> None:
 def check_name(pod_name: str) -> None:
     if pod.exists(pod_name, dry_assume=False):
         raise errors.DevaipodError(
-            f"workspace '{names.short(pod_name)}' already exists",
+            f"workspace '{layout.short(pod_name)}' already exists",
             "pick another --name, or remove it with 'devaipod delete'")
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime
 import json
 
+from devaipod import layout
 from devaipod.podman import pod, volume
-from devaipod.workspace import names
 
 
 def start(workspace: str) -> None:
@@ -15,21 +15,21 @@ def start(workspace: str) -> None:
 
     pod.start(workspace)
     labels = pod.inspect(workspace).get("Labels") or {}
-    label = labels.get(f"{names.LABEL}.post-start")
+    label = layout.read_label(labels, "post-start")
     entries = json.loads(label) if label else []
-    roles = (labels.get(f"{names.LABEL}.lifecycle-in") or "workspace,agent").split(",")
+    roles = (layout.read_label(labels, "lifecycle-in") or "workspace,agent").split(",")
     parallel = devplan.parallel(entries)
     create.run_steps([
-        plan.Step(f"{name} ({role})", names.container(workspace, role), argv,
+        plan.Step(f"{name} ({role})", layout.container(workspace, role), argv,
                   group=f"postStartCommand ({role})" if parallel else None)
         for role in ("workspace", "agent") if role in roles for name, argv in entries])
 
 
 def mark_done(workspace: str, done: bool = True) -> None:
     """The mark is a volume labelled io.devaipod.done: `list` sees it in one podman call."""
-    marker = names.done_volume(workspace)
+    marker = layout.done_volume(workspace)
     if not done:
         volume.rm([marker], force=True)
     elif not volume.exists(marker):
         now = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
-        volume.create(marker, labels={**names.base_labels(workspace), names.DONE: now})
+        volume.create(marker, labels={**layout.base_labels(workspace), layout.DONE: now})

@@ -6,9 +6,8 @@ import difflib
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from devaipod import errors
+from devaipod import errors, layout
 from devaipod.podman import pod, volume
-from devaipod.workspace import names
 
 
 @dataclass
@@ -41,18 +40,18 @@ class Row:
 
 def pods() -> list[dict[str, Any]]:
     """This instance's pods as `podman pod ps` reports them, newest first."""
-    found = [p for p in pod.ps(names.instance_filter()) if names.in_instance(p.get("Labels"))]
+    found = [p for p in pod.ps(layout.instance_filter()) if layout.in_instance(p.get("Labels"))]
     return sorted(found, key=lambda p: p.get("Created", ""), reverse=True)
 
 
 def done_pods() -> set[str]:
     # podman 4.3 ORs repeated label filters on volumes: filter here
-    labels = [v.get("Labels") or {} for v in volume.ls({"label": names.DONE})]
-    return {lb.get(names.POD, "") for lb in labels if names.in_instance(lb)}
+    labels = [v.get("Labels") or {} for v in volume.ls({"label": layout.DONE})]
+    return {lb.get(layout.POD, "") for lb in labels if layout.in_instance(lb)}
 
 
 def _label(labels: dict[str, str], key: str) -> str:
-    return labels.get(f"{names.LABEL}.{key}", "")
+    return layout.read_label(labels, key) or ""
 
 
 def row(info: dict[str, Any], done: set[str]) -> Row:
@@ -64,7 +63,7 @@ def row(info: dict[str, Any], done: set[str]) -> Row:
         if c.get("Names", "").startswith(prefix)
     }
     return Row(
-        name=info["Name"], short=names.short(info["Name"]), status=info.get("Status", ""),
+        name=info["Name"], short=layout.short(info["Name"]), status=info.get("Status", ""),
         mode=_label(labels, "mode"), repo=_label(labels, "repo"),
         source=_label(labels, "source"), task=_label(labels, "task"),
         title=_label(labels, "title"), created=_label(labels, "created"),
@@ -103,15 +102,15 @@ def resolve(name: str | None, latest: bool = False) -> str:
         if not latest:
             raise errors.DevaipodError("no workspace given", "name one, or pass --latest")
         return existing[0]
-    full = names.normalize(name)
+    full = layout.normalize(name)
     if full in existing:
         return full
     raise not_found(name, existing)
 
 
 def not_found(name: str, existing: list[str]) -> errors.DevaipodError:
-    shorts = [names.short(e) for e in existing]
-    close = difflib.get_close_matches(names.short(names.normalize(name)), shorts, n=3)
+    shorts = [layout.short(e) for e in existing]
+    close = difflib.get_close_matches(layout.short(layout.normalize(name)), shorts, n=3)
     hint = (f"did you mean {', '.join(close)}?" if close
             else "'devaipod list' shows the workspaces")
     return errors.DevaipodError(f"no workspace named '{name}'", hint)

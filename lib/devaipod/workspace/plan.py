@@ -9,17 +9,17 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
-from devaipod import __version__, gitsafe
+from devaipod import __version__, gitsafe, layout
 from devaipod.agent import config as agent_config
 from devaipod.podman.container import Spec
 from devaipod.podman.secret import BIN_DIR, env_flag, program_flag, with_env
-from devaipod.workspace import devplan, dotfiles, homefiles, names, scripts
+from devaipod.workspace import devplan, dotfiles, homefiles, scripts
 from devaipod.workspace import gator as gator_
 from devaipod.workspace import worker as worker_
 from devaipod.workspace.credentials import Partition
 
-AGENT_PORT = 4096
-API_PORT = 8090
+AGENT_PORT = layout.AGENT_PORT
+API_PORT = layout.API_PORT
 AGENT_HOME = "/home/devenv"
 SAFE_GIT = {"GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "safe.directory",
             "GIT_CONFIG_VALUE_0": "*"}
@@ -60,7 +60,7 @@ class Inputs:
     nested: bool = False  # container-nesting in the config
     gator: object | None = None  # devaipod.gator.scopes.Scopes, or None: no gator
     gator_image: str = ""
-    gator_port: int = 8765
+    gator_port: int = layout.GATOR_PORT
     gator_env: dict[str, str] = field(default_factory=dict)  # GitHub Enterprise addresses
     worker_gator: str = "readonly"  # [orchestration.worker] gator
     home_copies: list = field(default_factory=list)  # homefiles.Copy: [bind_home]
@@ -101,36 +101,25 @@ class Plan:
 
 def pod_labels(i: Inputs) -> dict[str, str]:
     src = i.source
-    labels = names.base_labels(i.pod)
-    labels.update({
-        f"{names.LABEL}.mode": i.mode,
-        f"{names.LABEL}.source": src.display,
-        f"{names.LABEL}.repo": src.repo,
-        f"{names.LABEL}.project": src.project,
-        f"{names.LABEL}.image": i.image,
-        f"{names.LABEL}.created": datetime.datetime.now(datetime.UTC).isoformat(
-            timespec="seconds"),
-        f"{names.LABEL}.version": __version__,
-    })
-    optional = {"task": i.task, "title": i.title, "forge": src.forge,
-                "post-start": devplan.start_label(i.devcontainer),
-                "pr": str(src.pr_number) if src.pr_number else None,
-                "issue": src.issue_url, "network": i.network,
-                "lifecycle-in": ",".join(lifecycle_roles(i)) if i.devcontainer else None,
-                "trust-source": "true" if i.trust_source else None}
-    for key, value in optional.items():
-        if value and value != "unknown":
-            labels[f"{names.LABEL}.{key}"] = value
-    return labels
+    return {**layout.base_labels(i.pod), **layout.write_labels({
+        "mode": i.mode, "source": src.display, "repo": src.repo, "project": src.project,
+        "image": i.image,
+        "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "version": __version__, "task": i.task, "title": i.title, "forge": src.forge,
+        "post-start": devplan.start_label(i.devcontainer),
+        "pr": str(src.pr_number) if src.pr_number else None,
+        "issue": src.issue_url, "network": i.network,
+        "lifecycle-in": ",".join(lifecycle_roles(i)) if i.devcontainer else None,
+        "trust-source": "true" if i.trust_source else None})}
 
 
 def _role_labels(i: Inputs, role: str) -> dict[str, str]:
-    return {**names.base_labels(i.pod), names.ROLE: role}
+    return {**layout.base_labels(i.pod), layout.ROLE: role}
 
 
 def init_clone(i: Inputs, project: str) -> Spec:
     src = i.source
-    mounts = [f"{names.volume(i.pod, 'workspace')}:/workspaces"]
+    mounts = [f"{layout.volume(i.pod, 'workspace')}:/workspaces"]
     security: list[str] = []
     url = src.clone_url
     if src.kind == "local":
@@ -150,9 +139,9 @@ def init_agent(i: Inputs, project: str) -> Spec:
     return Spec(
         name=f"{i.pod}-init-agent", image=i.image, network="none", entrypoint="", user="0",
         labels=_role_labels(i, "init"),
-        mounts=[f"{names.volume(i.pod, 'workspace')}:/mnt/main-workspace:ro",
-                f"{names.volume(i.pod, 'agent-workspace')}:/workspaces",
-                f"{names.volume(i.pod, 'agent-home')}:{AGENT_HOME}"],
+        mounts=[f"{layout.volume(i.pod, 'workspace')}:/mnt/main-workspace:ro",
+                f"{layout.volume(i.pod, 'agent-workspace')}:/workspaces",
+                f"{layout.volume(i.pod, 'agent-home')}:{AGENT_HOME}"],
         command=scripts.clone_agent_argv(
             project, agent_config.task_text(i.stored_task, i.source.repo)
             if i.stored_task else None, worker=i.orchestration,
@@ -164,33 +153,33 @@ def init_agent(i: Inputs, project: str) -> Spec:
 def take_over(pod: str, image: str, worker: bool) -> Spec:
     """Give the agent's (and worker's) trees and homes to the agent's user: for `rebuild`
     of a workspace made when the agent ran as root."""
-    kinds = ("agent-workspace", "agent-home") + (names.WORKER_VOLUMES if worker else ())
-    mounts = [f"{names.volume(pod, kind)}:/v/{kind}" for kind in kinds]
+    kinds = ("agent-workspace", "agent-home") + (layout.WORKER_VOLUMES if worker else ())
+    mounts = [f"{layout.volume(pod, kind)}:/v/{kind}" for kind in kinds]
     return Spec(name=f"{pod}-init-owner", image=image, network="none", entrypoint="",
-                user="0", labels={**names.base_labels(pod), names.ROLE: "init"},
-                mounts=mounts, command=["chown", "-R", names.AGENT_USER, "/v"])
+                user="0", labels={**layout.base_labels(pod), layout.ROLE: "init"},
+                mounts=mounts, command=["chown", "-R", layout.AGENT_USER, "/v"])
 
 
 def workspace(i: Inputs, project: str, labels: dict[str, str]) -> Spec:
     dc = i.devcontainer
     env = {**i.creds.env_for("workspace"), **devplan.workspace_env(dc),
            **own_repository(project), "OPENCODE_AGENT_URL": f"http://127.0.0.1:{AGENT_PORT}"}
-    secrets = [env_flag(names.password_secret(i.pod), "OPENCODE_SERVER_PASSWORD"),
-               program_flag(f"{i.pod}-opencode-connect", "opencode-connect"),
-               program_flag(names.git_shadow_secret(i.pod), "devaipod-git-shadow"),
+    secrets = [env_flag(layout.password_secret(i.pod), "OPENCODE_SERVER_PASSWORD"),
+               program_flag(layout.opencode_connect_secret(i.pod), "opencode-connect"),
+               program_flag(layout.git_shadow_secret(i.pod), "devaipod-git-shadow"),
                *devplan.secret_flags(dc), *i.creds.flags_for("workspace")]
     return Spec(
-        name=names.container(i.pod, "workspace"), image=i.image, pod=i.pod,
+        name=layout.container(i.pod, "workspace"), image=i.image, pod=i.pod,
         entrypoint="", command=with_env(["sleep", "infinity"]),
         workdir=workdir(i, project), user=dc.user if dc else None,
         security=devplan.security(dc, i.nested) + gpu_flags(i, "workspace"),
         extra=devplan.mounts(dc),
         env=env, secrets=secrets,
-        labels={**labels, names.ROLE: "workspace"},
-        mounts=[f"{names.volume(i.pod, 'workspace')}:/workspaces",
-                f"{names.volume(i.pod, 'workspace')}:/mnt/main-workspace:ro",
-                f"{names.volume(i.pod, 'agent-home')}:/opt/devaipod:ro",
-                f"{names.volume(i.pod, 'agent-workspace')}:/mnt/agent-workspace:ro"],
+        labels={**labels, layout.ROLE: "workspace"},
+        mounts=[f"{layout.volume(i.pod, 'workspace')}:/workspaces",
+                f"{layout.volume(i.pod, 'workspace')}:/mnt/main-workspace:ro",
+                f"{layout.volume(i.pod, 'agent-home')}:/opt/devaipod:ro",
+                f"{layout.volume(i.pod, 'agent-workspace')}:/mnt/agent-workspace:ro"],
     )
 
 
@@ -199,22 +188,22 @@ def agent(i: Inputs, project: str) -> Spec:
     extra_mounts = []
     if i.orchestration:
         env["OPENCODE_WORKER_URL"] = f"http://127.0.0.1:{worker_.WORKER_PORT}"
-        extra_mounts = [f"{names.volume(i.pod, 'worker-workspace')}:/mnt/worker-workspace:ro"]
+        extra_mounts = [f"{layout.volume(i.pod, 'worker-workspace')}:/mnt/worker-workspace:ro"]
     # devcontainer `secrets` are the human's: the workspace's only
-    secrets = [env_flag(names.password_secret(i.pod), "OPENCODE_SERVER_PASSWORD"),
-               env_flag(f"{i.pod}-opencode-config", "OPENCODE_CONFIG_CONTENT"),
+    secrets = [env_flag(layout.password_secret(i.pod), "OPENCODE_SERVER_PASSWORD"),
+               env_flag(layout.opencode_config_secret(i.pod), "OPENCODE_CONFIG_CONTENT"),
                *i.creds.flags_for("agent")]
     return Spec(
-        name=names.container(i.pod, "agent"), image=i.image, pod=i.pod, entrypoint="",
-        user=names.AGENT_USER,
+        name=layout.container(i.pod, "agent"), image=i.image, pod=i.pod, entrypoint="",
+        user=layout.AGENT_USER,
         command=with_env(["opencode", "serve", "--port", str(AGENT_PORT),
                           "--hostname", "127.0.0.1"]),
         workdir=f"/workspaces/{project}", env=env, secrets=secrets,
         labels=_role_labels(i, "agent"),
         security=devplan.security(i.devcontainer, i.nested) + gpu_flags(i, "agent"),
-        mounts=[f"{names.volume(i.pod, 'agent-workspace')}:/workspaces",
-                f"{names.volume(i.pod, 'workspace')}:/mnt/main-workspace:ro",
-                f"{names.volume(i.pod, 'agent-home')}:{AGENT_HOME}", *extra_mounts],
+        mounts=[f"{layout.volume(i.pod, 'agent-workspace')}:/workspaces",
+                f"{layout.volume(i.pod, 'workspace')}:/mnt/main-workspace:ro",
+                f"{layout.volume(i.pod, 'agent-home')}:{AGENT_HOME}", *extra_mounts],
     )
 
 
@@ -230,17 +219,17 @@ def api(i: Inputs, project: str) -> Spec:
               "--health-interval", "5s", "--health-retries", "3",
               "--health-start-period", "5s"]
     return Spec(
-        name=names.container(i.pod, "api"), image=i.api_image, pod=i.pod,
+        name=layout.container(i.pod, "api"), image=i.api_image, pod=i.pod,
         entrypoint="",
         command=with_env(["devaipod", "pod-api", "--port", str(API_PORT), "--project", project,
                           "--pod", i.pod, *gator_links(i)]),
         env={"HOME": "/tmp"},
-        secrets=[env_flag(names.password_secret(i.pod), "OPENCODE_SERVER_PASSWORD"),
-                 env_flag(names.api_token_secret(i.pod), "DEVAIPOD_API_TOKEN")],
+        secrets=[env_flag(layout.password_secret(i.pod), "OPENCODE_SERVER_PASSWORD"),
+                 env_flag(layout.api_token_secret(i.pod), "DEVAIPOD_API_TOKEN")],
         labels=_role_labels(i, "api"), health=health,
         security=["--cap-drop", "ALL", "--security-opt", "no-new-privileges"],
-        mounts=[f"{names.volume(i.pod, 'agent-workspace')}:/mnt/agent-workspace:ro",
-                f"{names.volume(i.pod, 'workspace')}:/mnt/main-workspace:ro"],
+        mounts=[f"{layout.volume(i.pod, 'agent-workspace')}:/mnt/agent-workspace:ro",
+                f"{layout.volume(i.pod, 'workspace')}:/mnt/main-workspace:ro"],
     )
 
 
@@ -265,8 +254,8 @@ def gator_secret(i: Inputs, role: str) -> str | None:
     port = gator_port(i, role)
     if port is None:
         return None
-    return (names.gator_token_secret(i.pod) if port == i.gator_port
-            else names.gator_ro_token_secret(i.pod))
+    return (layout.gator_token_secret(i.pod) if port == i.gator_port
+            else layout.gator_ro_token_secret(i.pod))
 
 
 def gator_links(i: Inputs) -> list[str]:
@@ -302,12 +291,12 @@ def lifecycle_steps(i: Inputs, project: str, keys: tuple[str, ...]) -> list[Step
     in_workspace = "workspace" in lifecycle_roles(i)
     for key, parallel, entries in devplan.batches(dc, keys):
         for label, argv in entries if in_workspace else ():
-            steps.append(Step(devplan.describe(label, argv), names.container(i.pod, "workspace"),
+            steps.append(Step(devplan.describe(label, argv), layout.container(i.pod, "workspace"),
                               argv, user=dc.user, workdir=workdir(i, project),
                               group=f"{key} (workspace)" if parallel else None))
         for label, argv in entries:
             steps.append(Step(devplan.describe(f"{label} (agent)", argv),
-                              names.container(i.pod, "agent"), argv,
+                              layout.container(i.pod, "agent"), argv,
                               workdir=f"/workspaces/{project}",
                               group=f"{key} (agent)" if parallel else None))
     return steps
@@ -343,21 +332,21 @@ def build(i: Inputs, password: str, api_token: str,
     project = i.source.project
     labels = pod_labels(i)
     if i.gator is not None:
-        labels[names.GATOR] = "; ".join(i.gator.describe()) or "none"
-    tokens = {} if i.gator is None else {names.gator_token_secret(i.pod): gator_.new_token(),
-                                         names.gator_ro_token_secret(i.pod): gator_.new_token()}
-    secrets = {names.password_secret(i.pod): password,
-               names.api_token_secret(i.pod): api_token,
-               f"{i.pod}-opencode-config": opencode_config(i, "agent", tokens),
-               f"{i.pod}-opencode-connect": scripts.OPENCODE_CONNECT,
-               names.git_shadow_secret(i.pod): gitsafe.program(),
+        labels[layout.GATOR] = "; ".join(i.gator.describe()) or "none"
+    tokens = {} if i.gator is None else {layout.gator_token_secret(i.pod): gator_.new_token(),
+                                         layout.gator_ro_token_secret(i.pod): gator_.new_token()}
+    secrets = {layout.password_secret(i.pod): password,
+               layout.api_token_secret(i.pod): api_token,
+               layout.opencode_config_secret(i.pod): opencode_config(i, "agent", tokens),
+               layout.opencode_connect_secret(i.pod): scripts.OPENCODE_CONNECT,
+               layout.git_shadow_secret(i.pod): gitsafe.program(),
                **tokens, **i.creds.pod_secrets}
     pod_create = {"labels": labels, "network": i.network,
                   "publish": [f"{i.publish_address}::{API_PORT}",
                               *devplan.publish(i.devcontainer, i.publish_address)]}
     init = [init_clone(i, project), init_agent(i, project)]
     containers = [workspace(i, project, labels), agent(i, project), api(i, project)]
-    volumes = names.volumes(i.pod, worker=i.orchestration)
+    volumes = layout.volumes(i.pod, worker=i.orchestration)
     if i.gator is not None:
         volumes.append(gator_.volume(i.pod))
         init.append(gator_.write_spec(i.pod, i.api_image, i.gator, _role_labels(i, "init")))
@@ -368,15 +357,15 @@ def build(i: Inputs, password: str, api_token: str,
         init.append(dotfiles.init_spec(i.pod, i.image, url, script, i.network,
                                        _role_labels(i, "init")))
         after_start.append(Step("installing the dotfiles in the workspace",
-                                names.container(i.pod, "workspace"),
+                                layout.container(i.pod, "workspace"),
                                 dotfiles.install_argv(dotfiles.WORKSPACE_CHECKOUT, script)))
     after_start += lifecycle_steps(i, project, lifecycle)
     if i.orchestration:
         init.append(worker_.init_worker(i.pod, i.image, project, _role_labels(i, "init")))
         secrets[worker_.config_secret(i.pod)] = opencode_config(i, "worker", tokens)
-        secrets[names.worker_password_secret(i.pod)] = worker_.new_password()
+        secrets[layout.worker_password_secret(i.pod)] = worker_.new_password()
         for spec in containers:  # the agent drives the worker; the sidecar connects it
-            if spec.labels.get(names.ROLE) in ("agent", "api"):
+            if spec.labels.get(layout.ROLE) in ("agent", "api"):
                 spec.secrets.append(worker_.password_flag(i.pod))
         containers.append(worker_.worker(i.pod, i.image, project, agent_env(i, "worker"),
                                          i.creds.flags_for("worker"),

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import logging
 
-from devaipod import errors
+from devaipod import errors, layout
 from devaipod.context import Context
 from devaipod.podman import pod, secret, volume
-from devaipod.workspace import create, names
+from devaipod.workspace import create
 from devaipod.workspace import plan as plan_
 from devaipod.workspace.request import Request
 
@@ -33,21 +33,19 @@ class RebuildFailed(errors.DevaipodError):
     pass
 
 
-def _label(labels: dict, key: str) -> str | None:
-    return labels.get(f"{names.LABEL}.{key}") or None
-
-
 def request(name: str, labels: dict, image: str | None) -> Request:
     """What the workspace was made with, as creation's Request (from its labels)."""
-    if not _label(labels, "source"):
+    def label(key: str) -> str | None:
+        return layout.read_label(labels, key)
+
+    if not label("source"):
         raise errors.DevaipodError(f"{name} has no io.devaipod.source label",
                                    "it was not made by devaipod; delete and recreate it")
-    return Request(_label(labels, "source") or "", _label(labels, "mode") or "up",
-                   name=name, image=image or _label(labels, "image"),
-                   network=_label(labels, "network"), task=_label(labels, "task"),
-                   title=_label(labels, "title"),
-                   trust_source=_label(labels, "trust-source") == "true",
-                   workspace_volume=names.volume(name, "workspace"))
+    return Request(label("source") or "", label("mode") or "up", name=name,
+                   image=image or label("image"), network=label("network"),
+                   task=label("task"), title=label("title"),
+                   trust_source=label("trust-source") == "true",
+                   workspace_volume=layout.volume(name, "workspace"))
 
 
 def replan(name: str, ctx: Context, image: str | None = None,
@@ -56,7 +54,7 @@ def replan(name: str, ctx: Context, image: str | None = None,
 
     labels = pod.inspect(name).get("Labels") or {}
     i = inputs.make(request(name, labels, image), ctx.config, new=False)
-    if i.gator is None and _label(labels, "service-gator"):
+    if i.gator is None and layout.read_label(labels, "service-gator"):
         from devaipod.gator.scopes import Scopes
 
         i.gator = Scopes()  # made with --service-gator: keep the gator (its grants are kept)
@@ -67,7 +65,7 @@ def replan(name: str, ctx: Context, image: str | None = None,
     p.labels.update(keep)
     p.pod_create["labels"] = p.labels
     for spec in p.containers:
-        if spec.labels.get(names.ROLE) == "workspace":
+        if spec.labels.get(layout.ROLE) == "workspace":
             spec.labels.update(keep)
     return p
 
@@ -82,17 +80,17 @@ def keep_secrets(pod_name: str, planned: dict[str, str], exists) -> set[str]:
     """
     from devaipod.workspace import worker as worker_
 
-    made_once = {names.password_secret(pod_name), names.api_token_secret(pod_name),
-                 names.worker_password_secret(pod_name), names.gator_token_secret(pod_name),
-                 names.gator_ro_token_secret(pod_name)}
+    made_once = {layout.password_secret(pod_name), layout.api_token_secret(pod_name),
+                 layout.worker_password_secret(pod_name), layout.gator_token_secret(pod_name),
+                 layout.gator_ro_token_secret(pod_name)}
     configs = {f"{pod_name}-opencode-config", worker_.config_secret(pod_name)}
     kept = {s for s in made_once if s in planned and exists(s)}
-    new_tokens = [s for s in (names.gator_token_secret(pod_name),
-                              names.gator_ro_token_secret(pod_name))
+    new_tokens = [s for s in (layout.gator_token_secret(pod_name),
+                              layout.gator_ro_token_secret(pod_name))
                   if s in planned and s not in kept]
     if not new_tokens:
         kept |= {s for s in configs if s in planned and exists(s)}
-    kept |= {names.password_secret(pod_name), names.api_token_secret(pod_name)}
+    kept |= {layout.password_secret(pod_name), layout.api_token_secret(pod_name)}
     return kept
 
 
@@ -111,15 +109,15 @@ def rebuild(name: str, ctx: Context, image: str | None = None,
         pod.rm(name, force=True)
     with create.step("replacing the pod's changed secrets"):
         secret.rm([s for s in p.secrets if s not in kept.secrets and secret.exists(s)])
-    agent = next(s for s in p.containers if s.labels.get(names.ROLE) == "agent")
-    worker = any(s.labels.get(names.ROLE) == "worker" for s in p.containers)
+    agent = next(s for s in p.containers if s.labels.get(layout.ROLE) == "agent")
+    worker = any(s.labels.get(layout.ROLE) == "worker" for s in p.containers)
     try:
         create.run_init(plan_.take_over(name, agent.image, worker),
                         "giving the agent's trees to its user")
         create.execute(p, keep=kept, dry_run=ctx.dry_run)
     except errors.DevaipodError as exc:
         raise RebuildFailed(
-            f"rebuilding {names.short(name)} failed: {exc.format_message()}",
+            f"rebuilding {layout.short(name)} failed: {exc.format_message()}",
             "its volumes (the git trees, the agent's home) and secrets are kept: run "
-            f"'devaipod rebuild {names.short(name)}' again, or 'devaipod delete' it") from exc
+            f"'devaipod rebuild {layout.short(name)}' again, or 'devaipod delete' it") from exc
     return p

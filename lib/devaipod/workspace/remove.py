@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import logging
 
-from devaipod import errors, runner, sshconfig, state
+from devaipod import errors, layout, runner, sshconfig, state
 from devaipod.podman import container, pod, secret, volume
-from devaipod.workspace import names
 
 log = logging.getLogger("devaipod")
 
 
 def owned_by(pod_name: str) -> dict[str, list[str]]:
-    label = f"{names.POD}={pod_name}"
+    label = f"{layout.POD}={pod_name}"
     return {
         "containers": [c["Names"][0] for c in container.ps({"label": label})],
         "volumes": [v["Name"] for v in volume.ls({"label": label})],
         "secrets": [secret.name_of(s) for s in secret.ls()
-                    if secret.labels_of(s).get(names.POD) == pod_name],
+                    if secret.labels_of(s).get(layout.POD) == pod_name],
     }
 
 

@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import re
 
-from devaipod import errors
+from devaipod import errors, layout
 from devaipod.podman import container, pod
-from devaipod.workspace import names
 
 SHA = re.compile(r"[0-9a-f]{40}([0-9a-f]{24})?")
 UPLOAD_PACK = "/run/devaipod-bin/devaipod-git-shadow upload-pack"
@@ -53,7 +52,7 @@ class ReviewError(errors.DevaipodError):
 
 def project_dir(name: str) -> str:
     labels = pod.inspect(name).get("Labels") or {}
-    return f"/workspaces/{labels.get(f'{names.LABEL}.project', '')}"
+    return f"/workspaces/{layout.read_label(labels, 'project') or ''}"
 
 
 def sidecar(name: str):
@@ -103,7 +102,7 @@ def merge(name: str, head: str, base: str, agent_head: str | None) -> str:
                           f"{(agent_head or 'nothing')[:12]}, reviewed {head[:12]})",
                           "load the review again, then merge")
     try:
-        result = container.exec_capture(names.container(name, "workspace"),
+        result = container.exec_capture(layout.container(name, "workspace"),
                                         merge_argv(project_dir(name), head, base),
                                         env={"GIT_NO_REPLACE_OBJECTS": "1"})
     except errors.CommandError as exc:
@@ -115,7 +114,7 @@ def merge(name: str, head: str, base: str, agent_head: str | None) -> str:
 def reject(name: str) -> None:
     """Reset the agent's branch to the workspace's."""
     try:
-        container.exec_capture(names.container(name, "agent"),
+        container.exec_capture(layout.container(name, "agent"),
                                ["sh", "-c", REJECT, "sh", project_dir(name)])
     except errors.CommandError as exc:
         raise ReviewError(f"resetting the agent's branch failed: "

@@ -6,7 +6,7 @@ interpolated into the script text.
 
 from __future__ import annotations
 
-from devaipod.workspace.names import AGENT_UID
+from devaipod.layout import AGENT_UID
 
 # $1 clone URL, $2 project dir name, $3 PR ref (or ""), $4 PR branch, $5 origin URL (or ""),
 # $6 the `agent` remote's upload-pack (it serves the agent's tree from a trusted shadow)
@@ -68,7 +68,7 @@ echo "agent tree ready on $(git rev-parse --abbrev-ref HEAD)"
 # installed in the workspace as /run/devaipod-bin/opencode-connect
 OPENCODE_CONNECT = r"""#!/bin/sh
 # opencode-connect: OpenCode's TUI on this pod's agent, in its oldest root session
-url=${OPENCODE_AGENT_URL:-http://127.0.0.1:4096}
+url=$OPENCODE_AGENT_URL  # set in the workspace: the agent's OpenCode in the pod
 case " $* " in *" -s "*|*" --session "*) exec opencode attach "$url" "$@" ;; esac
 sid=$(curl -sf -u "opencode:$OPENCODE_SERVER_PASSWORD" "$url/session" | python3 -c '
 import json, sys

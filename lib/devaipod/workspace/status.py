@@ -3,14 +3,16 @@ published address (``devaipod status`` and the control plane's pod page)."""
 
 from __future__ import annotations
 
+from devaipod import layout
 from devaipod.podman import pod
 from devaipod.workspace import lookup
 
 
 def api_binding(info: dict) -> tuple[str, str] | None:
-    """(host address, host port) the sidecar's 8090 is published on, from the pod's
+    """(host address, host port) the sidecar's port is published on, from the pod's
     ``podman pod inspect``; None when it is not published."""
-    bindings = ((info.get("InfraConfig") or {}).get("PortBindings") or {}).get("8090/tcp")
+    published = (info.get("InfraConfig") or {}).get("PortBindings") or {}
+    bindings = published.get(f"{layout.API_PORT}/tcp")
     if not bindings:
         return None
     return bindings[0].get("HostIp") or "0.0.0.0", bindings[0].get("HostPort")

@@ -15,12 +15,11 @@ from __future__ import annotations
 
 import secrets as _secrets
 
-from devaipod import gitsafe
+from devaipod import gitsafe, layout
 from devaipod.podman.container import Spec
 from devaipod.podman.secret import env_flag, with_env
-from devaipod.workspace import names
 
-WORKER_PORT = 4098
+WORKER_PORT = layout.WORKER_PORT
 
 # $1 project dir name, $2 the git-shadow script (devaipod.gitsafe), $3 the agent's uid;
 # run as root: the agent's tree is cloned from a shadow (nothing of its repository but
@@ -48,9 +47,7 @@ echo "worker tree ready on $(git rev-parse --abbrev-ref HEAD)"
 """
 
 
-def config_secret(pod: str) -> str:
-    """The worker's OpenCode config: the agent's, with the worker's gator access."""
-    return f"{pod}-worker-opencode-config"
+config_secret = layout.worker_config_secret
 
 
 def new_password() -> str:
@@ -62,21 +59,21 @@ PASSWORD_VAR = "OPENCODE_WORKER_PASSWORD"  # the worker's password, in the agent
 
 def password_flag(pod: str) -> list[str]:
     """The worker's password as ``OPENCODE_WORKER_PASSWORD`` (the agent, the sidecar)."""
-    return env_flag(names.worker_password_secret(pod), PASSWORD_VAR)
+    return env_flag(layout.worker_password_secret(pod), PASSWORD_VAR)
 
 
 def mounts(pod: str) -> list[str]:
-    return [f"{names.volume(pod, 'worker-workspace')}:/workspaces",
-            f"{names.volume(pod, 'worker-home')}:/home/devenv",
-            f"{names.volume(pod, 'agent-workspace')}:/mnt/owner-workspace:ro",
-            f"{names.volume(pod, 'workspace')}:/mnt/main-workspace:ro"]
+    return [f"{layout.volume(pod, 'worker-workspace')}:/workspaces",
+            f"{layout.volume(pod, 'worker-home')}:/home/devenv",
+            f"{layout.volume(pod, 'agent-workspace')}:/mnt/owner-workspace:ro",
+            f"{layout.volume(pod, 'workspace')}:/mnt/main-workspace:ro"]
 
 
 def init_worker(pod: str, image: str, project: str, labels: dict[str, str]) -> Spec:
     return Spec(name=f"{pod}-init-worker", image=image, network="none", entrypoint="",
                 user="0", labels=labels, mounts=mounts(pod),
                 command=["sh", "-c", CLONE_WORKER, "sh", project, gitsafe.SCRIPT,
-                         str(names.AGENT_UID)])
+                         str(layout.AGENT_UID)])
 
 
 def worker(pod: str, image: str, project: str, env: dict[str, str],
@@ -84,10 +81,10 @@ def worker(pod: str, image: str, project: str, env: dict[str, str],
            security: list[str] | None = None) -> Spec:
     cmd = ["opencode", "serve", "--port", str(WORKER_PORT), "--hostname", "127.0.0.1"]
     return Spec(
-        name=names.container(pod, "worker"), image=image, pod=pod, entrypoint="",
-        user=names.AGENT_USER, command=with_env(cmd), workdir=f"/workspaces/{project}",
+        name=layout.container(pod, "worker"), image=image, pod=pod, entrypoint="",
+        user=layout.AGENT_USER, command=with_env(cmd), workdir=f"/workspaces/{project}",
         env=env, labels=labels,
-        secrets=[env_flag(names.worker_password_secret(pod), "OPENCODE_SERVER_PASSWORD"),
+        secrets=[env_flag(layout.worker_password_secret(pod), "OPENCODE_SERVER_PASSWORD"),
                  env_flag(config_secret(pod), "OPENCODE_CONFIG_CONTENT"), *secrets],
         mounts=mounts(pod), security=list(security or []),
     )

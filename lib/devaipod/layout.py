@@ -1,4 +1,4 @@
-"""Names and labels of everything a workspace owns.
+"""The layout of a workspace pod, defined once: names, labels, ports, secret names.
 
 A workspace ``devaipod-<project>-<6 hex>`` owns the pod of that name, the
 containers ``{pod}-workspace``, ``{pod}-agent``, ``{pod}-api`` (and
@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+from collections.abc import Mapping
 
 PREFIX = "devaipod-"
 LABEL = "io.devaipod"
@@ -26,6 +27,40 @@ DONE = f"{LABEL}.done"
 GATOR = f"{LABEL}.service-gator"  # the gator's grants at creation (for display)
 
 ROLES = ("workspace", "agent", "api", "gator", "worker")
+
+# where each server listens in the pod's network namespace (the sidecar's port is the
+# only one published); the gator's is [service-gator] port (default below) and port + 1
+API_PORT = 8090
+AGENT_PORT = 4096
+WORKER_PORT = 4098
+GATOR_PORT = 8765
+OPENCODE_PORTS = {"agent": AGENT_PORT, "worker": WORKER_PORT}
+
+# a variable's name that says its value is a secret (redacted in logs, never a plain
+# --env: a podman secret)
+LOOKS_SECRET = re.compile(r"(?i)(KEY|TOKEN|SECRET|PASSW|PRIVATE|CREDENTIAL|AUTH)")
+
+# the workspace's own labels, io.devaipod.<key>, on the pod and its workspace container
+POD_LABELS = ("mode", "source", "repo", "project", "image", "created", "version", "task",
+              "title", "forge", "post-start", "pr", "issue", "network", "lifecycle-in",
+              "trust-source", "service-gator")
+
+
+def label_key(key: str) -> str:
+    """``io.devaipod.KEY`` of one of the workspace's labels (an unknown KEY is a bug)."""
+    if key not in POD_LABELS:
+        raise KeyError(f"no workspace label {key!r}")
+    return f"{LABEL}.{key}"
+
+
+def read_label(labels: Mapping[str, str] | None, key: str) -> str | None:
+    """The value of workspace label KEY in LABELS, or None (absent or empty)."""
+    return (labels or {}).get(label_key(key)) or None
+
+
+def write_labels(values: Mapping[str, str | None]) -> dict[str, str]:
+    """Labels for the workspace's VALUES (by key); the empty and "unknown" are left out."""
+    return {label_key(k): v for k, v in values.items() if v and v != "unknown"}
 # the agent and the worker run as this user, which owns their trees: no human's
 # user in a devcontainer has it, so git in the workspace refuses their repositories
 # ("dubious ownership") instead of running what their config names
@@ -81,6 +116,26 @@ def done_volume(pod: str) -> str:
 
 def password_secret(pod: str) -> str:
     return f"{pod}-opencode-password"
+
+
+def opencode_config_secret(pod: str) -> str:
+    """The agent's OpenCode configuration (OPENCODE_CONFIG_CONTENT)."""
+    return f"{pod}-opencode-config"
+
+
+def worker_config_secret(pod: str) -> str:
+    """The worker's OpenCode configuration: the agent's, with the worker's gator access."""
+    return f"{pod}-worker-opencode-config"
+
+
+def opencode_connect_secret(pod: str) -> str:
+    """The workspace's ``opencode-connect`` program."""
+    return f"{pod}-opencode-connect"
+
+
+def env_secret(pod: str, var: str) -> str:
+    """A secret-looking (or trusted) variable's value, as the pod's own podman secret."""
+    return f"{pod}-env-{var.lower().replace('_', '-')}"
 
 
 def git_shadow_secret(pod: str) -> str:
