@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from devaipod import devcontainer as dcm
-from devaipod import devcontainer_args as args
-from devaipod.devcontainer import (
+from devaipod.devcontainer import args
+from devaipod.devcontainer import model as dcm
+from devaipod.devcontainer.model import (
     Build,
     DevContainer,
     Lifecycle,

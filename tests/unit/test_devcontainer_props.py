@@ -10,9 +10,9 @@ import json5
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from devaipod import devcontainer as dcm
-from devaipod import devcontainer_args as args
-from devaipod.devcontainer import DevContainer, parse
+from devaipod.devcontainer import args
+from devaipod.devcontainer import model as dcm
+from devaipod.devcontainer.model import DevContainer, parse
 from devaipod.errors import DevaipodError
 
 PATHS = [keys for keys, _, _ in dcm.FIELDS]

@@ -7,12 +7,12 @@ import logging
 import os
 import secrets as _secrets
 
-from devaipod import config, errors, images, layout, runner, source
+from devaipod import config, devcontainer, errors, images, layout, runner, source
 from devaipod.podman import image as image_
 from devaipod.podman import network as network_
 from devaipod.podman import pod
 from devaipod.state import in_container
-from devaipod.workspace import credentials, devc, homefiles
+from devaipod.workspace import credentials, homefiles
 from devaipod.workspace import gator as gator_
 from devaipod.workspace.plan import Inputs
 from devaipod.workspace.request import Request
@@ -59,7 +59,7 @@ def make(request: Request, cfg: config.Config, *, new: bool = True) -> Inputs:
     check_images([api_image])  # it also reads the project's devcontainer.json
     dotfiles = (source.parse(cfg.dotfiles.url, extra_hosts=tuple(cfg.git.extra_hosts))
                 if cfg.dotfiles else None)
-    volume = (devc.Volume(r.workspace_volume, src.project)
+    volume = (devcontainer.Volume(r.workspace_volume, src.project)
               if r.workspace_volume and (src.pr_ref is None or r.trust_source) else None)
     dc, json_rel, dc_src = apply_devcontainer(src, pod_name, r.devcontainer_json,
                                               r.use_default_devcontainer, api_image, network,
@@ -73,7 +73,7 @@ def make(request: Request, cfg: config.Config, *, new: bool = True) -> Inputs:
     if not image and dc and dc.image:
         image = dc.image
     elif not image and dc and dc.build:
-        image = devc.build(dc_src, json_rel, dc, api_image, network)
+        image = devcontainer.build(dc_src, json_rel, dc, api_image, network)
     return Inputs(
         pod=pod_name, source=src, mode=r.mode,
         image=image or images.default_image(cfg.default_image),
@@ -119,15 +119,13 @@ def apply_devcontainer(src, pod_name: str, inline: str | None, use_default: bool
     from the PR's head, and a repository's file may not bind host paths; unless the
     user says ``trust_source``. ``volume``: the workspace's volume, read first (rebuild).
     """
-    from devaipod import devcontainer_args
-
     trusted_view = src if trust_source or src.pr_ref is None else \
         dataclasses.replace(src, pr_ref=None)
     if trusted_view is not src:
         log.info("pull request: devcontainer.json comes from %s's default branch, not the "
                  "PR's head, and its lifecycle commands run in the agent only (give "
                  "--trust-source to use the PR's and run them in your workspace)", src.repo)
-    found = devc.resolve(trusted_view, inline=inline, use_default=use_default,
+    found = devcontainer.read(trusted_view, inline=inline, use_default=use_default,
                          helper_image=helper_image, network=network, dotfiles=dotfiles,
                          volume=volume)
     if found is None:
@@ -136,10 +134,10 @@ def apply_devcontainer(src, pod_name: str, inline: str | None, use_default: bool
     if dc_src is not dotfiles and json_rel and not trust_source:
         refuse_host_binds(dc)  # the repository's (or the workspace's copy of it)
     local = src.clone_url if src.kind == "local" else f"/{src.project}"
-    dc = devcontainer_args.resolve(dc, os.environ, local_workspace_folder=local,
+    dc = devcontainer.substitute(dc, os.environ, local_workspace_folder=local,
                                    devcontainer_id=pod_name,
                                    workspace_folder=f"/workspaces/{src.project}")
-    _args, warnings = devcontainer_args.security_args(dc)  # refuses what it must, now
+    _args, warnings = devcontainer.security_args(dc)  # refuses what it must, now
     for warning in (*dc.warnings, *warnings):
         log.warning("%s", warning)
     return dc, json_rel, dc_src

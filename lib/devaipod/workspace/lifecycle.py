@@ -11,14 +11,15 @@ from devaipod.podman import pod, volume
 
 def start(workspace: str) -> None:
     """Start the pod, then run the devcontainer's postStartCommand again."""
-    from devaipod.workspace import create, devplan, plan
+    from devaipod import devcontainer
+    from devaipod.workspace import create, plan
 
     pod.start(workspace)
     labels = pod.inspect(workspace).get("Labels") or {}
     label = layout.read_label(labels, "post-start")
     entries = json.loads(label) if label else []
     roles = (layout.read_label(labels, "lifecycle-in") or "workspace,agent").split(",")
-    parallel = devplan.parallel(entries)
+    parallel = devcontainer.parallel(entries)
     create.run_steps([
         plan.Step(f"{name} ({role})", layout.container(workspace, role), argv,
                   group=f"postStartCommand ({role})" if parallel else None)

@@ -9,11 +9,11 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
-from devaipod import __version__, gitsafe, layout
+from devaipod import __version__, devcontainer, gitsafe, layout
 from devaipod.agent import config as agent_config
 from devaipod.podman.container import Spec
 from devaipod.podman.secret import BIN_DIR, env_flag, program_flag, with_env
-from devaipod.workspace import devplan, dotfiles, homefiles, scripts
+from devaipod.workspace import dotfiles, homefiles, scripts
 from devaipod.workspace import gator as gator_
 from devaipod.workspace import worker as worker_
 from devaipod.workspace.credentials import Partition
@@ -106,7 +106,7 @@ def pod_labels(i: Inputs) -> dict[str, str]:
         "image": i.image,
         "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "version": __version__, "task": i.task, "title": i.title, "forge": src.forge,
-        "post-start": devplan.start_label(i.devcontainer),
+        "post-start": devcontainer.start_label(i.devcontainer),
         "pr": str(src.pr_number) if src.pr_number else None,
         "issue": src.issue_url, "network": i.network,
         "lifecycle-in": ",".join(lifecycle_roles(i)) if i.devcontainer else None,
@@ -162,18 +162,18 @@ def take_over(pod: str, image: str, worker: bool) -> Spec:
 
 def workspace(i: Inputs, project: str, labels: dict[str, str]) -> Spec:
     dc = i.devcontainer
-    env = {**i.creds.env_for("workspace"), **devplan.workspace_env(dc),
+    env = {**i.creds.env_for("workspace"), **devcontainer.workspace_env(dc),
            **own_repository(project), "OPENCODE_AGENT_URL": f"http://127.0.0.1:{AGENT_PORT}"}
     secrets = [env_flag(layout.password_secret(i.pod), "OPENCODE_SERVER_PASSWORD"),
                program_flag(layout.opencode_connect_secret(i.pod), "opencode-connect"),
                program_flag(layout.git_shadow_secret(i.pod), "devaipod-git-shadow"),
-               *devplan.secret_flags(dc), *i.creds.flags_for("workspace")]
+               *devcontainer.secret_flags(dc), *i.creds.flags_for("workspace")]
     return Spec(
         name=layout.container(i.pod, "workspace"), image=i.image, pod=i.pod,
         entrypoint="", command=with_env(["sleep", "infinity"]),
         workdir=workdir(i, project), user=dc.user if dc else None,
-        security=devplan.security(dc, i.nested) + gpu_flags(i, "workspace"),
-        extra=devplan.mounts(dc),
+        security=devcontainer.security(dc, i.nested) + gpu_flags(i, "workspace"),
+        extra=devcontainer.mounts(dc),
         env=env, secrets=secrets,
         labels={**labels, layout.ROLE: "workspace"},
         mounts=[f"{layout.volume(i.pod, 'workspace')}:/workspaces",
@@ -200,7 +200,7 @@ def agent(i: Inputs, project: str) -> Spec:
                           "--hostname", "127.0.0.1"]),
         workdir=f"/workspaces/{project}", env=env, secrets=secrets,
         labels=_role_labels(i, "agent"),
-        security=devplan.security(i.devcontainer, i.nested) + gpu_flags(i, "agent"),
+        security=devcontainer.security(i.devcontainer, i.nested) + gpu_flags(i, "agent"),
         mounts=[f"{layout.volume(i.pod, 'agent-workspace')}:/workspaces",
                 f"{layout.volume(i.pod, 'workspace')}:/mnt/main-workspace:ro",
                 f"{layout.volume(i.pod, 'agent-home')}:{AGENT_HOME}", *extra_mounts],
@@ -289,13 +289,14 @@ def lifecycle_steps(i: Inputs, project: str, keys: tuple[str, ...]) -> list[Step
     dc = i.devcontainer
     steps = []
     in_workspace = "workspace" in lifecycle_roles(i)
-    for key, parallel, entries in devplan.batches(dc, keys):
+    for key, parallel, entries in devcontainer.batches(dc, keys):
         for label, argv in entries if in_workspace else ():
-            steps.append(Step(devplan.describe(label, argv), layout.container(i.pod, "workspace"),
+            steps.append(Step(devcontainer.describe(label, argv),
+                              layout.container(i.pod, "workspace"),
                               argv, user=dc.user, workdir=workdir(i, project),
                               group=f"{key} (workspace)" if parallel else None))
         for label, argv in entries:
-            steps.append(Step(devplan.describe(f"{label} (agent)", argv),
+            steps.append(Step(devcontainer.describe(f"{label} (agent)", argv),
                               layout.container(i.pod, "agent"), argv,
                               workdir=f"/workspaces/{project}",
                               group=f"{key} (agent)" if parallel else None))
@@ -326,7 +327,7 @@ def gator(i: Inputs) -> Spec:
 
 
 def build(i: Inputs, password: str, api_token: str,
-          lifecycle: tuple[str, ...] = devplan.CREATE + devplan.START) -> Plan:
+          lifecycle: tuple[str, ...] = devcontainer.CREATE + devcontainer.START) -> Plan:
     """The plan of workspace I; ``lifecycle``: the devcontainer commands it runs once the
     pod runs (a rebuild runs postStartCommand only, unless asked for the create ones)."""
     project = i.source.project
@@ -343,7 +344,7 @@ def build(i: Inputs, password: str, api_token: str,
                **tokens, **i.creds.pod_secrets}
     pod_create = {"labels": labels, "network": i.network,
                   "publish": [f"{i.publish_address}::{API_PORT}",
-                              *devplan.publish(i.devcontainer, i.publish_address)]}
+                              *devcontainer.publish(i.devcontainer, i.publish_address)]}
     init = [init_clone(i, project), init_agent(i, project)]
     containers = [workspace(i, project, labels), agent(i, project), api(i, project)]
     volumes = layout.volumes(i.pod, worker=i.orchestration)

@@ -50,7 +50,8 @@ def request(name: str, labels: dict, image: str | None) -> Request:
 
 def replan(name: str, ctx: Context, image: str | None = None,
            run_create: bool = False) -> plan_.Plan:
-    from devaipod.workspace import devplan, inputs
+    from devaipod import devcontainer
+    from devaipod.workspace import inputs
 
     labels = pod.inspect(name).get("Labels") or {}
     i = inputs.make(request(name, labels, image), ctx.config, new=False)
@@ -59,7 +60,7 @@ def replan(name: str, ctx: Context, image: str | None = None,
 
         i.gator = Scopes()  # made with --service-gator: keep the gator (its grants are kept)
     inputs.preflight(i)
-    lifecycle = devplan.CREATE + devplan.START if run_create else devplan.START
+    lifecycle = devcontainer.CREATE + devcontainer.START if run_create else devcontainer.START
     p = plan_.build(i, password="", api_token="", lifecycle=lifecycle)
     keep = {k: v for k, v in labels.items() if k.endswith(KEPT_LABELS)}
     p.labels.update(keep)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
 from typing import Any
 
-from devaipod.devcontainer import (
+from devaipod.devcontainer.model import (
     CAPABILITY,
     LIFECYCLE,
     DevContainer,

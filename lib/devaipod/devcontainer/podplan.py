@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import shlex
 
-from devaipod import devcontainer_args
+from devaipod.devcontainer import args
 from devaipod.podman.secret import env_flag
 
 CREATE = ("onCreateCommand", "updateContentCommand", "postCreateCommand")
@@ -15,8 +15,8 @@ START = ("postStartCommand",)
 def security(dc, nested: bool) -> list[str]:
     """The workspace's (and the agent's) capabilities, devices and security options."""
     if dc is None:
-        return list(devcontainer_args.NESTED_ARGS) if nested else []
-    return devcontainer_args.security_args(dc, nested=nested)[0]
+        return list(args.NESTED_ARGS) if nested else []
+    return args.security_args(dc, nested=nested)[0]
 
 
 def workspace_env(dc) -> dict[str, str]:
@@ -46,7 +46,7 @@ def batches(dc, keys: tuple[str, ...]) -> list[tuple[str, bool, list[tuple[str, 
     for key in keys if dc else ():
         lc = dc.lifecycle(key)
         entries = [(f"{key} {entry.name}".strip() if entry.name else key,
-                    devcontainer_args.command_argv(entry)) for entry in lc.commands]
+                    args.command_argv(entry)) for entry in lc.commands]
         if entries:
             out.append((key, lc.parallel, entries))
     return out

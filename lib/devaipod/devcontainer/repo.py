@@ -18,7 +18,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from devaipod import devcontainer, errors, podman, runner
+from devaipod import errors, podman, runner
+from devaipod.devcontainer import model as devcontainer
 from devaipod.podman import image as image_
 
 log = logging.getLogger("devaipod")

@@ -5,7 +5,7 @@ and :func:`load`, which are given a path. The file is JSON with comments and
 trailing commas (parsed with json5). Known fields are listed in ``FIELDS``
 with a converter each; unknown fields are ignored. Every error is one
 :class:`DevaipodError` naming the file and the field. The runArgs policy lives
-in :mod:`devaipod.devcontainer_args`, with variable substitution
+in :mod:`devaipod.devcontainer.args`, with variable substitution
 and the lifecycle commands' argv.
 """
 
