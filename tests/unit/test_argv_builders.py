@@ -103,6 +103,8 @@ def test_container_other_builders():
         "logs", "--follow", "--tail", "0", "c1",
     ]
     assert container.rm_argv(["c1", "c2"]) == ["rm", "c1", "c2"]
+    assert container.rm_argv(["c1"], force=True, ignore=True) == ["rm", "--force", "--ignore",
+                                                                  "c1"]
     assert container.rm_argv(["c1"], force=True) == ["rm", "--force", "c1"]
 
 

@@ -45,7 +45,9 @@ def batches(dc, keys: tuple[str, ...]) -> list[tuple[str, bool, list[tuple[str, 
     out = []
     for key in keys if dc else ():
         lc = dc.lifecycle(key)
-        entries = [(f"{key} {entry.name}".strip() if entry.name else key,
+        # an object form's commands are named "<key> <name>"; the one command of the
+        # string or array form is named after its key alone
+        entries = [(f"{key} {entry.name}" if lc.parallel else key,
                     args.command_argv(entry)) for entry in lc.commands]
         if entries:
             out.append((key, lc.parallel, entries))

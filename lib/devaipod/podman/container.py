@@ -121,8 +121,9 @@ def logs_argv(name: str, follow: bool = False, tail: int | None = None) -> list[
     return [*args, name]
 
 
-def rm_argv(names: list[str], force: bool = False) -> list[str]:
-    return ["rm", *(["--force"] if force else []), *names]
+def rm_argv(names: list[str], force: bool = False, ignore: bool = False) -> list[str]:
+    """``ignore``: a container that is not there is no error."""
+    return ["rm", *(["--force"] if force else []), *(["--ignore"] if ignore else []), *names]
 
 
 def create(spec: Spec) -> str:
@@ -155,6 +156,6 @@ def ps(filters: dict[str, str | list[str]] | None = None) -> list[dict[str, Any]
     return podman.json(ps_argv(filters)) or []
 
 
-def rm(names: list[str], force: bool = False) -> None:
+def rm(names: list[str], force: bool = False, ignore: bool = False) -> None:
     if names:
-        podman.change(rm_argv(names, force))
+        podman.change(rm_argv(names, force, ignore))

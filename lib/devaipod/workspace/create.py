@@ -53,15 +53,16 @@ def step(what: str) -> Iterator[None]:
 
 @dataclass(frozen=True)
 class Keep:
-    """What exists and stays as it is (a rebuild's volumes and secrets)."""
+    """What exists and stays as it is (a rebuild's pod, volumes and secrets)."""
 
     volumes: set[str] = field(default_factory=set)
     secrets: set[str] = field(default_factory=set)
+    pod: bool = False  # the pod exists (made by the caller): only its containers are new
 
 
 @contextmanager
-def rollback_on_failure(pod_name: str, dry_run: bool = False,
-                        keep: Keep = Keep()) -> Iterator[None]:
+def rollback_on_failure(pod_name: str, dry_run: bool = False, keep: Keep = Keep(),
+                        containers: list[str] = ()) -> Iterator[None]:
     """Remove everything of ``pod_name`` but what KEEP names when the block fails or is
     interrupted (a dry run made nothing)."""
     try:
@@ -73,7 +74,7 @@ def rollback_on_failure(pod_name: str, dry_run: bool = False,
         log.info("%s; removing what was created", "interrupted" if interrupted else "failed")
         previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
         try:
-            remove.purge(pod_name, keep.volumes | keep.secrets)
+            remove.purge(pod_name, keep.volumes | keep.secrets, keep.pod, list(containers))
         except errors.DevaipodError as cleanup_error:
             log.warning("cleanup of %s incomplete: %s", pod_name, cleanup_error)
         finally:
@@ -116,7 +117,7 @@ def execute(plan: Plan, after_start: Callable[[], None] | None = None,
     it writes is new. On failure or Ctrl-C, what this made is removed."""
     secrets = {n: v for n, v in plan.secrets.items() if n not in keep.secrets}
     volumes = [v for v in plan.volumes if v not in keep.volumes]
-    with rollback_on_failure(plan.pod, dry_run, keep):
+    with rollback_on_failure(plan.pod, dry_run, keep, [c.name for c in plan.containers]):
         if secrets:
             with step("creating secrets"):
                 for name, value in secrets.items():
@@ -128,8 +129,9 @@ def execute(plan: Plan, after_start: Callable[[], None] | None = None,
         for spec in plan.init:
             if writes_any(spec, volumes):
                 run_init(spec, describe_init(spec.name, plan))
-        with step("creating the pod"):
-            pod.create(plan.pod, **plan.pod_create)
+        if not keep.pod:
+            with step("creating the pod"):
+                pod.create(plan.pod, **plan.pod_create)
         for spec in plan.containers:
             with step(f"creating container {spec.name}"):
                 container.create(spec)

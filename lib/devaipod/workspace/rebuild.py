@@ -9,7 +9,8 @@ and homes: an init container runs only for a volume that is new), the
 passwords and tokens made at creation. Everything that can fail before the
 old containers go (the source, devcontainer.json, a build, the images) is
 done first; if a later step fails, only what the rebuild made is removed,
-and the error says that the volumes and secrets are kept.
+and the error says that the pod (its labels: the recipe), volumes and secrets
+are kept, so that the rebuild can be run again.
 """
 
 from __future__ import annotations
@@ -105,9 +106,11 @@ def rebuild(name: str, ctx: Context, image: str | None = None,
             "the agent's OpenCode configuration is written again (for the gator's new token): "
             "--mcp and --no-auto-approve given at creation are not kept")
     kept = create.Keep(volumes={v for v in p.volumes if volume.exists(v)},
-                       secrets=kept_secrets)
+                       secrets=kept_secrets, pod=True)
     with create.step("removing the old containers"):
         pod.rm(name, force=True)
+    with create.step("creating the pod"):  # first: its labels hold the recipe
+        pod.create(name, **p.pod_create)
     with create.step("replacing the pod's changed secrets"):
         secret.rm([s for s in p.secrets if s not in kept.secrets and secret.exists(s)])
     agent = next(s for s in p.containers if s.labels.get(layout.ROLE) == "agent")
@@ -119,6 +122,7 @@ def rebuild(name: str, ctx: Context, image: str | None = None,
     except errors.DevaipodError as exc:
         raise RebuildFailed(
             f"rebuilding {layout.short(name)} failed: {exc.format_message()}",
-            "its volumes (the git trees, the agent's home) and secrets are kept: run "
-            f"'devaipod rebuild {layout.short(name)}' again, or 'devaipod delete' it") from exc
+            "the pod (without containers), its volumes (the git trees, the agent's home) "
+            f"and secrets are kept: run 'devaipod rebuild {layout.short(name)}' again, or "
+            "'devaipod delete' it") from exc
     return p

@@ -13,25 +13,32 @@ log = logging.getLogger("devaipod")
 def owned_by(pod_name: str) -> dict[str, list[str]]:
     label = f"{layout.POD}={pod_name}"
     return {
-        "containers": [c["Names"][0] for c in container.ps({"label": label})],
+        # a pod's infra container goes with its pod (it carries the pod's labels)
+        "containers": [c["Names"][0] for c in container.ps({"label": label})
+                       if not c.get("IsInfra")],
         "volumes": [v["Name"] for v in volume.ls({"label": label})],
         "secrets": [secret.name_of(s) for s in secret.ls()
                     if secret.labels_of(s).get(layout.POD) == pod_name],
     }
 
 
-def purge(pod_name: str, keep: set[str] = frozenset()) -> dict[str, list[str]]:
+def purge(pod_name: str, keep: set[str] = frozenset(), keep_pod: bool = False,
+          containers: list[str] = ()) -> dict[str, list[str]]:
     """Remove the pod and every object labelled as its own, but the volumes and secrets
-    named in KEEP; return what went."""
+    named in KEEP (and, KEEP_POD, the pod itself: only its containers go); CONTAINERS
+    are removed too if there (podman's label look-up can miss a container that an exec
+    just left); return what went."""
     removed: dict[str, list[str]] = {"pods": []}
     try:
-        pod.rm(pod_name, force=True)
-        removed["pods"].append(pod_name)
+        if not keep_pod:
+            pod.rm(pod_name, force=True)
+            removed["pods"].append(pod_name)
     except errors.NotFound:
         pass
     owned = {kind: [n for n in found if n not in keep]
              for kind, found in owned_by(pod_name).items()}
-    container.rm(owned["containers"], force=True)
+    owned["containers"] = sorted({*owned["containers"], *containers})
+    container.rm(owned["containers"], force=True, ignore=True)
     volume.rm(owned["volumes"], force=True)
     secret.rm(owned["secrets"])
     runner.local(state.forget_pod, pod_name)
