@@ -118,3 +118,35 @@ def test_dry_run_prints_the_plan_and_runs_nothing(fp, capsys, verb):
     assert [shlex.split(line) for line in out.splitlines()] == [
         podman.argv(volume.create_argv(name))]
     assert list(fp.calls) == []
+
+
+def test_up_dry_run_needs_no_podman_service(tmp_path):
+    """Nothing to look up but checks (name free, images, network): the dry run prints the
+    plan, and says which checks it could not make."""
+    import os
+    import subprocess
+
+    repo = tmp_path / "proj"
+    git_env = {"GIT_CONFIG_GLOBAL": "/dev/null", "HOME": str(tmp_path), "PATH": os.environ["PATH"],
+               "GIT_AUTHOR_NAME": "A", "GIT_AUTHOR_EMAIL": "a@x", "GIT_COMMITTER_NAME": "A",
+               "GIT_COMMITTER_EMAIL": "a@x"}
+    subprocess.run(["git", "init", "-q", str(repo)], check=True, env=git_env)
+    subprocess.run(["git", "-C", str(repo), "commit", "-q", "--allow-empty", "-m", "x"],
+                   check=True, env=git_env)
+    env = {**os.environ, "DEVAIPOD_PODMAN_URL": f"unix://{tmp_path}/no.sock",
+           "DEVAIPOD_CONFIG": str(tmp_path / "none.toml"), "DEVAIPOD_STATE_DIR": str(tmp_path)}
+    (tmp_path / "none.toml").write_text("")
+    proc = subprocess.run([sys.executable, "-m", "devaipod", "up", "--dry-run",
+                           "--use-default-devcontainer", "--name", "dry", str(repo)],
+                          capture_output=True, text=True, env=env, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert "pod create --name devaipod-dry" in proc.stdout
+    assert "not checked in this dry run: pod exists devaipod-dry" in proc.stderr
+    assert not list(tmp_path.glob("pod-tokens*"))  # the dry run saved nothing
+
+    # a remote source's devcontainer.json is read by a container: one clear line
+    proc = subprocess.run([sys.executable, "-m", "devaipod", "up", "--dry-run", "--name", "dry",
+                           "https://example.invalid/o/r"],
+                          capture_output=True, text=True, env=env, timeout=60)
+    errors = [ln for ln in proc.stderr.splitlines() if ln.startswith("Error:")]
+    assert proc.returncode != 0 and len(errors) == 1 and "cannot reach podman" in errors[0]

@@ -101,6 +101,9 @@ def read_remote(src, image: str, network: str | None) -> tuple[str, str] | None:
     result = podman.capture(_peek_argv(image, network, src.clone_url, src.pr_ref), check=False,
                             timeout=300)
     if result.returncode != 0:
+        error = errors.classify(result.argv, result.returncode, result.stderr)
+        if isinstance(error, errors.PodmanUnreachable):
+            raise error  # not the repository's fault
         raise errors.DevaipodError(
             f"cloning {src.display} failed: {errors.last_line(result.stderr)}",
             "check the URL, and that this machine (or the pod's network) can reach it")
