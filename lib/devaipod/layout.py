@@ -38,7 +38,9 @@ OPENCODE_PORTS = {"agent": AGENT_PORT, "worker": WORKER_PORT}
 
 # a variable's name that says its value is a secret (redacted in logs, never a plain
 # --env: a podman secret)
-LOOKS_SECRET = re.compile(r"(?i)(KEY|TOKEN|SECRET|PASSW|PRIVATE|CREDENTIAL|AUTH)")
+# (KEY only as a word of its own: GIT_CONFIG_KEY_0 is none; AUTH, not AUTHOR)
+LOOKS_SECRET = re.compile(
+    r"(?i)(API_?KEY|(^|_)KEY$|TOKEN|SECRET|PASSW|PRIVATE|CREDENTIAL|AUTH(?!OR))")
 
 # the workspace's own labels, io.devaipod.<key>, on the pod and its workspace container
 POD_LABELS = ("mode", "source", "repo", "project", "image", "created", "version", "task",
