@@ -20,7 +20,7 @@ def owned_by(pod_name: str) -> dict[str, list[str]]:
     }
 
 
-def purge(pod_name: str, keep: set[str] = frozenset()) -> dict[str, list[str]]:
+def purge(pod_name: str, keep: set[str] | frozenset[str] = frozenset()) -> dict[str, list[str]]:
     """Remove the pod and every object labelled as its own, but the volumes and secrets
     named in KEEP; return what went."""
     removed: dict[str, list[str]] = {"pods": []}
