@@ -47,8 +47,9 @@ test: images browser lint man ## Set up everything, then lint, render the man pa
 test-unit: venv ## Only the fast unit tests
 	$(VPY) -m pytest tests/unit -q $(PYTEST_ARGS)
 
-lint: venv ## ruff
+lint: venv ## ruff and mypy
 	$(VENV)/bin/ruff check lib tests bench
+	$(VENV)/bin/mypy
 
 man: ## Render man/*.md into build/man
 	@mkdir -p build/man

@@ -57,8 +57,8 @@ def shown(value: Any) -> str:
         return "string " + (text if len(text) <= 40 else text[:36] + "...'")
     if isinstance(value, int):
         return f"integer {value}" if abs(value) < 10**18 else "a large integer"
-    kinds = [(float, "a float"), (list, "an array"), (dict, "a table"),
-             ((date, time), "a date/time")]
+    kinds: list[tuple[type | tuple[type, ...], str]] = [
+        (float, "a float"), (list, "an array"), (dict, "a table"), ((date, time), "a date/time")]
     return next((name for cls, name in kinds if isinstance(value, cls)), "a value")
 
 

@@ -44,7 +44,8 @@ class CommandError(DevaipodError):
         super().__init__(
             f"{describe(argv)} failed (exit {returncode}): {last_line(stderr)}", hint
         )
-        self.exit_code = returncode if 0 < returncode < 256 else 1
+        # the child's code, per error: click declares exit_code a ClassVar (one per class)
+        self.exit_code = returncode if 0 < returncode < 256 else 1  # type: ignore[misc]
 
     @property
     def command_line(self) -> str:

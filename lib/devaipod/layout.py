@@ -166,8 +166,8 @@ def gator_ro_token_secret(pod: str) -> str:
 
 def base_labels(pod: str) -> dict[str, str]:
     labels = {MANAGED: "true", POD: pod}
-    if instance():
-        labels[INSTANCE] = instance()
+    if name := instance():
+        labels[INSTANCE] = name
     return labels
 
 

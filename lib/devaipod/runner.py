@@ -24,7 +24,7 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from typing import NoReturn
 
@@ -204,7 +204,7 @@ def in_parallel(calls: list[Callable[[], None]]) -> list[BaseException]:
     """Run CALLS at the same time (one after the other under --dry-run, so that the
     printed plan keeps its order); the exceptions they raised, in their order."""
     if options.dry_run or len(calls) < 2:
-        failed = []
+        failed: list[BaseException] = []
         for call in calls:
             try:
                 call()
@@ -215,7 +215,7 @@ def in_parallel(calls: list[Callable[[], None]]) -> list[BaseException]:
 
     with ThreadPoolExecutor(len(calls)) as pool:
         futures = [pool.submit(call) for call in calls]
-        return [exc for f in futures if (exc := f.exception()) is not None]
+        return [err for f in futures if (err := f.exception()) is not None]
 
 
 def capture_bytes(argv: list[str], timeout: float | None = 600) -> bytes:
@@ -314,7 +314,7 @@ def watch(argv: list[str], on_line: Callable[[str], None], *,
                   rest if lines == "stdout" else "")
 
 
-def lines(argv: list[str], idle: float | None = None) -> Iterator[str | None]:
+def lines(argv: list[str], idle: float | None = None) -> Generator[str | None, None, None]:
     """Run argv and yield its output lines (stdout and stderr merged) as they come;
     with ``idle``, also None after each ``idle`` seconds without output.
 

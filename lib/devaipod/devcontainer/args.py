@@ -107,9 +107,9 @@ def _long(token: str, following: str | None) -> Group:
     flag = ALIASES.get(name, name)
     if eq:
         return Group((token,), (Option(name, flag, value),))
-    value = None if flag in BOOLEAN else _as_value(following)
-    if value is not None:
-        return Group((token, value), (Option(name, flag, value),))
+    given = None if flag in BOOLEAN else _as_value(following)
+    if given is not None:
+        return Group((token, given), (Option(name, flag, given),))
     return Group((token,), (Option(name, flag, None),))
 
 

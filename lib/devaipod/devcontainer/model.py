@@ -12,7 +12,7 @@ and the lifecycle commands' argv.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
@@ -248,7 +248,8 @@ def _build(value: Any, path: str) -> Build:
     return Build(**_fields(obj, path, table))
 
 
-def _fields(obj: dict[str, Any], path: str, table: dict[str, tuple[str, Convert]]) -> dict:
+def _fields(obj: dict[str, Any], path: str, table: Mapping[str, tuple[str, Convert]]
+            ) -> dict[str, Any]:
     """Convert the keys of ``obj`` that ``table`` knows (key -> (attr, convert))."""
     return {attr: convert(obj[key], f"{path}.{key}")
             for key, (attr, convert) in table.items() if obj.get(key) is not None}

@@ -17,10 +17,14 @@ import tarfile
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from devaipod import errors, podman, runner
 from devaipod.devcontainer import model as devcontainer
 from devaipod.podman import image as image_
+
+if TYPE_CHECKING:
+    from devaipod.source import Source
 
 log = logging.getLogger("devaipod")
 
@@ -96,7 +100,7 @@ def _peek_argv(image: str, network: str | None, url: str, ref: str | None,
             "sh", "-c", PEEK, "sh", url, ref or "", mode]
 
 
-def read_remote(src, image: str, network: str | None) -> tuple[str, str] | None:
+def read_remote(src: Source, image: str, network: str | None) -> tuple[str, str] | None:
     """(path in the repo, text) of the project's devcontainer.json, or None."""
     result = podman.capture(_peek_argv(image, network, src.clone_url, src.pr_ref), check=False,
                             timeout=300)
@@ -118,15 +122,17 @@ def read_local(root: str) -> tuple[str, str] | None:
     return str(found.relative_to(root)), found.read_text(encoding="utf-8", errors="replace")
 
 
-def read(src, helper_image: str, network: str | None) -> tuple[str, str] | None:
-    if src.kind == "volume":
+def read(src: Source | Volume, helper_image: str, network: str | None
+         ) -> tuple[str, str] | None:
+    if isinstance(src, Volume):
         return read_volume(src, helper_image)
     return (read_local(src.clone_url) if src.kind == "local"
             else read_remote(src, helper_image, network))
 
 
-def resolve(src, *, inline: str | None, use_default: bool, helper_image: str,
-            network: str | None, dotfiles=None, volume: Volume | None = None):
+def resolve(src: Source, *, inline: str | None, use_default: bool, helper_image: str,
+            network: str | None, dotfiles: Source | None = None, volume: Volume | None = None
+            ) -> tuple[devcontainer.DevContainer, str, Source | Volume] | None:
     """(configuration, its path in its repo, that repo's source), or None.
 
     In order: inline, the project's (unless ``use_default``: from VOLUME when given and
@@ -134,7 +140,8 @@ def resolve(src, *, inline: str | None, use_default: bool, helper_image: str,
     """
     if inline:
         return devcontainer.parse(inline, "--devcontainer-json"), "", src
-    project = [] if use_default else [o for o in (volume, src) if o is not None]
+    project: list[Source | Volume] = ([] if use_default else
+                                      [o for o in (volume, src) if o is not None])
     for origin in project + ([dotfiles] if dotfiles else []):
         found = read(origin, helper_image, network)
         if found is not None:
@@ -143,12 +150,14 @@ def resolve(src, *, inline: str | None, use_default: bool, helper_image: str,
     return None
 
 
-def repo_root(src, helper_image: str, network: str | None) -> Path:
+def repo_root(src: Source | Volume, helper_image: str, network: str | None) -> Path:
     """The repository's files on this machine (a temp copy for remote sources)."""
-    if src.kind == "local":
+    if isinstance(src, Volume):
+        argv = _volume_argv(helper_image, src, "tar:.")
+    elif src.kind == "local":
         return Path(src.clone_url)
-    argv = (_volume_argv(helper_image, src, "tar:.") if src.kind == "volume" else
-            _peek_argv(helper_image, network, src.clone_url, src.pr_ref, "tar:."))
+    else:
+        argv = _peek_argv(helper_image, network, src.clone_url, src.pr_ref, "tar:.")
     data = runner.capture_bytes(podman.argv(argv))
     tmp = Path(tempfile.mkdtemp(prefix="devaipod-build-"))
     with tarfile.open(fileobj=io.BytesIO(data)) as tar:
@@ -156,32 +165,34 @@ def repo_root(src, helper_image: str, network: str | None) -> Path:
     return tmp
 
 
-def build_tag(context: Path, dockerfile: Path, dc: devcontainer.DevContainer) -> str:
+def build_tag(context: Path, dockerfile: Path, spec: devcontainer.Build) -> str:
     digest = hashlib.sha256()
     for path in sorted(p for p in context.rglob("*") if p.is_file() and ".git" not in p.parts):
         digest.update(str(path.relative_to(context)).encode() + b"\0" + path.read_bytes())
     digest.update(dockerfile.read_bytes())
-    digest.update(repr((sorted(dc.build.args.items()), dc.build.target)).encode())
+    digest.update(repr((sorted(spec.args.items()), spec.target)).encode())
     return f"localhost/devaipod-build:{digest.hexdigest()[:16]}"
 
 
-def build(src, json_rel: str, dc: devcontainer.DevContainer, helper_image: str,
-          network: str | None) -> str:
+def build(src: Source | Volume, json_rel: str, dc: devcontainer.DevContainer,
+          helper_image: str, network: str | None) -> str:
     """The image of a ``build`` devcontainer: built once, reused while its inputs hold."""
+    spec = dc.build
+    assert spec is not None, "build() is for a devcontainer.json with 'build'"
     root = repo_root(src, helper_image, network)
     json_path = root / json_rel
-    context = devcontainer.build_context_dir(json_path, dc.build, root=root)
-    dockerfile = devcontainer.dockerfile_path(json_path, dc.build, root=root)
+    context = devcontainer.build_context_dir(json_path, spec, root=root)
+    dockerfile = devcontainer.dockerfile_path(json_path, spec, root=root)
     if not dockerfile.is_file():
-        raise errors.DevaipodError(f"build.dockerfile {dc.build.dockerfile!r} not found",
+        raise errors.DevaipodError(f"build.dockerfile {spec.dockerfile!r} not found",
                                    f"looked for {dockerfile.relative_to(root)}")
-    tag = build_tag(context, dockerfile, dc)
+    tag = build_tag(context, dockerfile, spec)
     if image_.exists(tag):
         log.info("devcontainer image %s is up to date", tag)
         return tag
     log.info("building the devcontainer image %s", tag)
     argv = podman.argv(image_.build_argv(tag, str(context), str(dockerfile),
-                                         dict(dc.build.args), dc.build.target))
+                                         dict(spec.args), spec.target))
     result = runner.watch(argv, lambda line: log.info("  %s", line), lines="merged",
                           mutating=True)
     if result.returncode != 0:

@@ -13,6 +13,7 @@ import os
 import re
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -42,7 +43,7 @@ class ForgeError(Exception):
     """A request the gator refuses or the forge failed; its text goes to the agent."""
 
 
-def read_token(env: dict[str, str] | None = None) -> str | None:
+def read_token(env: Mapping[str, str] | None = None) -> str | None:
     env = os.environ if env is None else env
     for var in ("GH_TOKEN", "GITHUB_TOKEN"):
         if env.get(var, "").strip():

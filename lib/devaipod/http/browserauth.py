@@ -38,7 +38,8 @@ def equal(a: str, b: str) -> bool:
 
 def bearer(authorization: str | None, token: str) -> bool:
     """``Authorization: Bearer <token>`` names this token (non-browser clients)."""
-    given = authorization[7:].strip() if (authorization or "").startswith("Bearer ") else ""
+    header = authorization or ""
+    given = header[7:].strip() if header.startswith("Bearer ") else ""
     return bool(token and given) and equal(given, token)
 
 

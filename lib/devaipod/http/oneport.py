@@ -13,13 +13,14 @@ import logging
 import socket
 import socketserver
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 
 from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 from websockets.server import ServerProtocol
 from websockets.sync.server import Server, ServerConnection
+from websockets.typing import Subprotocol
 
 log = logging.getLogger("devaipod")
 
@@ -62,6 +63,8 @@ class QuietHandler(WSGIRequestHandler):
 
 
 class Dispatch(socketserver.BaseRequestHandler):
+    server: OnePortServer
+
     def handle(self) -> None:
         head = peek_head(self.request)
         if not head:
@@ -109,9 +112,10 @@ class OnePortServer(socketserver.ThreadingMixIn, WSGIServer):
             chosen["handler"](conn)
 
 
-def select_subprotocol(_protocol, offered) -> str | None:
+def select_subprotocol(_protocol: ServerProtocol, offered: Sequence[Subprotocol]
+                       ) -> Subprotocol | None:
     """``devaipod`` when the client offers it (the others may carry its credentials)."""
-    return "devaipod" if "devaipod" in offered else None
+    return Subprotocol("devaipod") if "devaipod" in offered else None
 
 
 def no_websockets(_request: Request) -> Response:

@@ -83,7 +83,9 @@ def event_type(line: bytes) -> str | None:
         return "?"
     if not isinstance(data, dict):
         return "?"
-    payload = data.get("payload") if isinstance(data.get("payload"), dict) else data
+    payload = data.get("payload")
+    if not isinstance(payload, dict):
+        payload = data
     return str(payload.get("type") or "?")
 
 

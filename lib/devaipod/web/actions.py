@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import NoReturn
 
 import bottle
 
@@ -27,7 +28,7 @@ def json_error(status: int, message: str) -> bottle.HTTPResponse:
                                {"Content-Type": "application/json"})
 
 
-def fail(exc: errors.DevaipodError, status: int = 400):
+def fail(exc: errors.DevaipodError, status: int = 400) -> NoReturn:
     raise json_error(status, exc.format_message())
 
 

@@ -51,7 +51,8 @@ class PodsCache:
     """`GET /api/pods` for any number of clients: at most one refresh a second."""
 
     def __init__(self, ttl: float = 1.0) -> None:
-        self.ttl, self.lock, self.at, self.value = ttl, threading.Lock(), 0.0, []
+        self.ttl, self.lock, self.at = ttl, threading.Lock(), 0.0
+        self.value: list[dict] = []
 
     def get(self) -> list[dict]:
         """The list, refreshed by one request at a time; others get the last one meanwhile."""

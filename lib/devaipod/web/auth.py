@@ -137,7 +137,9 @@ class Auth:
         if self.bearer(authorization):
             return True
         found = self.session(cookie)
-        return bool(found and key) and equal(key, self.key(found[0]))
+        if not found or not key:
+            return False
+        return equal(key, self.key(found[0]))
 
     def logout(self, cookie: str | None, key: str | None) -> bool:
         """Revoke the session of a cookie and its key (until it would have expired)."""

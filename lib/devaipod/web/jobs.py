@@ -73,7 +73,7 @@ class Job:
                     self.changed.wait(timeout)
                 new, seen = self.lines[seen:], len(self.lines)
                 done = self.state != "running" and seen == len(self.lines)
-            yield from new or [None]
+            yield from new or (None,)
             if done:
                 return
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import Any
 
 GATOR_SECONDS = 5.0
@@ -99,7 +99,7 @@ class Held:
         self._lock = threading.Lock()
         self._gen = self._run(items)
 
-    def _run(self, items: Iterator) -> Iterator:
+    def _run(self, items: Iterator) -> Generator:
         try:
             yield from items
         finally:

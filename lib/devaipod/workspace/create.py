@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import logging
 import signal
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
+from typing import TYPE_CHECKING
 
 from devaipod import errors, layout, podman, runner, sshconfig, state
 from devaipod.context import Context
@@ -24,6 +26,11 @@ from devaipod.podman import container, pod, secret, volume
 from devaipod.workspace import remove
 from devaipod.workspace.plan import Plan
 from devaipod.workspace.request import Request
+
+if TYPE_CHECKING:
+    from devaipod.podman.container import Spec
+    from devaipod.workspace.homefiles import Copy
+    from devaipod.workspace.plan import Step
 
 log = logging.getLogger("devaipod")
 
@@ -62,7 +69,7 @@ class Keep:
 
 @contextmanager
 def rollback_on_failure(pod_name: str, dry_run: bool = False, keep: Keep = Keep(),
-                        containers: list[str] = ()) -> Iterator[None]:
+                        containers: list[str] | tuple[str, ...] = ()) -> Iterator[None]:
     """Remove everything of ``pod_name`` but what KEEP names when the block fails or is
     interrupted (a dry run made nothing)."""
     try:
@@ -82,7 +89,7 @@ def rollback_on_failure(pod_name: str, dry_run: bool = False, keep: Keep = Keep(
         raise
 
 
-def run_init(spec, what: str) -> None:
+def run_init(spec: Spec, what: str) -> None:
     with step(what):
         result = container.run(spec, check=False)
         if result.returncode != 0:
@@ -143,7 +150,7 @@ def execute(plan: Plan, after_start: Callable[[], None] | None = None,
             after_start()
 
 
-def copy_home_files(copies) -> None:
+def copy_home_files(copies: Iterable[Copy]) -> None:
     from devaipod.workspace import homefiles
 
     for c in copies:
@@ -151,10 +158,10 @@ def copy_home_files(copies) -> None:
             homefiles.carry_out(c)
 
 
-def run_steps(steps) -> None:
+def run_steps(steps: Iterable[Step]) -> None:
     """Steps in order; neighbouring steps of one ``group`` run at the same time (the
     object form of a devcontainer lifecycle command) and all finish before any fails."""
-    batch: list = []
+    batch: list[Step] = []
     for s in [*steps, None]:
         if batch and (s is None or s.group is None or s.group != batch[0].group):
             _run_batch(batch)
@@ -163,16 +170,19 @@ def run_steps(steps) -> None:
             batch.append(s)
 
 
-def _run_batch(batch: list) -> None:
+def _run_batch(batch: list[Step]) -> None:
     if len(batch) > 1:
         log.info("%s: %d commands in parallel", batch[0].group, len(batch))
-    prefix = (lambda s: f"[{s.what.split(':')[0]}] ") if len(batch) > 1 else (lambda s: "")
-    failed = runner.in_parallel([lambda s=s: run_step(s, prefix(s)) for s in batch])
+
+    def prefix(s: Step) -> str:
+        return f"[{s.what.split(':')[0]}] " if len(batch) > 1 else ""
+
+    failed = runner.in_parallel([partial(run_step, s, prefix(s)) for s in batch])
     if failed:
         raise failed[0]
 
 
-def run_step(s, prefix: str = "") -> None:
+def run_step(s: Step, prefix: str = "") -> None:
     """A command in a running container, its output shown line by line."""
     argv = podman.argv(container.exec_argv(s.container, secret.with_env(s.argv), user=s.user,
                                            workdir=s.workdir))
@@ -184,7 +194,7 @@ def run_step(s, prefix: str = "") -> None:
                          f"{result.returncode}", "see its output above")
 
 
-def writes_any(spec, volumes: list[str]) -> bool:
+def writes_any(spec: Spec, volumes: list[str]) -> bool:
     """Whether the init container SPEC writes one of VOLUMES (its read-write mounts)."""
     written = {m.split(":", 1)[0] for m in spec.mounts if not m.endswith(":ro")}
     return bool(written & set(volumes))

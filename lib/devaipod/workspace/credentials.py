@@ -25,7 +25,7 @@ appears in ``podman create``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from devaipod import layout
@@ -64,7 +64,8 @@ class Partition:
         return list(self.flags.get(role, []))
 
 
-def _selected(allowlist, explicit: Mapping[str, str], host: Mapping[str, str]) -> dict:
+def _selected(allowlist: Iterable[str], explicit: Mapping[str, str], host: Mapping[str, str]
+              ) -> dict[str, str]:
     values = {name: host[name] for name in allowlist if name in host}
     values.update(explicit)
     return values
@@ -79,7 +80,8 @@ class _Builder:
         self.llm_env = llm_env
         self.out = Partition()
 
-    def value(self, var: str, value: str, roles, secret_value: bool = False) -> None:
+    def value(self, var: str, value: str, roles: Iterable[str],
+              secret_value: bool = False) -> None:
         if secret_value or SECRETISH.search(var) or var in self.llm_env:
             name = _secret_name(self.pod, var)
             self.out.pod_secrets[name] = value
@@ -88,7 +90,7 @@ class _Builder:
         for role in roles:
             self.out.env.setdefault(role, {})[var] = value
 
-    def flag(self, flags: list[str], roles) -> None:
+    def flag(self, flags: list[str], roles: Iterable[str]) -> None:
         for role in roles:
             if flags not in self.out.flags.setdefault(role, []):
                 self.out.flags[role].append(flags)

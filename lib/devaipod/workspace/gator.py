@@ -18,12 +18,17 @@ import json
 import logging
 import secrets
 from dataclasses import replace
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from devaipod import errors, layout, podman
 from devaipod.gator.scopes import ScopeError, Scopes, parse_flag, repo_grant
 from devaipod.podman.container import Spec
 from devaipod.podman.secret import with_env
+
+if TYPE_CHECKING:
+    from devaipod.config_schema import ItemPerms, RepoPerms, ServiceGatorConfig
+    from devaipod.source import Source
 
 log = logging.getLogger("devaipod")
 
@@ -47,16 +52,16 @@ def volume(pod: str) -> str:
     return layout.volume(pod, "gator")
 
 
-def from_config(sg) -> Scopes:
+def from_config(sg: ServiceGatorConfig) -> Scopes:
     """``[service-gator]`` of devaipod.toml as a scope document."""
     gh = sg.gh
 
-    def perms(p) -> dict[str, bool]:
+    def perms(p: RepoPerms) -> dict[str, bool]:
         return {"read": p.read, "create-draft": p.create_draft,
                 "pending-review": p.pending_review, "push-new-branch": p.push_new_branch,
                 "write": p.write}
 
-    def item(p) -> dict[str, bool]:
+    def item(p: ItemPerms) -> dict[str, bool]:
         return {"read": p.read, "write": p.write}
 
     if sg.jira.projects or sg.jira.issues:
@@ -67,7 +72,7 @@ def from_config(sg) -> Scopes:
                   issues={k: item(v) for k, v in gh.issues.items()})
 
 
-def github_repo(src, web_url: str | None) -> str | None:
+def github_repo(src: Source, web_url: str | None) -> str | None:
     """``owner/repo`` when the source is on GitHub (or the configured GitHub's host)."""
     hosts = {"github.com", "www.github.com"}
     if web_url:
@@ -84,12 +89,14 @@ def with_flags(scopes: Scopes, flags: list[str] | tuple[str, ...]) -> Scopes:
     except ScopeError as exc:
         raise errors.DevaipodError(str(exc), "e.g. github:owner/repo:read,push") from None
     repos = dict(scopes.repos)
-    repos.update({repo: perms for repo, perms in parsed if repo is not None})
+    repos.update({repo: perms for repo, perms in parsed
+                  if repo is not None and perms is not None})  # (None, None): read-all
     return replace(scopes, repos=repos,
                    gh_read=scopes.gh_read or any(repo is None for repo, _ in parsed))
 
 
-def plan_scopes(sg, src, flags: tuple[str, ...] = (), readonly: bool = False) -> Scopes | None:
+def plan_scopes(sg: ServiceGatorConfig, src: Source, flags: tuple[str, ...] = (),
+                readonly: bool = False) -> Scopes | None:
     """The pod's grants, or None when it gets no gator."""
     scopes = with_flags(from_config(sg), flags)
     auto = github_repo(src, sg.gh.url)
@@ -185,7 +192,7 @@ def container(pod: str, image: str, port: int, env: dict[str, str],
     )
 
 
-def forge_env(sg) -> dict[str, str]:
+def forge_env(sg: ServiceGatorConfig) -> dict[str, str]:
     env = {}
     if sg.gh.url:
         env["SERVICE_GATOR_GITHUB_URL"] = sg.gh.url

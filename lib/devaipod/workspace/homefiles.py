@@ -13,9 +13,13 @@ import logging
 import os
 import posixpath
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from devaipod import errors, layout, podman
 from devaipod.podman import container
+
+if TYPE_CHECKING:
+    from devaipod.config import Config
 
 log = logging.getLogger("devaipod")
 
@@ -44,7 +48,7 @@ def _checked(rel: str, home: str) -> str | None:
     return source
 
 
-def plan(pod: str, cfg, *, in_container: bool, worker: bool,
+def plan(pod: str, cfg: Config, *, in_container: bool, worker: bool,
          home: str | None = None) -> list[Copy]:
     both, workspace_only = cfg.bind_home.paths, cfg.bind_home_workspace.paths
     if in_container and (both or workspace_only):

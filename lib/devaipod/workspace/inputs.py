@@ -6,6 +6,8 @@ import dataclasses
 import logging
 import os
 import secrets as _secrets
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from devaipod import config, devcontainer, errors, images, layout, runner, source
 from devaipod.podman import image as image_
@@ -17,10 +19,14 @@ from devaipod.workspace import gator as gator_
 from devaipod.workspace.plan import Inputs
 from devaipod.workspace.request import Request
 
+if TYPE_CHECKING:
+    from devaipod.config_schema import GpuConfig
+
 log = logging.getLogger("devaipod")
 
 
-def credential_inputs(cfg: config.Config, agent_allowlist=()) -> credentials.Inputs:
+def credential_inputs(cfg: config.Config, agent_allowlist: Iterable[str] = ()
+                      ) -> credentials.Inputs:
     return credentials.Inputs(
         agent_allowlist=tuple(agent_allowlist),
         env_allowlist=tuple(cfg.env.allowlist),
@@ -73,6 +79,7 @@ def make(request: Request, cfg: config.Config, *, new: bool = True) -> Inputs:
     if not image and dc and dc.image:
         image = dc.image
     elif not image and dc and dc.build:
+        assert dc_src is not None  # found with dc
         image = devcontainer.build(dc_src, json_rel, dc, api_image, network)
     return Inputs(
         pod=pod_name, source=src, mode=r.mode,
@@ -98,7 +105,7 @@ GPU_TARGETS = {"workspace": ("workspace",), "agent": ("agent", "worker"),
                "all": ("workspace", "agent", "worker")}
 
 
-def gpu_roles(gpu, cdi_dirs=CDI_DIRS) -> tuple[str, ...]:
+def gpu_roles(gpu: GpuConfig, cdi_dirs: tuple[str, ...] = CDI_DIRS) -> tuple[str, ...]:
     """Which containers get the GPUs: [gpu] enabled, or by default (auto) when this host
     has an NVIDIA CDI spec (not checked inside the devaipod container: not its host)."""
     enabled = gpu.enabled
@@ -109,9 +116,12 @@ def gpu_roles(gpu, cdi_dirs=CDI_DIRS) -> tuple[str, ...]:
     return GPU_TARGETS[gpu.target] if enabled else ()
 
 
-def apply_devcontainer(src, pod_name: str, inline: str | None, use_default: bool,
-                       helper_image: str, network: str | None, dotfiles=None,
-                       trust_source: bool = False, volume=None):
+def apply_devcontainer(src: source.Source, pod_name: str, inline: str | None,
+                       use_default: bool, helper_image: str, network: str | None,
+                       dotfiles: source.Source | None = None, trust_source: bool = False,
+                       volume: devcontainer.Volume | None = None
+                       ) -> tuple[devcontainer.DevContainer | None, str,
+                                  source.Source | devcontainer.Volume | None]:
     """The devcontainer.json to apply, variables resolved, its path and its repo's source.
 
     A repository's devcontainer.json is input from whoever wrote the branch: for a pull
@@ -143,7 +153,7 @@ def apply_devcontainer(src, pod_name: str, inline: str | None, use_default: bool
     return dc, json_rel, dc_src
 
 
-def refuse_host_binds(dc) -> None:
+def refuse_host_binds(dc: devcontainer.DevContainer) -> None:
     """A repository's devcontainer.json may not bind the host's files into the pod."""
     for mount in dc.mounts:
         if mount.type == "bind":

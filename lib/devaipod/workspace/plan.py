@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from devaipod import __version__, devcontainer, gitsafe, layout
 from devaipod.agent import config as agent_config
@@ -17,6 +18,11 @@ from devaipod.workspace import dotfiles, homefiles, scripts
 from devaipod.workspace import gator as gator_
 from devaipod.workspace import worker as worker_
 from devaipod.workspace.credentials import Partition
+
+if TYPE_CHECKING:
+    from devaipod.devcontainer import DevContainer
+    from devaipod.gator.scopes import Scopes
+    from devaipod.source import Source
 
 AGENT_PORT = layout.AGENT_PORT
 API_PORT = layout.API_PORT
@@ -42,7 +48,7 @@ OPENCODE_OFFLINE = {
 @dataclass
 class Inputs:
     pod: str
-    source: object  # devaipod.source.Source
+    source: Source
     image: str
     api_image: str
     mode: str = "up"
@@ -52,18 +58,18 @@ class Inputs:
     publish_address: str = "127.0.0.1"
     creds: Partition = field(default_factory=Partition)
     origin: str | None = None  # origin URL to record (local sources)
-    mcp: dict[str, dict] = field(default_factory=dict)
+    mcp: dict[str, dict[str, Any]] = field(default_factory=dict)
     auto_approve: bool = True
     orchestration: bool = False
     dotfiles: tuple[str, str | None] | None = None  # (url, install script)
-    devcontainer: object | None = None  # devaipod.devcontainer.DevContainer, resolved
+    devcontainer: DevContainer | None = None  # resolved
     nested: bool = False  # container-nesting in the config
-    gator: object | None = None  # devaipod.gator.scopes.Scopes, or None: no gator
+    gator: Scopes | None = None  # None: no gator
     gator_image: str = ""
     gator_port: int = layout.GATOR_PORT
     gator_env: dict[str, str] = field(default_factory=dict)  # GitHub Enterprise addresses
     worker_gator: str = "readonly"  # [orchestration.worker] gator
-    home_copies: list = field(default_factory=list)  # homefiles.Copy: [bind_home]
+    home_copies: list[homefiles.Copy] = field(default_factory=list)  # [bind_home]
     gpu_roles: tuple[str, ...] = ()  # containers given the host's GPUs ([gpu])
     trust_source: bool = False  # --trust-source: a PR's code may run in the workspace
 
@@ -93,10 +99,10 @@ class Plan:
     volumes: list[str]
     secrets: dict[str, str]  # name -> value (sent on stdin)
     init: list[Spec]
-    pod_create: dict
+    pod_create: dict[str, Any]  # pod.create()'s keyword arguments
     containers: list[Spec]
     after_start: list[Step] = field(default_factory=list)
-    copies: list = field(default_factory=list)  # homefiles.Copy, right after the pod starts
+    copies: list[homefiles.Copy] = field(default_factory=list)  # right after the pod starts
 
 
 def pod_labels(i: Inputs) -> dict[str, str]:
@@ -287,6 +293,8 @@ def lifecycle_roles(i: Inputs) -> tuple[str, ...]:
 def lifecycle_steps(i: Inputs, project: str, keys: tuple[str, ...]) -> list[Step]:
     """devcontainer lifecycle commands, in the workspace and then in the agent."""
     dc = i.devcontainer
+    if dc is None:
+        return []
     steps = []
     in_workspace = "workspace" in lifecycle_roles(i)
     for key, parallel, entries in devcontainer.batches(dc, keys):
@@ -309,9 +317,9 @@ def opencode_config(i: Inputs, role: str, tokens: dict[str, str]) -> str:
     mcp, instructions = dict(i.mcp), []
     if i.stored_task and role == "agent":
         instructions.append(agent_config.TASK_FILE)
-    port = gator_port(i, role)
-    if port:
-        token = tokens[gator_secret(i, role)]
+    port, secret = gator_port(i, role), gator_secret(i, role)
+    if port and secret:
+        token = tokens[secret]
         mcp["service-gator"] = {"url": f"http://127.0.0.1:{port}/mcp",
                                 "headers": {"Authorization": f"Bearer {token}"}}
         instructions.append(agent_config.GATOR_FILE)

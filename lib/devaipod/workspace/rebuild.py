@@ -16,6 +16,7 @@ are kept, so that the rebuild can be run again.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from devaipod import errors, layout
 from devaipod.context import Context
@@ -72,7 +73,8 @@ def replan(name: str, ctx: Context, image: str | None = None,
     return p
 
 
-def keep_secrets(pod_name: str, planned: dict[str, str], exists) -> set[str]:
+def keep_secrets(pod_name: str, planned: dict[str, str], exists: Callable[[str], bool]
+                 ) -> set[str]:
     """The secrets of PLANNED a rebuild keeps (EXISTS(name) tells whether one exists).
 
     The passwords and tokens made at creation are kept; so are the OpenCode

@@ -22,8 +22,8 @@ def owned_by(pod_name: str) -> dict[str, list[str]]:
     }
 
 
-def purge(pod_name: str, keep: set[str] = frozenset(), keep_pod: bool = False,
-          containers: list[str] = ()) -> dict[str, list[str]]:
+def purge(pod_name: str, keep: set[str] | frozenset[str] = frozenset(), keep_pod: bool = False,
+          containers: list[str] | tuple[str, ...] = ()) -> dict[str, list[str]]:
     """Remove the pod and every object labelled as its own, but the volumes and secrets
     named in KEEP (and, KEEP_POD, the pod itself: only its containers go); CONTAINERS
     are removed too if there (podman's label look-up can miss a container that an exec
