@@ -282,16 +282,18 @@ def stream(argv: list[str], *, mutating: bool = False, check: bool = False,
 
 def watch(argv: list[str], on_line: Callable[[str], None], *,
           env: dict[str, str] | None = None, lines: str = "stderr",
-          mutating: bool = False) -> Result:
+          mutating: bool = False, inherit_env: bool = True) -> Result:
     """Run argv, passing each line of one stream to ``on_line`` as it comes, and capture
     the other: ``lines`` is "stderr" (stdout captured), "stdout" (stderr captured) or
-    "merged" (both, as one stream)."""
+    "merged" (both, as one stream). ``inherit_env=False``: ``env`` is the whole
+    environment (for a program that reads input from someone else)."""
     if mutating and options.dry_run:
         return _plan(argv)
     log.debug("%s %s", "+" if mutating else ".", display(argv))
     cmd = _command(argv)
     extra = {"stderr": subprocess.STDOUT} if lines == "merged" else {}
-    proc = cmd.popen(env={**os.environ, **(env or {})}, start_new_session=True,
+    base = os.environ if inherit_env else {}
+    proc = cmd.popen(env={**base, **(env or {})}, start_new_session=True,
                      stdin=subprocess.DEVNULL, **extra)
     stream, other = ((proc.stderr, proc.stdout) if lines == "stderr"
                      else (proc.stdout, None if lines == "merged" else proc.stderr))

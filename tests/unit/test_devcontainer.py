@@ -235,8 +235,7 @@ def test_compose_is_refused() -> None:
 
 @pytest.mark.parametrize(("fields", "warnings"), [
     ({}, ()),
-    ({"features": {"ghcr.io/devcontainers/features/node:1": {}}},
-     (f"{SRC}: features are not supported; they are ignored",)),
+    ({"features": {"ghcr.io/devcontainers/features/node:1": {}}}, ()),
     ({"features": {}}, ()),
     ({"initializeCommand": "make"},
      (f"{SRC}: initializeCommand runs on the host; devaipod does not run it",)),
@@ -412,7 +411,7 @@ def test_resolve_substitutes_every_field() -> None:
         workspaceFolder="/w/${localWorkspaceFolderBasename}",
         build={"args": {"U": "${localEnv:HOME}"}},
         postStartCommand="cd ${containerWorkspaceFolder}",
-        features={"x": {}},
+        initializeCommand="make",
     )
     r = args.resolve(dc, LOCAL, IMAGE, local_workspace_folder="/src/p", devcontainer_id="pod")
     assert r.container_env == {"PATH": "/usr/bin:/bin:/x", "N": None, "U": ""}

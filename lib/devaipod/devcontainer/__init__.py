@@ -6,6 +6,8 @@
   lifecycle commands as argv.
 - ``repo``: read it from a repository (a throwaway clone), a local tree or a
   workspace volume, and build a ``build`` image once per set of inputs.
+- ``features``: a configuration's features, built by the devcontainer CLI, and the
+  features' own configuration folded in.
 - ``podplan``: what it changes in a workspace pod's plan (environment, mounts,
   ports, secrets, lifecycle steps).
 
@@ -29,11 +31,12 @@ from devaipod.devcontainer.podplan import (
     start_label,
     workspace_env,
 )
-from devaipod.devcontainer.repo import Volume, build
+from devaipod.devcontainer.repo import Volume, build, with_features
 from devaipod.devcontainer.repo import resolve as read
 
 __all__ = [
     "CREATE", "START", "DevContainer", "Volume", "batches", "build", "commands", "describe",
     "find", "load", "mounts", "parallel", "parse", "publish", "read", "secret_flags",
-    "security", "security_args", "start_label", "substitute", "workspace_env",
+    "security", "security_args", "start_label", "substitute", "with_features",
+    "workspace_env",
 ]

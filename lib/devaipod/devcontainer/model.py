@@ -117,6 +117,7 @@ class DevContainer:
     secrets: dict[str, Secret] = field(default_factory=dict)
     env_allowlist: tuple[str, ...] = ()
     nested_containers: bool = False
+    features: dict[str, Any] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
 
     @property
@@ -330,6 +331,13 @@ def _lifecycle(name: str) -> Convert:
     return convert
 
 
+def _feature_options(value: Any, path: str) -> Any:
+    """A feature's options: an object, or the short forms (a version string, true)."""
+    expect(path, "an object, a string or a boolean", value,
+           isinstance(value, (dict, str, bool)))
+    return value
+
+
 def _secret(value: Any, path: str) -> Secret:
     table = {"description": ("description", _str),
              "documentationUrl": ("documentation_url", _str)}
@@ -358,12 +366,12 @@ FIELDS: tuple[tuple[tuple[str, ...], str, Convert], ...] = (
     (("secrets",), "secrets", _map_of(_env_name, _secret)),
     (("customizations", "devaipod", "envAllowlist"), "env_allowlist", _list_of(_env_name)),
     (("customizations", "devaipod", "nestedContainers"), "nested_containers", _bool),
+    (("features",), "features", _map_of(_nonempty, _feature_options)),
 )
 
 REFUSED = {"dockerComposeFile": ("Docker Compose devcontainers are not supported",
                                  'use "image" or "build" instead')}
-IGNORED = {"features": "features are not supported; they are ignored",
-           "initializeCommand": "initializeCommand runs on the host; devaipod does not run it"}
+IGNORED = {"initializeCommand": "initializeCommand runs on the host; devaipod does not run it"}
 
 
 def _lookup(doc: dict[str, Any], keys: tuple[str, ...]) -> Any:

@@ -10,16 +10,20 @@ and is built once per set of inputs (the tag is a hash of them).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import logging
+import shutil
 import tarfile
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from devaipod import errors, podman, runner
+from devaipod.devcontainer import features
 from devaipod.devcontainer import model as devcontainer
 from devaipod.podman import image as image_
 
@@ -150,19 +154,26 @@ def resolve(src: Source, *, inline: str | None, use_default: bool, helper_image:
     return None
 
 
-def repo_root(src: Source | Volume, helper_image: str, network: str | None) -> Path:
-    """The repository's files on this machine (a temp copy for remote sources)."""
+@contextlib.contextmanager
+def repo_root(src: Source | Volume, helper_image: str, network: str | None
+              ) -> Iterator[Path]:
+    """The repository's files on this machine (a temp copy for remote sources and
+    volumes, removed afterwards; links out of the copy are refused when unpacking)."""
     if isinstance(src, Volume):
         argv = _volume_argv(helper_image, src, "tar:.")
     elif src.kind == "local":
-        return Path(src.clone_url)
+        yield Path(src.clone_url)
+        return
     else:
         argv = _peek_argv(helper_image, network, src.clone_url, src.pr_ref, "tar:.")
     data = runner.capture_bytes(podman.argv(argv))
     tmp = Path(tempfile.mkdtemp(prefix="devaipod-build-"))
-    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
-        tar.extractall(tmp, filter="data")
-    return tmp
+    try:
+        with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+            tar.extractall(tmp, filter="data")
+        yield tmp
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def build_tag(context: Path, dockerfile: Path, spec: devcontainer.Build) -> str:
@@ -179,7 +190,11 @@ def build(src: Source | Volume, json_rel: str, dc: devcontainer.DevContainer,
     """The image of a ``build`` devcontainer: built once, reused while its inputs hold."""
     spec = dc.build
     assert spec is not None, "build() is for a devcontainer.json with 'build'"
-    root = repo_root(src, helper_image, network)
+    with repo_root(src, helper_image, network) as root:
+        return _build(root, json_rel, spec)
+
+
+def _build(root: Path, json_rel: str, spec: devcontainer.Build) -> str:
     json_path = root / json_rel
     context = devcontainer.build_context_dir(json_path, spec, root=root)
     dockerfile = devcontainer.dockerfile_path(json_path, spec, root=root)
@@ -200,3 +215,19 @@ def build(src: Source | Volume, json_rel: str, dc: devcontainer.DevContainer,
             f"building the devcontainer image failed (exit {result.returncode})",
             "see podman build's output above")
     return tag
+
+
+def with_features(src: Source | Volume, json_rel: str, dc: devcontainer.DevContainer,
+                  helper_image: str, network: str | None
+                  ) -> tuple[str, devcontainer.DevContainer] | None:
+    """(image, configuration with the features' own) of a devcontainer with features,
+    built by the devcontainer CLI; None (and a warning) when they cannot be built."""
+    cli = features.cli()
+    if cli is None or not json_rel:
+        log.warning("%s", features.missing_warning(dc) if cli is None else
+                    f"{dc.source}: features need a devcontainer.json in a repository; "
+                    "they are ignored")
+        return None
+    with repo_root(src, helper_image, network) as root:
+        image = features.build(root, json_rel, dc, cli)
+    return image, features.merge(dc, features.metadata(image))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from devaipod import podman
@@ -49,6 +50,14 @@ def exists(ref: str, dry_assume: bool | None = None) -> bool:
 def inspect(ref: str) -> dict[str, Any]:
     data = podman.json(inspect_argv(ref))
     return data[0] if isinstance(data, list) else data
+
+
+def labels(ref: str) -> dict[str, str]:
+    """The image's labels; under --dry-run, of an image the plan would build: none."""
+    out = podman.capture(inspect_argv(ref), planned="[{}]").stdout
+    data = json.loads(out or "[{}]")
+    first = data[0] if isinstance(data, list) and data else {}
+    return ((first.get("Config") or {}).get("Labels") or {}) if isinstance(first, dict) else {}
 
 
 def rm(refs: list[str], force: bool = False) -> None:

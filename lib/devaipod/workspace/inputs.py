@@ -76,6 +76,12 @@ def make(request: Request, cfg: config.Config, *, new: bool = True) -> Inputs:
         log.warning("devcontainer.json: envAllowlist names %s, a trusted or secret-looking "
                     "variable: not given to the agent", var)
     image = r.image
+    if not image and dc and dc.features:
+        assert dc_src is not None  # found with dc
+        built = devcontainer.with_features(dc_src, json_rel, dc, api_image, network)
+        if built is not None:
+            image, dc = built
+            checked(dc, from_repo=dc_src is not dotfiles and not r.trust_source)
     if not image and dc and dc.image:
         image = dc.image
     elif not image and dc and dc.build:
@@ -141,16 +147,22 @@ def apply_devcontainer(src: source.Source, pod_name: str, inline: str | None,
     if found is None:
         return None, "", None
     dc, json_rel, dc_src = found
-    if dc_src is not dotfiles and json_rel and not trust_source:
-        refuse_host_binds(dc)  # the repository's (or the workspace's copy of it)
     local = src.clone_url if src.kind == "local" else f"/{src.project}"
     dc = devcontainer.substitute(dc, os.environ, local_workspace_folder=local,
                                    devcontainer_id=pod_name,
                                    workspace_folder=f"/workspaces/{src.project}")
+    checked(dc, from_repo=dc_src is not dotfiles and bool(json_rel) and not trust_source)
+    return dc, json_rel, dc_src
+
+
+def checked(dc: devcontainer.DevContainer, from_repo: bool) -> None:
+    """Refuse what a configuration may not do (binds of host paths when it comes from
+    the repository, or the workspace's copy of it) and warn about what is ignored."""
+    if from_repo:
+        refuse_host_binds(dc)
     _args, warnings = devcontainer.security_args(dc)  # refuses what it must, now
     for warning in (*dc.warnings, *warnings):
         log.warning("%s", warning)
-    return dc, json_rel, dc_src
 
 
 def refuse_host_binds(dc: devcontainer.DevContainer) -> None:
