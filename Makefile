@@ -8,7 +8,7 @@ VPY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 HOST_PACKAGES ?=
 
-.PHONY: help setup venv web images browser service run test test-unit lint man bench clean
+.PHONY: help setup venv web devcontainer-cli images browser service run test test-unit lint man bench clean
 
 help: ## Show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -28,6 +28,11 @@ web/node_modules/.stamp: web/package.json web/package-lock.json
 	cd web && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
+devcontainer-cli: hack/devcontainer-cli/node_modules/.stamp ## Install the devcontainer CLI (npm), which builds devcontainer features
+hack/devcontainer-cli/node_modules/.stamp: hack/devcontainer-cli/package.json hack/devcontainer-cli/package-lock.json
+	cd hack/devcontainer-cli && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
 images: setup web ## Build the devaipod and devenv images (cached: a second run builds nothing)
 	@bash hack/build-images.sh
 
@@ -41,7 +46,7 @@ run: images service ## Set up everything, check the host, start the control plan
 browser: ## Install Debian's chromium, which the browser tests (tests/browser) drive
 	@bash hack/setup-host.sh chromium
 
-test: images browser lint man ## Set up everything, then lint, render the man pages and run every test
+test: images browser devcontainer-cli lint man ## Set up everything, then lint, render the man pages and run every test
 	bash hack/run-tests.sh $(PYTEST_ARGS)
 
 test-unit: venv ## Only the fast unit tests

@@ -11,6 +11,7 @@ The server serves the same bare repositories two ways:
 
 from __future__ import annotations
 
+import getpass
 import json
 import os
 import subprocess
@@ -184,6 +185,27 @@ def workspace_factory(gitserver, podman_service):
     yield make
     for name in made:
         run_devaipod("delete", "--force", name)
+
+
+DEVCONTAINER_CLI = (Path(__file__).resolve().parent.parent
+                    / "hack/devcontainer-cli/node_modules/.bin/devcontainer")
+
+
+@pytest.fixture
+def devcontainer_cli(monkeypatch, tmp_path):
+    """The devcontainer CLI that `make devcontainer-cli` installs, for devaipod to build
+    features with; its cache holds a fresh, empty control manifest, so that the CLI has
+    no reason to fetch one from containers.dev (nothing outside this machine)."""
+    if not DEVCONTAINER_CLI.is_file():
+        pytest.fail(f"{DEVCONTAINER_CLI} is missing: run `make devcontainer-cli`")
+    cache = tmp_path / "cache"
+    manifest = (cache / "devaipod/devcontainer-cli" / f"devcontainercli-{getpass.getuser()}"
+                / "control-manifest.json")
+    manifest.parent.mkdir(parents=True)
+    manifest.write_text('{"disallowedFeatures": [], "featureAdvisories": []}')
+    monkeypatch.setenv("DEVAIPOD_DEVCONTAINER_CLI", str(DEVCONTAINER_CLI))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
+    return DEVCONTAINER_CLI
 
 
 def inspect(svc, *names: str, kind: str = "container") -> list[dict]:

@@ -286,14 +286,17 @@ def watch(argv: list[str], on_line: Callable[[str], None], *,
     """Run argv, passing each line of one stream to ``on_line`` as it comes, and capture
     the other: ``lines`` is "stderr" (stdout captured), "stdout" (stderr captured) or
     "merged" (both, as one stream). ``inherit_env=False``: ``env`` is the whole
-    environment (for a program that reads input from someone else)."""
+    environment (for a program that reads input from someone else); it goes through
+    ``env -i`` (plumbum always adds its own copy of ours), so its values are not secret."""
+    if not inherit_env:
+        argv = ["env", "-i", *(f"{k}={v}" for k, v in (env or {}).items()), *argv]
+        env = None
     if mutating and options.dry_run:
         return _plan(argv)
     log.debug("%s %s", "+" if mutating else ".", display(argv))
     cmd = _command(argv)
     extra = {"stderr": subprocess.STDOUT} if lines == "merged" else {}
-    base = os.environ if inherit_env else {}
-    proc = cmd.popen(env={**base, **(env or {})}, start_new_session=True,
+    proc = cmd.popen(env={**os.environ, **(env or {})}, start_new_session=True,
                      stdin=subprocess.DEVNULL, **extra)
     stream, other = ((proc.stderr, proc.stdout) if lines == "stderr"
                      else (proc.stdout, None if lines == "merged" else proc.stderr))

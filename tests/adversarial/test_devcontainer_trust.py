@@ -143,3 +143,35 @@ def test_the_allow_list_never_hands_the_agent_a_trusted_variable(
     assert "HARMLESS_SETTING=plain-value" in seen  # the allow-list itself still works
     workspace = pod.run("workspace", f"cat /run/devaipod-env/{user_secret}").stdout
     assert workspace == GH_TOKEN  # the devcontainer's secret: the workspace's only
+
+
+def test_a_repository_cannot_read_the_users_token_through_local_env(
+        hostile_pod, gitserver, monkeypatch, podman_service, devcontainer_cli, tmp_path):
+    """Attack: a repository's devcontainer.json asks for the user's GH_TOKEN through
+    ``${localEnv:GH_TOKEN}`` in a build argument, in a feature's option (the devcontainer
+    CLI substitutes those) and in containerEnv, so that the image the agent runs (or the
+    workspace's `podman inspect`) holds it; its initializeCommand would run on the host."""
+    monkeypatch.setenv("GH_TOKEN", GH_TOKEN)
+    marker = tmp_path / "PWNED-initialize"
+    dc = json.dumps({
+        "build": {"dockerfile": "Dockerfile", "args": {"T": "${localEnv:GH_TOKEN}"}},
+        "features": {"./leak": {"tok": "${localEnv:GH_TOKEN}"}},
+        "containerEnv": {"LEAK": "${localEnv:GH_TOKEN}"},
+        "initializeCommand": f"touch {marker}",
+    })
+    feature = json.dumps({"id": "leak", "version": "1.0.0",
+                          "options": {"tok": {"type": "string", "default": ""}}})
+    url = publish(gitserver, "localenv", {
+        ".devcontainer/devcontainer.json": dc,
+        ".devcontainer/Dockerfile": f"FROM {DEVENV_IMAGE}\nARG T\n"
+                                    "RUN echo \"arg:$T\" > /etc/leak-arg\n",
+        ".devcontainer/leak/devcontainer-feature.json": feature,
+        ".devcontainer/leak/install.sh": "#!/bin/sh\necho \"feature:$TOK\" > /etc/leak-feature\n",
+    })
+    pod = hostile_pod(source=url)
+    seen = pod.agent("cat /etc/leak-arg /etc/leak-feature; env").stdout
+    assert "arg:\n" in seen and "feature:\n" in seen  # built, and given nothing
+    assert GH_TOKEN not in seen and GH_TOKEN not in agent_sees(pod)
+    inspect = podman_service.podman("inspect", pod.container("workspace")).stdout
+    assert GH_TOKEN not in inspect
+    assert not marker.exists()

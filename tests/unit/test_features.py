@@ -84,6 +84,7 @@ def test_merge_runs_the_features_commands_first_and_adds_lists() -> None:
          "containerEnv": {"A": "feature", "B": "feature"}, "remoteUser": "vscode",
          "customizations": {"devaipod": {"envAllowlist": ["GH_TOKEN"]}}},
         {"id": "./two", "postCreateCommand": ["two", "x"], "privileged": True},
+        {"postCreateCommand": "make", "capAdd": ["SYS_PTRACE"]},  # the project's own
     ]
     merged = features.merge(project, entries)
     assert [c.argv for c in merged.post_create_command.commands] == [
@@ -109,3 +110,12 @@ def test_merge_keeps_feature_mounts_for_the_host_bind_check() -> None:
     merged = features.merge(project, [{"id": "f", "mounts": [
         {"type": "bind", "source": "/root/.ssh", "target": "/s"}]}])
     assert [(m.type, m.source) for m in merged.mounts] == [("bind", "/root/.ssh")]
+
+
+def test_a_repository_reads_no_secret_of_ours_through_local_env() -> None:
+    """A repository's "${localEnv:GH_TOKEN}" (in build args, containerEnv or mounts)
+    would put our token into the image or the workspace's inspect output."""
+    from devaipod.workspace.inputs import repo_env
+    env = {"HOME": "/root", "GH_TOKEN": "t", "MY_FORGE": "f", "AWS_SECRET_ACCESS_KEY": "a",
+           "LANG": "C"}
+    assert repo_env(env, frozenset({"MY_FORGE"})) == {"HOME": "/root", "LANG": "C"}

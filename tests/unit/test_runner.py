@@ -182,3 +182,14 @@ def test_with_env_runs_the_command_when_there_are_no_secrets(tmp_path):
     argv = secret.with_env(["sh", "-c", "echo $#-$0", "zero"])
     argv[2] = argv[2].replace(secret.ENV_DIR, str(tmp_path))
     assert runner.capture(argv).stdout.strip() == "0-zero"
+
+
+def test_watch_without_our_environment(monkeypatch) -> None:
+    """inherit_env=False: the program sees ENV and nothing of ours (plumbum would add
+    its own copy of our environment to any env= it is given)."""
+    monkeypatch.setenv("DEVAIPOD_TEST_SECRET", "not for it")
+    seen: list[str] = []
+    result = runner.watch(["env"], seen.append, env={"PATH": "/usr/bin:/bin", "A": "b"},
+                          lines="stdout", inherit_env=False)
+    assert result.returncode == 0
+    assert sorted(seen) == ["A=b", "PATH=/usr/bin:/bin"]

@@ -13,9 +13,10 @@ substituted into a feature's options through ``${localEnv:...}``; its home and
 temp dir are devaipod's cache for it), and it is only ever asked to ``build``
 (it runs no lifecycle command, not even ``initializeCommand``).
 
-The image it makes carries the features' own configuration in the
-``devcontainer.metadata`` label (capabilities, mounts, lifecycle commands,
-...). :func:`merge` folds it into the configuration as the spec says: the
+The image it makes carries the features' own configuration (capabilities,
+mounts, lifecycle commands, ...) in the ``devcontainer.metadata`` label: the
+entries with an ``id`` (the others are the base image's, which devaipod does not
+read, and the project's own). :func:`merge` folds it into the configuration as the spec says: the
 features' lifecycle commands run before the project's, lists add up, and a
 single value the project sets wins.
 """
@@ -57,10 +58,13 @@ def missing_warning(dc: devcontainer.DevContainer) -> str:
             "(npm install -g @devcontainers/cli); they are ignored")
 
 
-def build_argv(cli_path: str, root: Path, config: Path, tag: str) -> list[str]:
+def build_argv(cli_path: str, root: Path, config: Path, tag: str, lockfile: bool = True
+               ) -> list[str]:
+    """``lockfile=False``: the CLI writes no ``devcontainer-lock.json`` (into a tree
+    that is the user's own, not a copy)."""
     return [cli_path, "build", "--workspace-folder", str(root), "--config", str(config),
             "--docker-path", "podman", "--buildkit", "never", "--image-name", tag,
-            "--log-format", "text"]
+            "--log-format", "text", *([] if lockfile else ["--no-lockfile"])]
 
 
 def cli_env(podman_url: str, home: Path) -> dict[str, str]:
@@ -95,7 +99,8 @@ def tag(root: Path, json_rel: str, dc: devcontainer.DevContainer) -> str:
     return f"localhost/devaipod-build:{digest.hexdigest()[:16]}"
 
 
-def build(root: Path, json_rel: str, dc: devcontainer.DevContainer, cli_path: str) -> str:
+def build(root: Path, json_rel: str, dc: devcontainer.DevContainer, cli_path: str,
+          lockfile: bool = True) -> str:
     """The image with the features of ``dc`` (found at ``root/json_rel``), built once."""
     built = tag(root, json_rel, dc)
     if image_.exists(built):
@@ -105,7 +110,7 @@ def build(root: Path, json_rel: str, dc: devcontainer.DevContainer, cli_path: st
              ", ".join(dc.features))
     home = cli_home()
     try:
-        result = runner.watch(build_argv(cli_path, root, root / json_rel, built),
+        result = runner.watch(build_argv(cli_path, root, root / json_rel, built, lockfile),
                               lambda line: log.info("  %s", line),
                               env=cli_env(podman.connection.url(), home), lines="merged",
                               mutating=True, inherit_env=False)
@@ -159,10 +164,13 @@ def _fold(base: devcontainer.DevContainer, over: devcontainer.DevContainer
 
 
 def merge(dc: devcontainer.DevContainer, entries: list[dict]) -> devcontainer.DevContainer:
-    """``dc`` with the image's metadata ``entries`` folded in, in the spec's order."""
+    """``dc`` with the features' entries of the image's metadata folded in, in the
+    spec's order."""
     merged = devcontainer.DevContainer(source=dc.source)
-    for n, entry in enumerate(entries):
-        what = f"{dc.source}: feature {entry.get('id') or n + 1}"
+    # the entries without an id are the base image's and the project's own (the CLI
+    # records it too): devaipod takes the project's from devcontainer.json itself
+    for entry in (e for e in entries if e.get("id")):
+        what = f"{dc.source}: feature {entry['id']}"
         ignored = sorted(k for k in NOT_APPLIED if entry.get(k) not in (None, False))
         part = devcontainer.parse(json.dumps(entry), what)
         if ignored:

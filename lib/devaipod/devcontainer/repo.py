@@ -228,6 +228,7 @@ def with_features(src: Source | Volume, json_rel: str, dc: devcontainer.DevConta
                     f"{dc.source}: features need a devcontainer.json in a repository; "
                     "they are ignored")
         return None
+    own_tree = not isinstance(src, Volume) and src.kind == "local"  # not a copy
     with repo_root(src, helper_image, network) as root:
-        image = features.build(root, json_rel, dc, cli)
+        image = features.build(root, json_rel, dc, cli, lockfile=not own_tree)
     return image, features.merge(dc, features.metadata(image))

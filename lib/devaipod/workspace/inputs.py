@@ -6,7 +6,7 @@ import dataclasses
 import logging
 import os
 import secrets as _secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
 from devaipod import config, devcontainer, errors, images, layout, runner, source
@@ -67,9 +67,10 @@ def make(request: Request, cfg: config.Config, *, new: bool = True) -> Inputs:
                 if cfg.dotfiles else None)
     volume = (devcontainer.Volume(r.workspace_volume, src.project)
               if r.workspace_volume and (src.pr_ref is None or r.trust_source) else None)
+    hidden = frozenset(credentials.trusted_names(credential_inputs(cfg)))
     dc, json_rel, dc_src = apply_devcontainer(src, pod_name, r.devcontainer_json,
                                               r.use_default_devcontainer, api_image, network,
-                                              dotfiles, r.trust_source, volume)
+                                              dotfiles, r.trust_source, volume, hidden)
     creds = credentials.partition(pod_name,
                                   credential_inputs(cfg, dc.env_allowlist if dc else ()))
     for var in creds.refused:
@@ -125,7 +126,8 @@ def gpu_roles(gpu: GpuConfig, cdi_dirs: tuple[str, ...] = CDI_DIRS) -> tuple[str
 def apply_devcontainer(src: source.Source, pod_name: str, inline: str | None,
                        use_default: bool, helper_image: str, network: str | None,
                        dotfiles: source.Source | None = None, trust_source: bool = False,
-                       volume: devcontainer.Volume | None = None
+                       volume: devcontainer.Volume | None = None,
+                       hidden: frozenset[str] = frozenset()
                        ) -> tuple[devcontainer.DevContainer | None, str,
                                   source.Source | devcontainer.Volume | None]:
     """The devcontainer.json to apply, variables resolved, its path and its repo's source.
@@ -147,12 +149,20 @@ def apply_devcontainer(src: source.Source, pod_name: str, inline: str | None,
     if found is None:
         return None, "", None
     dc, json_rel, dc_src = found
+    from_repo = dc_src is not dotfiles and bool(json_rel) and not trust_source
     local = src.clone_url if src.kind == "local" else f"/{src.project}"
-    dc = devcontainer.substitute(dc, os.environ, local_workspace_folder=local,
-                                   devcontainer_id=pod_name,
-                                   workspace_folder=f"/workspaces/{src.project}")
-    checked(dc, from_repo=dc_src is not dotfiles and bool(json_rel) and not trust_source)
+    dc = devcontainer.substitute(dc, repo_env(os.environ, hidden) if from_repo else os.environ,
+                                 local_workspace_folder=local, devcontainer_id=pod_name,
+                                 workspace_folder=f"/workspaces/{src.project}")
+    checked(dc, from_repo)
     return dc, json_rel, dc_src
+
+
+def repo_env(env: Mapping[str, str], hidden: frozenset[str]) -> dict[str, str]:
+    """What a repository's ``${localEnv:...}`` may read of ours: no trusted variable and
+    none that looks secret (they would land in a build argument or the image)."""
+    return {k: v for k, v in env.items()
+            if k not in hidden and not layout.LOOKS_SECRET.search(k)}
 
 
 def checked(dc: devcontainer.DevContainer, from_repo: bool) -> None:
