@@ -30,7 +30,9 @@ def _clean(monkeypatch, tmp_path):
 
 
 @pytest.fixture
-def conf(tmp_path) -> Path:
+def conf(tmp_path, monkeypatch) -> Path:
+    for var in ("GH_TOKEN", "GITLAB_TOKEN", "FORGEJO_TOKEN"):  # the host's are not the test's
+        monkeypatch.delenv(var, raising=False)
     return tmp_path / "cfg" / "devaipod.toml"
 
 
@@ -83,13 +85,20 @@ def test_init_non_interactive_creates_secrets_from_the_environment(
     llm, gh = secrets.token_urlsafe(24), "ghp_" + secrets.token_hex(12)
     monkeypatch.setenv("ANTHROPIC_API_KEY", llm)
     monkeypatch.setenv("GH_TOKEN", gh)
+    forgejo = secrets.token_hex(20)
+    monkeypatch.setenv("FORGEJO_TOKEN", forgejo)
+    monkeypatch.delenv("GITLAB_TOKEN", raising=False)
+    podman_secrets.existing("fj")  # --forgejo-secret: an existing secret, replaced
+    podman_secrets.removable("fj")
+    podman_secrets.creatable("fj")
     podman_secrets.missing("anthropic_api_key")
     podman_secrets.creatable("anthropic_api_key")
     podman_secrets.existing("gh_token")  # replaced: rm, then create
     podman_secrets.removable("gh_token")
     podman_secrets.creatable("gh_token")
 
-    result = run(["init", "--config", str(conf), "--dotfiles", "https://github.com/o/dots"])
+    result = run(["init", "--config", str(conf), "--dotfiles", "https://github.com/o/dots",
+                  "--forgejo-secret", "fj"])
 
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == str(conf)
@@ -99,12 +108,16 @@ def test_init_non_interactive_creates_secrets_from_the_environment(
         ("secret", "inspect", "gh_token"),
         ("secret", "rm", "gh_token"),
         ("secret", "create", "gh_token", "-"),
+        ("secret", "inspect", "fj"),
+        ("secret", "rm", "fj"),
+        ("secret", "create", "fj", "-"),
     ]
     # the values travel on stdin only: never in argv, the file or the output
     assert podman_secrets.stdin == {"anthropic_api_key": [llm.encode()],
-                                    "gh_token": [gh.encode()]}
+                                    "gh_token": [gh.encode()], "fj": [forgejo.encode()]}
+    assert "GITLAB_TOKEN is not set: left out" in result.stderr
     text = conf.read_text()
-    for value in (llm, gh):
+    for value in (llm, gh, forgejo):
         assert all(value not in arg for argv in podman_secrets.argvs() for arg in argv)
         assert value not in text
         assert value not in result.output
@@ -113,7 +126,8 @@ def test_init_non_interactive_creates_secrets_from_the_environment(
 
     loaded = config.load_config(conf)
     assert loaded.trusted.secrets == (SecretRef("ANTHROPIC_API_KEY", "anthropic_api_key"),
-                                      SecretRef("GH_TOKEN", "gh_token"))
+                                      SecretRef("GH_TOKEN", "gh_token"),
+                                      SecretRef("FORGEJO_TOKEN", "fj"))
     assert loaded.dotfiles is not None and loaded.dotfiles.url == "https://github.com/o/dots"
     # the hints are there, commented out
     for hint in ("# [service-gator.gh]", "# read = true", "# [env]", "# default-image ="):
@@ -175,21 +189,30 @@ def test_init_named_secret_that_is_missing_is_an_error(conf, podman_secrets):
 def test_init_interactive_reads_keys_without_echo(conf, monkeypatch, podman_secrets):
     monkeypatch.setattr(init_cmd, "interactive", lambda: True)
     key = "sk-" + secrets.token_urlsafe(24)
+    gitlab = "glpat-" + secrets.token_urlsafe(16)
     podman_secrets.missing("openai_api_key")
     podman_secrets.creatable("openai_api_key")
-    answers = ["https://github.com/o/dots", "OPENAI_API_KEY", key, ""]  # no GitHub token
+    podman_secrets.missing("gitlab_token")
+    podman_secrets.creatable("gitlab_token")
+    # no GitHub token, a GitLab token, no Forgejo token
+    answers = ["https://github.com/o/dots", "OPENAI_API_KEY", key, "", gitlab, ""]
 
     result = run(["init", "--config", str(conf)], input="\n".join(answers) + "\n")
 
     assert result.exit_code == 0, result.output
     assert "Dotfiles repository URL" in result.output
-    assert key not in result.output  # hidden input is not echoed
-    assert podman_secrets.stdin == {"openai_api_key": [key.encode()]}
-    assert all(key not in arg for argv in podman_secrets.argvs() for arg in argv)
+    assert "GitLab token (GITLAB_TOKEN)" in result.output
+    assert "Forgejo token (FORGEJO_TOKEN)" in result.output
+    assert podman_secrets.stdin == {"openai_api_key": [key.encode()],
+                                    "gitlab_token": [gitlab.encode()]}
+    for value in (key, gitlab):
+        assert value not in result.output  # hidden input is not echoed
+        assert all(value not in arg for argv in podman_secrets.argvs() for arg in argv)
+        assert value not in conf.read_text()
     loaded = config.load_config(conf)
-    assert loaded.trusted.secrets == (SecretRef("OPENAI_API_KEY", "openai_api_key"),)
+    assert loaded.trusted.secrets == (SecretRef("OPENAI_API_KEY", "openai_api_key"),
+                                      SecretRef("GITLAB_TOKEN", "gitlab_token"))
     assert loaded.dotfiles.url == "https://github.com/o/dots"
-    assert key not in conf.read_text()
 
 
 def test_init_no_input_asks_nothing_on_a_terminal(conf, monkeypatch):

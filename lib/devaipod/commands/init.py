@@ -18,6 +18,11 @@ from devaipod.clikit import command
 
 DEFAULT_LLM_ENV = "ANTHROPIC_API_KEY"
 GITHUB_ENV = "GH_TOKEN"
+# the forges' tokens: (variable, default secret name, what it is, option of its secret)
+FORGES = ((GITHUB_ENV, "gh_token", "GitHub token", "github-secret"),
+          ("GITLAB_TOKEN", "gitlab_token", "GitLab token", "gitlab-secret"),
+          ("FORGEJO_TOKEN", "forgejo_token", "Forgejo token", "forgejo-secret"))
+SECRET_OPTION = {env: option for env, _secret, _what, option in FORGES}
 
 
 def interactive() -> bool:
@@ -31,7 +36,7 @@ class Credential:
 
     env: str
     secret: str
-    named: bool  # the secret's name was given (--llm-secret / --github-secret)
+    named: bool  # the secret's name was given (--llm-secret / --github-secret / ...)
     value: str | None = None  # never printed
 
 
@@ -118,7 +123,7 @@ def render(dotfiles: str | None, creds: list[Credential], llm_env: str) -> str:
 
 
 def _ask(dotfiles: str | None, llm_env: str,
-         llm: Credential, gh: Credential) -> tuple[str | None, str, Credential]:
+         llm: Credential, forges: list[Credential]) -> tuple[str | None, str, Credential]:
     """The questions of an interactive run; keys are read without echo."""
     dotfiles = click.prompt("Dotfiles repository URL (empty: none)", default=dotfiles or "",
                             show_default=bool(dotfiles)).strip() or None
@@ -130,9 +135,11 @@ def _ask(dotfiles: str | None, llm_env: str,
     llm.value = click.prompt(f"{var} value, stored as podman secret {llm.secret} "
                              "(hidden; empty: skip)", default="", show_default=False,
                              hide_input=True).strip() or None
-    gh.value = click.prompt(f"GitHub token ({GITHUB_ENV}), stored as podman secret "
-                            f"{gh.secret} (hidden; empty: skip)", default="",
-                            show_default=False, hide_input=True).strip() or None
+    what = {env: text for env, _secret, text, _option in FORGES}
+    for cred in forges:
+        cred.value = click.prompt(f"{what[cred.env]} ({cred.env}), stored as podman secret "
+                                  f"{cred.secret} (hidden; empty: skip)", default="",
+                                  show_default=False, hide_input=True).strip() or None
     return dotfiles, var, llm
 
 
@@ -157,7 +164,7 @@ def settle(cred: Credential, ask: bool) -> bool:
             f"podman secret create {cred.secret} -")
     if not ask:
         _note(f"{cred.env} is not set: left out (set it, or name an existing podman "
-              f"secret with --{'github' if cred.env == GITHUB_ENV else 'llm'}-secret)")
+              f"secret with --{SECRET_OPTION.get(cred.env, 'llm-secret')})")
     return False
 
 
@@ -213,39 +220,50 @@ def _exists(path: Path):
               help="Podman secret for the LLM key (default: VAR in lower case).")
 @click.option("--github-secret", metavar="NAME",
               help="Podman secret for the GitHub token (default: gh_token).")
+@click.option("--gitlab-secret", metavar="NAME",
+              help="Podman secret for the GitLab token (default: gitlab_token).")
+@click.option("--forgejo-secret", metavar="NAME",
+              help="Podman secret for the Forgejo token (default: forgejo_token).")
 @click.option("--force", is_flag=True, help="Overwrite an existing config file.")
 @click.option("--no-input", is_flag=True, help="Ask nothing, even on a terminal.")
 def cli(dotfiles: str | None, llm_env: str, llm_secret: str | None,
-        github_secret: str | None, force: bool, no_input: bool) -> None:
+        github_secret: str | None, gitlab_secret: str | None, forgejo_secret: str | None,
+        force: bool, no_input: bool) -> None:
     """Write a first config file and store your API keys as podman secrets.
 
-    On a terminal it asks for the dotfiles URL, the LLM key and the GitHub token
-    (keys are read without echo); otherwise the keys come from $VAR (--llm-env)
-    and $GH_TOKEN. Prints the file's path.
+    On a terminal it asks for the dotfiles URL, the LLM key and the GitHub, GitLab
+    and Forgejo tokens (keys are read without echo); otherwise the keys come from
+    $VAR (--llm-env), $GH_TOKEN, $GITLAB_TOKEN and $FORGEJO_TOKEN. Prints the
+    file's path.
     """
     from devaipod import config
     from devaipod.clikit import settings
 
     llm_env = _env_name(llm_env, "--llm-env")
     _secret_name(llm_secret, "--llm-secret")
-    _secret_name(github_secret, "--github-secret")
+    named = {GITHUB_ENV: github_secret, "GITLAB_TOKEN": gitlab_secret,
+             "FORGEJO_TOKEN": forgejo_secret}
+    for env, option in SECRET_OPTION.items():
+        _secret_name(named[env], f"--{option}")
     path, _explicit = config.config_path(settings.config)
     if path.exists() and not force:
         raise _exists(path)
 
     llm = Credential(llm_env, llm_secret or llm_env.lower(), named=llm_secret is not None)
-    gh = Credential(GITHUB_ENV, github_secret or "gh_token", named=github_secret is not None)
+    forges = [Credential(env, named[env] or secret, named=named[env] is not None)
+              for env, secret, _what, _option in FORGES]
     ask = interactive() and not no_input
     if ask:
-        dotfiles, llm_env, llm = _ask(dotfiles, llm_env, llm, gh)
+        dotfiles, llm_env, llm = _ask(dotfiles, llm_env, llm, forges)
     else:
         llm.value = os.environ.get(llm.env) or None
-        gh.value = os.environ.get(gh.env) or None
+        for cred in forges:
+            cred.value = os.environ.get(cred.env) or None
         dotfiles = (dotfiles or "").strip() or None
-    if llm.env == GITHUB_ENV:
-        raise click.BadParameter(f"the LLM key cannot be {GITHUB_ENV}", param_hint="--llm-env")
+    if llm.env in SECRET_OPTION:
+        raise click.BadParameter(f"the LLM key cannot be {llm.env}", param_hint="--llm-env")
 
-    creds = [c for c in (llm, gh) if settle(c, ask)]
+    creds = [c for c in (llm, *forges) if settle(c, ask)]
     text = render(dotfiles, creds, llm_env)
     config.parse_config(text, config.display_path(path))  # refuse before changing anything
     for cred in creds:
