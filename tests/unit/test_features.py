@@ -44,9 +44,23 @@ def test_the_cli_sees_none_of_our_secrets(monkeypatch: pytest.MonkeyPatch,
     monkeypatch.setenv("PATH", "/usr/bin")
     for kept in features.KEPT_ENV[1:]:
         monkeypatch.delenv(kept, raising=False)
+    monkeypatch.setattr(features, "auth_file", lambda: None)
     env = features.cli_env("unix:///run/p.sock", tmp_path)
     assert env == {"PATH": "/usr/bin", "CONTAINER_HOST": "unix:///run/p.sock",
                    "HOME": str(tmp_path), "TMPDIR": str(tmp_path)}
+
+
+def test_the_cli_uses_podmans_registry_logins(monkeypatch: pytest.MonkeyPatch,
+                                              tmp_path: Path) -> None:
+    auth = tmp_path / "auth.json"
+    auth.write_text('{"auths": {"reg.example:5000": {"auth": "dTpw"}}}')
+    monkeypatch.setenv("REGISTRY_AUTH_FILE", str(auth))
+    home = tmp_path / "home"
+    home.mkdir()
+    env = features.cli_env("unix:///run/p.sock", home)
+    config = Path(env["DOCKER_CONFIG"]) / "config.json"
+    assert config.is_symlink() and config.read_text() == auth.read_text()
+    assert env["REGISTRY_AUTH_FILE"] == str(auth)
 
 
 def _repo(tmp_path: Path, install: str = "echo hi") -> tuple[Path, str]:

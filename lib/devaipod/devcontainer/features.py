@@ -68,9 +68,37 @@ def build_argv(cli_path: str, root: Path, config: Path, tag: str, lockfile: bool
 
 
 def cli_env(podman_url: str, home: Path) -> dict[str, str]:
-    """The CLI's whole environment: podman's URL and a home and temp dir of its own."""
+    """The CLI's whole environment: podman's URL, a home and temp dir of its own, and
+    podman's registry logins (the CLI fetches published features itself)."""
     kept = {k: os.environ[k] for k in KEPT_ENV if k in os.environ}
-    return {**kept, "CONTAINER_HOST": podman_url, "HOME": str(home), "TMPDIR": str(home)}
+    env = {**kept, "CONTAINER_HOST": podman_url, "HOME": str(home), "TMPDIR": str(home)}
+    if (logins := registry_logins(home)) is not None:
+        env["DOCKER_CONFIG"] = str(logins)
+    return env
+
+
+def auth_file() -> Path | None:
+    """podman's auth file (what ``podman login`` wrote), as podman looks for it."""
+    runtime = os.environ.get("XDG_RUNTIME_DIR") or f"/run/containers/{os.getuid()}"
+    for path in (os.environ.get("REGISTRY_AUTH_FILE"), f"{runtime}/containers/auth.json",
+                 os.path.expanduser("~/.config/containers/auth.json")):
+        if path and os.path.isfile(path):
+            return Path(path)
+    return None
+
+
+def registry_logins(home: Path) -> Path | None:
+    """A Docker config directory whose config.json is podman's auth file (the same
+    format): a link, so that the logins are not copied anywhere."""
+    found = auth_file()
+    if found is None:
+        return None
+    folder = home / "docker"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    link = folder / "config.json"
+    link.unlink(missing_ok=True)
+    link.symlink_to(found.resolve())
+    return folder
 
 
 def cli_home() -> Path:
