@@ -175,8 +175,10 @@ def build_tag(context: Path, dockerfile: Path, spec: devcontainer.Build) -> str:
 
 
 def build(src: Source | Volume, json_rel: str, dc: devcontainer.DevContainer,
-          helper_image: str, network: str | None) -> str:
-    """The image of a ``build`` devcontainer: built once, reused while its inputs hold."""
+          helper_image: str, network: str | None, pull: str = "missing") -> str:
+    """The image of a ``build`` devcontainer: built once, reused while its inputs hold
+    (with ``pull`` "always", built again: its FROM images are pulled, its layers cached).
+    ``pull`` is the policy of the FROM images (podman build --pull)."""
     spec = dc.build
     assert spec is not None, "build() is for a devcontainer.json with 'build'"
     root = repo_root(src, helper_image, network)
@@ -187,15 +189,23 @@ def build(src: Source | Volume, json_rel: str, dc: devcontainer.DevContainer,
         raise errors.DevaipodError(f"build.dockerfile {spec.dockerfile!r} not found",
                                    f"looked for {dockerfile.relative_to(root)}")
     tag = build_tag(context, dockerfile, spec)
-    if image_.exists(tag):
+    if pull != "always" and image_.exists(tag):
         log.info("devcontainer image %s is up to date", tag)
         return tag
     log.info("building the devcontainer image %s", tag)
     argv = podman.argv(image_.build_argv(tag, str(context), str(dockerfile),
-                                         dict(spec.args), spec.target))
-    result = runner.watch(argv, lambda line: log.info("  %s", line), lines="merged",
-                          mutating=True)
+                                         dict(spec.args), spec.target, pull=pull))
+    said: list[str] = []
+
+    def line(text: str) -> None:
+        said.append(text)
+        log.info("  %s", text)
+
+    result = runner.watch(argv, line, lines="merged", mutating=True)
     if result.returncode != 0:
+        problem = image_.build_pull_error("\n".join(said[-20:]))
+        if problem is not None:
+            raise problem
         raise errors.DevaipodError(
             f"building the devcontainer image failed (exit {result.returncode})",
             "see podman build's output above")
