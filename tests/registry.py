@@ -41,6 +41,7 @@ class Registry:
     user: str
     password: str
     ca: Path
+    auth: Path | None = None  # an auth file logged in to it, when one was made
 
     def ref(self, name: str) -> str:
         return f"{self.host}/{name}"
