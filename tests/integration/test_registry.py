@@ -75,10 +75,10 @@ def last_line(err: str) -> str:
 
 
 def test_a_pull_that_needs_a_login_is_one_line_then_works_after_login(
-        podman_service, gitserver, registry, logged_out, tmp_path):
+        podman_service, gitserver, registry, logged_out, tmp_path, monkeypatch):
     """A Dockerfile FROM the registry and a gator image from it: without a login, one
     line naming the registry and nothing left; after `podman login`, the workspace comes
-    up with both, the pulls' progress on stderr."""
+    up with both, the pulls' progress on stderr; `rebuild --pull=always` pulls again."""
     svc, host = podman_service, registry.host
     base, gator = registry.ref("devenv:build"), registry.ref("devaipod:gator")
     src = project(tmp_path / "proj", {"build": {"dockerfile": "Dockerfile"}},
@@ -94,6 +94,8 @@ def test_a_pull_that_needs_a_login_is_one_line_then_works_after_login(
     assert leftovers(svc, pod) == EMPTY and not image_there(svc, base)
 
     registry.login(logged_out)
+    # the sidecar's image from the registry too (--pull=always pulls it again below)
+    monkeypatch.setenv("DEVAIPOD_CONTAINER_IMAGE", registry.ref("devaipod:test"))
     try:
         rc, _out, err = run_devaipod(*args)
         assert rc == 0, err
@@ -104,6 +106,15 @@ def test_a_pull_that_needs_a_login_is_one_line_then_works_after_login(
         (gator_container,) = inspect(svc, f"{pod}-gator")
         assert gator_container["ImageName"] == gator
         assert gator_container["State"]["Running"]
+
+        # --pull=always: the sidecar's image pulled again though it is there, once (the
+        # workspace's, built here as localhost/devaipod-build:..., is not pulled; a rebuild
+        # runs the gator from the sidecar's image: --service-gator-image is not kept)
+        rc, _out, err = run_devaipod("rebuild", name, "--pull=always")
+        assert rc == 0, err
+        pulls = [ln for ln in err.splitlines() if ln.startswith("devaipod: pulling ")]
+        assert pulls == [f"devaipod: pulling {registry.ref('devaipod:test')}"], err
+        assert exec_in(svc, f"{pod}-workspace", "cat", "/registry-mark") == "from-the-registry"
     finally:
         run_devaipod("delete", "--force", name)
 

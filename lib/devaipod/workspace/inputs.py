@@ -173,9 +173,9 @@ def check_name(pod_name: str) -> None:
 
 def preflight(i: Inputs) -> None:
     """Fail early, before anything is created, on the mistakes a user can make; pull the
-    images that are to be pulled."""
-    pull_.ensure([i.image, i.api_image, *([i.gator_image] if i.gator is not None else [])],
-                 i.pull)
+    images that are to be pulled (the sidecar's was, by ``make``: it reads devcontainer.json)."""
+    images = [i.image, *([i.gator_image] if i.gator is not None else [])]
+    pull_.ensure([ref for ref in images if ref != i.api_image], i.pull)
     if i.network and not network_.exists(i.network, dry_assume=True):
         raise errors.DevaipodError(f"podman network '{i.network}' does not exist",
                                    f"create it with 'podman network create {i.network}'")
