@@ -131,7 +131,7 @@ def test_never_refuses_a_missing_image_and_says_how_to_pull_it(fp, podman_cmd):
     with pytest.raises(errors.DevaipodError) as caught:
         pull.ensure([REF], "never")
     assert caught.value.format_message() == (
-        f"image {REF} not found (and --pull=never); pull it with 'podman pull {REF}', "
+        f"image {REF} not found, and the pull policy is never; pull it with 'podman pull {REF}', "
         "or use --pull=missing")
     assert len(fp.calls) == 1
 

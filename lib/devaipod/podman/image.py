@@ -8,9 +8,6 @@ from typing import Any
 
 from devaipod import errors, podman, runner
 
-# when an image is pulled: podman's own pull policies ([podman] pull, --pull)
-PULL_POLICIES = ("missing", "always", "never")
-
 
 def exists_argv(ref: str) -> list[str]:
     return ["image", "exists", ref]

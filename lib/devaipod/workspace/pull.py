@@ -40,7 +40,7 @@ def ensure_one(ref: str, pull: str) -> None:
                 "build it first (make images), or choose another with --image")
         if pull == "never":
             raise errors.DevaipodError(
-                f"image {ref} not found (and --pull=never)",
+                f"image {ref} not found, and the pull policy is never",
                 f"pull it with 'podman pull {ref}', or use --pull=missing")
     with step(f"pulling {ref}"):
         image_.pull(ref, output)
