@@ -6,7 +6,8 @@
 set -euo pipefail
 
 PACKAGES=(podman runc uidmap slirp4netns fuse-overlayfs debootstrap tmux git
-          go-md2man catatonit ripgrep curl ca-certificates)
+          go-md2man catatonit ripgrep curl ca-certificates
+          docker-registry apache2-utils)
 
 # Print the packages from "$@" that are not installed.
 missing_packages() {

@@ -363,6 +363,8 @@ class GpuConfig:
 @dataclass(frozen=True)
 class PodmanConfig:
     network: str | None = opt(None, STRING, "Named podman network for pods.")
+    pull: str = opt("missing", choice("missing", "always", "never"),
+                    "When images are pulled: missing, always or never.")
 
 
 @dataclass(frozen=True)

@@ -145,6 +145,7 @@ def test_image_builders():
         "--target", "stage", *LABEL_ARGS, "ctx",
     ]
     assert image.build_argv("t:2", ".") == ["build", "--pull=never", "--tag", "t:2", "."]
+    assert image.build_argv("t:3", ".", pull="missing")[1] == "--pull=missing"
     assert image.tag_argv("a:1", "b:2") == ["tag", "a:1", "b:2"]
     assert image.rm_argv(["a", "b"], force=True) == ["image", "rm", "--force", "a", "b"]
     assert image.rm_argv(["a"]) == ["image", "rm", "a"]

@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 import json5
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from devaipod.devcontainer import args
@@ -114,6 +114,9 @@ def test_any_text_parses_or_fails_in_one_line(text: str) -> None:
 def test_json5_spellings_parse_like_json(doc: dict[str, Any]) -> None:
     """Comments and trailing commas do not change the result."""
     plain = json.dumps(doc, allow_nan=True)
+    # json5 0.17.3 dumps a NUL before a digit as "\0" + digit, which its own loads (and
+    # the JSON5 spec) refuse: a bug of the writer this test uses, not of the parser
+    assume("\\u0000" not in plain)
     try:
         expected: Any = parse(plain, "dc.json")
     except DevaipodError as exc:

@@ -14,6 +14,7 @@ from devaipod.clikit import (
     settings,
     workspace_argument,
 )
+from devaipod.commands.up import pull_option
 
 
 @command("rebuild")
@@ -22,9 +23,10 @@ from devaipod.clikit import (
 @click.option("--run-create", is_flag=True,
               help="Run devcontainer.json's onCreate, updateContent and postCreate commands "
               "again (postStartCommand runs after every rebuild).")
+@pull_option
 @dry_run_option
 @progress_option
-def cli(workspace, image, run_create) -> None:
+def cli(workspace, image, run_create, pull) -> None:
     """Recreate WORKSPACE's containers (e.g. with a new --image), keeping its volumes.
 
     The git trees, the agent's home and the pod's secrets are kept.
@@ -34,7 +36,7 @@ def cli(workspace, image, run_create) -> None:
     """
     from devaipod.workspace import rebuild
 
-    rebuild.rebuild(workspace, context(), image, run_create)
+    rebuild.rebuild(workspace, context(), image, run_create, pull)
     if settings.progress == "json":
         progress_event(state="succeeded", pod=workspace)
     else:

@@ -16,6 +16,14 @@ from devaipod.clikit import (
 )
 
 
+def pull_option(func):
+    """``--pull``: when images are pulled (for `up`, `run` and `rebuild`)."""
+    return click.option(
+        "--pull", type=click.Choice(["missing", "always", "never"]), default=None,
+        help="When to pull the images (workspace, build FROM, api, gator): missing, always "
+        "or never (default: [podman] pull, else missing).")(func)
+
+
 def workspace_options(func):
     """Options shared by `up` and `run`."""
     for option in reversed([
@@ -44,6 +52,7 @@ def workspace_options(func):
         click.option("--trust-source", is_flag=True,
                      help="Trust the repository's devcontainer.json: a pull request's own, "
                      "its lifecycle commands in your workspace, host bind mounts."),
+        pull_option,
         dry_run_option,
         json_option,
         progress_option,

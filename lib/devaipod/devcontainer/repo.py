@@ -186,15 +186,17 @@ def build_tag(context: Path, dockerfile: Path, spec: devcontainer.Build) -> str:
 
 
 def build(src: Source | Volume, json_rel: str, dc: devcontainer.DevContainer,
-          helper_image: str, network: str | None) -> str:
-    """The image of a ``build`` devcontainer: built once, reused while its inputs hold."""
+          helper_image: str, network: str | None, pull: str = "missing") -> str:
+    """The image of a ``build`` devcontainer: built once, reused while its inputs hold
+    (with ``pull`` "always", built again: its FROM images are pulled, its layers cached).
+    ``pull`` is the policy of the FROM images (podman build --pull)."""
     spec = dc.build
     assert spec is not None, "build() is for a devcontainer.json with 'build'"
     with repo_root(src, helper_image, network) as root:
-        return _build(root, json_rel, spec)
+        return _build(root, json_rel, spec, pull)
 
 
-def _build(root: Path, json_rel: str, spec: devcontainer.Build) -> str:
+def _build(root: Path, json_rel: str, spec: devcontainer.Build, pull: str) -> str:
     json_path = root / json_rel
     context = devcontainer.build_context_dir(json_path, spec, root=root)
     dockerfile = devcontainer.dockerfile_path(json_path, spec, root=root)
@@ -202,15 +204,23 @@ def _build(root: Path, json_rel: str, spec: devcontainer.Build) -> str:
         raise errors.DevaipodError(f"build.dockerfile {spec.dockerfile!r} not found",
                                    f"looked for {dockerfile.relative_to(root)}")
     tag = build_tag(context, dockerfile, spec)
-    if image_.exists(tag):
+    if pull != "always" and image_.exists(tag):
         log.info("devcontainer image %s is up to date", tag)
         return tag
     log.info("building the devcontainer image %s", tag)
     argv = podman.argv(image_.build_argv(tag, str(context), str(dockerfile),
-                                         dict(spec.args), spec.target))
-    result = runner.watch(argv, lambda line: log.info("  %s", line), lines="merged",
-                          mutating=True)
+                                         dict(spec.args), spec.target, pull=pull))
+    said: list[str] = []
+
+    def line(text: str) -> None:
+        said.append(text)
+        log.info("  %s", text)
+
+    result = runner.watch(argv, line, lines="merged", mutating=True)
     if result.returncode != 0:
+        problem = image_.build_pull_error("\n".join(said[-20:]))
+        if problem is not None:
+            raise problem
         raise errors.DevaipodError(
             f"building the devcontainer image failed (exit {result.returncode})",
             "see podman build's output above")

@@ -10,12 +10,12 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
 from devaipod import config, devcontainer, errors, images, layout, runner, source
-from devaipod.podman import image as image_
 from devaipod.podman import network as network_
 from devaipod.podman import pod
 from devaipod.state import in_container
 from devaipod.workspace import credentials, homefiles
 from devaipod.workspace import gator as gator_
+from devaipod.workspace import pull as pull_
 from devaipod.workspace.plan import Inputs
 from devaipod.workspace.request import Request
 
@@ -62,7 +62,8 @@ def make(request: Request, cfg: config.Config, *, new: bool = True) -> Inputs:
                                    "run 'git init' there, or give a git URL")
     network = r.network or cfg.podman.network
     api_image = images.api_image(cfg.api_image)
-    check_images([api_image])  # it also reads the project's devcontainer.json
+    pull = pull_.policy(r.pull, cfg)
+    pull_.ensure([api_image], pull)  # it also reads the project's devcontainer.json
     dotfiles = (source.parse(cfg.dotfiles.url, extra_hosts=tuple(cfg.git.extra_hosts))
                 if cfg.dotfiles else None)
     volume = (devcontainer.Volume(r.workspace_volume, src.project)
@@ -79,6 +80,7 @@ def make(request: Request, cfg: config.Config, *, new: bool = True) -> Inputs:
     image = r.image
     if not image and dc and dc.features:
         assert dc_src is not None  # found with dc
+        pull_.ensure([dc.image] if dc.image else [], pull)  # the CLI builds FROM it
         built = devcontainer.with_features(dc_src, json_rel, dc, api_image, network)
         if built is not None:
             image, dc = built
@@ -87,7 +89,7 @@ def make(request: Request, cfg: config.Config, *, new: bool = True) -> Inputs:
         image = dc.image
     elif not image and dc and dc.build:
         assert dc_src is not None  # found with dc
-        image = devcontainer.build(dc_src, json_rel, dc, api_image, network)
+        image = devcontainer.build(dc_src, json_rel, dc, api_image, network, pull)
     return Inputs(
         pod=pod_name, source=src, mode=r.mode,
         image=image or images.default_image(cfg.default_image),
@@ -103,7 +105,7 @@ def make(request: Request, cfg: config.Config, *, new: bool = True) -> Inputs:
         gator=scopes, gator_image=r.service_gator_image or sg.image or api_image,
         gator_port=sg.port, gator_env=gator_.forge_env(sg),
         worker_gator=cfg.orchestration.worker.gator,
-        home_copies=home_copies, gpu_roles=gpu_roles(cfg.gpu),
+        home_copies=home_copies, gpu_roles=gpu_roles(cfg.gpu), pull=pull,
     )
 
 
@@ -193,19 +195,13 @@ def check_name(pod_name: str) -> None:
 
 
 def preflight(i: Inputs) -> None:
-    """Fail early, before anything is created, on the mistakes a user can make."""
-    check_images([i.image, i.api_image, *([i.gator_image] if i.gator is not None else [])])
+    """Fail early, before anything is created, on the mistakes a user can make; pull the
+    images that are to be pulled (the sidecar's was, by ``make``: it reads devcontainer.json)."""
+    images = [i.image, *([i.gator_image] if i.gator is not None else [])]
+    pull_.ensure([ref for ref in images if ref != i.api_image], i.pull)
     if i.network and not network_.exists(i.network, dry_assume=True):
         raise errors.DevaipodError(f"podman network '{i.network}' does not exist",
                                    f"create it with 'podman network create {i.network}'")
-
-
-def check_images(refs: list[str]) -> None:
-    for ref in dict.fromkeys(refs):
-        if not image_.exists(ref, dry_assume=True):
-            raise errors.DevaipodError(
-                f"image {ref} not found",
-                "build or pull it first (make images), or choose another with --image")
 
 
 def new_password() -> str:

@@ -72,6 +72,7 @@ class Inputs:
     home_copies: list[homefiles.Copy] = field(default_factory=list)  # [bind_home]
     gpu_roles: tuple[str, ...] = ()  # containers given the host's GPUs ([gpu])
     trust_source: bool = False  # --trust-source: a PR's code may run in the workspace
+    pull: str = "missing"  # when images are pulled ([podman] pull, --pull)
 
     @property
     def stored_task(self) -> str | None:

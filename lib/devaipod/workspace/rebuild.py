@@ -35,7 +35,7 @@ class RebuildFailed(errors.DevaipodError):
     pass
 
 
-def request(name: str, labels: dict, image: str | None) -> Request:
+def request(name: str, labels: dict, image: str | None, pull: str | None = None) -> Request:
     """What the workspace was made with, as creation's Request (from its labels)."""
     def label(key: str) -> str | None:
         return layout.read_label(labels, key)
@@ -47,16 +47,16 @@ def request(name: str, labels: dict, image: str | None) -> Request:
                    image=image or label("image"), network=label("network"),
                    task=label("task"), title=label("title"),
                    trust_source=label("trust-source") == "true",
-                   workspace_volume=layout.volume(name, "workspace"))
+                   workspace_volume=layout.volume(name, "workspace"), pull=pull)
 
 
 def replan(name: str, ctx: Context, image: str | None = None,
-           run_create: bool = False) -> plan_.Plan:
+           run_create: bool = False, pull: str | None = None) -> plan_.Plan:
     from devaipod import devcontainer
     from devaipod.workspace import inputs
 
     labels = pod.inspect(name).get("Labels") or {}
-    i = inputs.make(request(name, labels, image), ctx.config, new=False)
+    i = inputs.make(request(name, labels, image, pull), ctx.config, new=False)
     if i.gator is None and layout.read_label(labels, "service-gator"):
         from devaipod.gator.scopes import Scopes
 
@@ -99,9 +99,10 @@ def keep_secrets(pod_name: str, planned: dict[str, str], exists: Callable[[str],
 
 
 def rebuild(name: str, ctx: Context, image: str | None = None,
-            run_create: bool = False) -> plan_.Plan:
-    """New containers for workspace NAME; its volumes and secrets are kept."""
-    p = replan(name, ctx, image, run_create)
+            run_create: bool = False, pull: str | None = None) -> plan_.Plan:
+    """New containers for workspace NAME; its volumes and secrets are kept. ``pull``:
+    when images are pulled (else the configuration's [podman] pull)."""
+    p = replan(name, ctx, image, run_create, pull)
     kept_secrets = keep_secrets(name, p.secrets, secret.exists)
     if f"{name}-opencode-config" not in kept_secrets and secret.exists(f"{name}-opencode-config"):
         log.warning(

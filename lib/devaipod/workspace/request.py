@@ -31,6 +31,7 @@ class Request:
     # rebuild: read devcontainer.json (and a build's context) from this workspace volume,
     # where the user may have edited it, when it has one (not for an untrusted PR)
     workspace_volume: str | None = None
+    pull: str | None = None  # --pull: when images are pulled (else [podman] pull)
 
 
 def default_task(text: str, config: Config) -> str | None:
