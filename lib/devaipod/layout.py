@@ -43,9 +43,9 @@ LOOKS_SECRET = re.compile(
     r"(?i)(API_?KEY|(^|_)KEY$|TOKEN|SECRET|PASSW|PRIVATE|CREDENTIAL|AUTH(?!OR))")
 
 # the workspace's own labels, io.devaipod.<key>, on the pod and its workspace container
-POD_LABELS = ("mode", "source", "repo", "project", "image", "created", "version", "task",
-              "title", "forge", "post-start", "pr", "issue", "network", "lifecycle-in",
-              "trust-source", "service-gator")
+POD_LABELS = ("mode", "source", "repo", "project", "image", "image-from", "created", "version",
+              "task", "title", "forge", "post-start", "pr", "issue", "network",
+              "lifecycle-in", "trust-source", "service-gator")
 
 
 def label_key(key: str) -> str:

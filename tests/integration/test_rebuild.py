@@ -62,6 +62,16 @@ def test_rebuild_reads_the_workspaces_devcontainer_and_runs_post_start(
     rc, _out, err = run_devaipod("rebuild", name, "--run-create")
     assert rc == 0, err
     assert lines(podman_service, pod, "/workspaces/created.log") == ["created", "created"]
+    # the image too comes from the workspace's devcontainer.json: now a build of its own
+    podman_service.podman(
+        "exec", "-i", f"{pod}-workspace", "sh", "-c",
+        "cat > /workspaces/proj/.devcontainer/Dockerfile",
+        input=f"FROM {images['devenv']}\nRUN echo rebuilt > /rebuild-mark\n")
+    edit_in_workspace(podman_service, pod, {"build": {"dockerfile": "Dockerfile"}})
+    rc, _out, err = run_devaipod("rebuild", name)
+    assert rc == 0, err
+    for role in ("workspace", "agent"):
+        assert exec_in(podman_service, f"{pod}-{role}", "cat", "/rebuild-mark") == "rebuilt"
 
 
 def test_a_failed_rebuild_says_what_is_kept_and_can_be_run_again(

@@ -90,8 +90,9 @@ def make(request: Request, cfg: config.Config, *, new: bool = True) -> Inputs:
     elif not image and dc and dc.build:
         assert dc_src is not None  # found with dc
         image = devcontainer.build(dc_src, json_rel, dc, api_image, network, pull)
+    image_from = "option" if r.image else "devcontainer" if image else "default"
     return Inputs(
-        pod=pod_name, source=src, mode=r.mode,
+        pod=pod_name, source=src, mode=r.mode, image_from=image_from,
         image=image or images.default_image(cfg.default_image),
         api_image=api_image, devcontainer=dc, nested=cfg.container_nesting,
         task=r.task or None, title=r.title,

@@ -72,6 +72,9 @@ class Inputs:
     home_copies: list[homefiles.Copy] = field(default_factory=list)  # [bind_home]
     gpu_roles: tuple[str, ...] = ()  # containers given the host's GPUs ([gpu])
     trust_source: bool = False  # --trust-source: a PR's code may run in the workspace
+    # where the image came from: "option" (--image), "devcontainer" or "default"; a
+    # rebuild keeps an --image and resolves the others again
+    image_from: str = "option"
     pull: str = "missing"  # when images are pulled ([podman] pull, --pull)
 
     @property
@@ -110,7 +113,7 @@ def pod_labels(i: Inputs) -> dict[str, str]:
     src = i.source
     return {**layout.base_labels(i.pod), **layout.write_labels({
         "mode": i.mode, "source": src.display, "repo": src.repo, "project": src.project,
-        "image": i.image,
+        "image": i.image, "image-from": i.image_from,
         "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "version": __version__, "task": i.task, "title": i.title, "forge": src.forge,
         "post-start": devcontainer.start_label(i.devcontainer),

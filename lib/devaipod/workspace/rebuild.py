@@ -36,15 +36,18 @@ class RebuildFailed(errors.DevaipodError):
 
 
 def request(name: str, labels: dict, image: str | None, pull: str | None = None) -> Request:
-    """What the workspace was made with, as creation's Request (from its labels)."""
+    """What the workspace was made with, as creation's Request (from its labels). The
+    image is resolved again (devcontainer.json, default-image) unless --image chose it."""
     def label(key: str) -> str | None:
         return layout.read_label(labels, key)
 
     if not label("source"):
         raise errors.DevaipodError(f"{name} has no io.devaipod.source label",
                                    "it was not made by devaipod; delete and recreate it")
+    if image is None and label("image-from") in (None, "option"):
+        image = label("image")  # --image (or a pod made before image-from was recorded)
     return Request(label("source") or "", label("mode") or "up", name=name,
-                   image=image or label("image"), network=label("network"),
+                   image=image, network=label("network"),
                    task=label("task"), title=label("title"),
                    trust_source=label("trust-source") == "true",
                    workspace_volume=layout.volume(name, "workspace"), pull=pull)
