@@ -21,6 +21,7 @@ from devaipod.workspace.credentials import Partition
 
 if TYPE_CHECKING:
     from devaipod.devcontainer import DevContainer
+    from devaipod.forges import CloneAuth
     from devaipod.gator.scopes import Scopes
     from devaipod.source import Source
 
@@ -72,6 +73,8 @@ class Inputs:
     home_copies: list[homefiles.Copy] = field(default_factory=list)  # [bind_home]
     gpu_roles: tuple[str, ...] = ()  # containers given the host's GPUs ([gpu])
     trust_source: bool = False  # --trust-source: a PR's code may run in the workspace
+    clone_auth: CloneAuth | None = None  # the init clone's token or ssh-agent, its only
+    fork: tuple[str, str] | None = None  # a PR's head in another repository: (URL, branch)
 
     @property
     def stored_task(self) -> str | None:
@@ -127,7 +130,11 @@ def init_clone(i: Inputs, project: str) -> Spec:
     src = i.source
     mounts = [f"{layout.volume(i.pod, 'workspace')}:/workspaces"]
     security: list[str] = []
-    url = src.clone_url
+    auth = i.clone_auth
+    url = auth.url(src.clone_url, src.ssh_url) if auth else src.clone_url
+    if auth:  # the token (or ssh-agent) is this container's only: never the pod's
+        mounts += auth.mounts()
+        security = auth.security()
     if src.kind == "local":
         mounts.append(f"{src.clone_url.rstrip('/')}/.git:/mnt/host-git:ro")
         security = ["--security-opt", "label=disable"]
@@ -136,8 +143,10 @@ def init_clone(i: Inputs, project: str) -> Spec:
     return Spec(
         name=f"{i.pod}-init-clone", image=i.image, mounts=mounts, security=security,
         labels=_role_labels(i, "init"), network=i.network, entrypoint="",
+        secrets=auth.secret_flags() if auth else [], env=auth.env() if auth else {},
         command=scripts.clone_workspace_argv(url, project, src.pr_ref, pr_branch, i.origin,
-                                             f"{GIT_SHADOW} upload-pack"),
+                                             f"{GIT_SHADOW} upload-pack",
+                                             auth.args if auth else ("", ""), i.fork),
     )
 
 
