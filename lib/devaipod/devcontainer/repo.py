@@ -19,8 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from devaipod import errors, podman, runner
-from devaipod import forges
+from devaipod import errors, forges, podman, runner
 from devaipod.devcontainer import model as devcontainer
 from devaipod.podman import image as image_
 
