@@ -4,6 +4,7 @@ Forgejo (the same routes under /api/v1) and a GitLab (/api/v4, see gitlab.py) su
 
 Standard library only (plus the git command):
   python3 fakeforge.py --port 8000 --root DIR --token TOKEN [--host 0.0.0.0] [--login fake-user]
+                       [--web-host HOST:PORT]
 (--port 0 picks a free port; the stdout line "fakeforge listening on <port>" names it.)
 DIR holds bare repositories as DIR/<owner>/<repo>.git; the forge updates them.
 
@@ -42,8 +43,8 @@ And GraphQL, outside /api/v3 as on GitHub Enterprise (the token needed too):
   answers {"data": {"viewer": {"login": LOGIN}}} to any document: it executes nothing,
   tests look at the recorded requests.
 Pull requests and reviews live in memory. Each refs/pull/N/head (or
-refs/merge-requests/N/head) found in a repository seeds PR N ("PR N", head branch "pr-N"); new PRs are numbered after the highest and get
-refs/pull/N/head written. A PR's head.sha follows its head branch (API or git push).
+refs/merge-requests/N/head) found in a repository seeds PR N ("PR N", head branch "pr-N");
+new PRs are numbered after the highest and get refs/pull/N/head written. A PR's head.sha follows its head branch (API or git push).
 
 Test hooks (no credentials): GET /_requests lists {method, path, authorized, body} of every
 request (body null for git traffic); POST /_reset clears the list. The token is never logged.
@@ -70,7 +71,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # also under python -I
-import fakegitlab as gitlab  # noqa: E402
+import fakegitlab as gitlab
 
 API = "/api/v3"
 APIS = (API, "/api/v1")  # GitHub's and Forgejo's
@@ -537,7 +538,8 @@ class Handler(BaseHTTPRequestHandler):
             body = json.loads(raw) if raw.strip() else None
         except ValueError:
             return self.send_json(400, {"message": "Problems parsing JSON"})
-        host = self.headers.get("Host") or f"localhost:{self.server.server_address[1]}"
+        host = self.server.web_host or self.headers.get("Host") or \
+            f"localhost:{self.server.server_address[1]}"
         try:
             status, data = (api or Forge.api)(self.server.forge, self.command, path,
                                               dict(parse_qsl(query)), body, host)
@@ -602,9 +604,9 @@ class FakeForge(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], forge: Forge):
+    def __init__(self, address: tuple[str, int], forge: Forge, web_host: str | None = None):
         super().__init__(address, Handler)
-        self.forge, self.requests = forge, RequestLog()
+        self.forge, self.requests, self.web_host = forge, RequestLog(), web_host
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -614,8 +616,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--root", required=True, help="DIR with bare repos DIR/<owner>/<repo>.git")
     parser.add_argument("--token", required=True, help="the one token the forge accepts")
     parser.add_argument("--login", default="fake-user", help="the token's user (GET /user)")
+    parser.add_argument("--web-host", help="host[:port] of the URLs the API shows "
+                        "(default: the request's Host header)")
     args = parser.parse_args(argv)
-    server = FakeForge((args.host, args.port), Forge(args.root, args.token, args.login))
+    server = FakeForge((args.host, args.port), Forge(args.root, args.token, args.login),
+                       args.web_host)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # also as PID 1 in a container
     print(f"fakeforge listening on {server.server_address[1]}", flush=True)
     with contextlib.suppress(KeyboardInterrupt):

@@ -7,10 +7,12 @@ its containers, in the order they are created; ``create.py`` carries it out.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from devaipod import __version__, devcontainer, gitsafe, layout
+from devaipod import __version__, devcontainer, errors, forges, gitsafe, layout
 from devaipod.agent import config as agent_config
 from devaipod.podman.container import Spec
 from devaipod.podman.secret import BIN_DIR, env_flag, program_flag, with_env
@@ -21,6 +23,7 @@ from devaipod.workspace.credentials import Partition
 
 if TYPE_CHECKING:
     from devaipod.devcontainer import DevContainer
+    from devaipod.errors import DevaipodError
     from devaipod.forges import CloneAuth
     from devaipod.gator.scopes import Scopes
     from devaipod.source import Source
@@ -106,6 +109,8 @@ class Plan:
     containers: list[Spec]
     after_start: list[Step] = field(default_factory=list)
     copies: list[homefiles.Copy] = field(default_factory=list)  # right after the pod starts
+    # init container name -> its failure as one line, from its stderr (a refused clone)
+    explain: dict[str, Callable[[str], DevaipodError]] = field(default_factory=dict)
 
 
 def pod_labels(i: Inputs) -> dict[str, str]:
@@ -394,4 +399,11 @@ def build(i: Inputs, password: str, api_token: str,
         volumes=volumes, secrets=secrets, init=init,
         pod_create=pod_create, containers=containers, after_start=after_start,
         copies=list(i.home_copies),
+        explain={} if i.source.kind == "local" else {init[0].name: partial(clone_failure, i)},
     )
+
+
+def clone_failure(i: Inputs, stderr: str) -> DevaipodError:
+    """The init clone's failure as one line: a refused token names its variable."""
+    return forges.clone_error(i.source.display, stderr, i.clone_auth, i.source.host,
+                              errors.last_line(stderr))
