@@ -44,7 +44,8 @@ And GraphQL, outside /api/v3 as on GitHub Enterprise (the token needed too):
   tests look at the recorded requests.
 Pull requests and reviews live in memory. Each refs/pull/N/head (or
 refs/merge-requests/N/head) found in a repository seeds PR N ("PR N", head branch "pr-N");
-new PRs are numbered after the highest and get refs/pull/N/head written. A PR's head.sha follows its head branch (API or git push).
+new PRs are numbered after the highest and get refs/pull/N/head written. A PR's head.sha
+follows its head branch (API or git push).
 
 Test hooks (no credentials): GET /_requests lists {method, path, authorized, body} of every
 request (body null for git traffic); POST /_reset clears the list. The token is never logged.
