@@ -135,7 +135,8 @@ def no_token_anywhere(svc, pod: str, token: str) -> None:
 def test_github_private_repository_runs_to_the_agent(pods, forges, podman_service, fakellm,
                                                      gitserver):
     svc = podman_service
-    name, rc, _out, err = pods("run", forges.url("github"), "-c", "PRIVATE_REPO_TASK hello")
+    name, rc, _out, err = pods("run", forges.url("github"), "--wait", "-c",
+                               "PRIVATE_REPO_TASK hello")
     assert rc == 0, err
     pod = f"devaipod-{name}"
     ws = f"{pod}-workspace"
