@@ -326,6 +326,25 @@ def start_fakeforge(svc, name: str, network: str, root: Path, token: str, image:
             time.sleep(0.3)
 
 
+PR_TITLE = "Speed up the widget (from a fork)"
+
+
+def private_forge_root(root: Path, work: str) -> None:
+    """A fake forge's ROOT: owner/private (private), its fork someone/private (public), and
+    PR/MR 1 of owner/private whose head is the fork's ``feature`` branch."""
+    for full in ("owner/private", "someone/private"):
+        git("clone", "-q", "--bare", work, str(root / f"{full}.git"), cwd=root)
+    bare = root / "owner" / "private.git"
+    feature = git("rev-parse", "refs/heads/feature", cwd=bare)
+    git("update-ref", "-d", "refs/heads/feature", cwd=bare)  # the head is the fork's only
+    for ref in ("refs/pull/1/head", "refs/merge-requests/1/head"):
+        git("update-ref", ref, feature, cwd=bare)
+    (root / "forge.json").write_text(json.dumps({
+        "private": ["owner/private"],
+        "pulls": {"owner/private#1": {"title": PR_TITLE, "head_repo": "someone/private",
+                                      "head": "feature"}}}))
+
+
 @pytest.fixture(scope="module")
 def forge(podman_service, gitserver, images, tmp_path_factory):
     """The fake GitHub as ``<instance>-forge:8000`` on the test network, serving owner/repo

@@ -18,11 +18,12 @@ from pathlib import Path
 import pytest
 
 from podfixtures import (
+    PR_TITLE,
     Forge,
     exec_in,
-    git,
     inspect,
     leftovers,
+    private_forge_root,
     run_devaipod,
     start_fakeforge,
     trusted_config,
@@ -35,7 +36,6 @@ TOKENS = {"github": "ghp_private_clone_token_4711", "gitlab": "glpat-private-clo
 VARS = {"github": "GH_TOKEN", "gitlab": "GITLAB_TOKEN", "forgejo": "FORGEJO_TOKEN"}
 APIS = {"github": "/api/v3", "gitlab": "/api/v4", "forgejo": "/api/v1"}
 LLM_KEY = "sk-private-repo-llm-key-99"
-PR_TITLE = "Speed up the widget (from a fork)"
 
 
 @dataclass
@@ -46,20 +46,6 @@ class Forges:
 
     def url(self, kind: str, path: str = "") -> str:
         return f"http://{self.by_kind[kind].host}:8000/owner/private{path}"
-
-
-def forge_root(root: Path, work: str) -> None:
-    for full in ("owner/private", "someone/private"):
-        git("clone", "-q", "--bare", work, str(root / f"{full}.git"), cwd=root)
-    bare = root / "owner" / "private.git"
-    feature = git("rev-parse", "refs/heads/feature", cwd=bare)
-    git("update-ref", "-d", "refs/heads/feature", cwd=bare)  # the head is the fork's only
-    for ref in ("refs/pull/1/head", "refs/merge-requests/1/head"):
-        git("update-ref", ref, feature, cwd=bare)
-    (root / "forge.json").write_text(json.dumps({
-        "private": ["owner/private"],
-        "pulls": {"owner/private#1": {"title": PR_TITLE, "head_repo": "someone/private",
-                                      "head": "feature"}}}))
 
 
 def config_text(forges: dict[str, Forge], tokens: dict[str, str] | None = None) -> str:
@@ -86,7 +72,7 @@ def forges(podman_service, gitserver, images, fakellm, tmp_path_factory) -> Iter
     try:
         for kind in TOKENS:
             root = tmp_path_factory.mktemp(f"forge-{kind}")
-            forge_root(root, gitserver.shas["work"])
+            private_forge_root(root, gitserver.shas["work"])
             name = f"{inst}-{kind}"
             made[kind] = start_fakeforge(svc, name, gitserver.network, root, TOKENS[kind],
                                          images["base"], web_host=f"{name}:8000")
