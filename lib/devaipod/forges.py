@@ -157,6 +157,10 @@ _REFUSED = re.compile(r"could not read (Username|Password)|Authentication failed
 def clone_error(display: str, stderr: str, auth: CloneAuth | None, host: str,
                 last: str) -> DevaipodError:
     """One line for a failed clone of DISPLAY; LAST: git's last line of STDERR."""
+    if auth and auth.ssh_socket and re.search(r"cannot run ssh|ssh: not found", stderr):
+        return DevaipodError(f"cloning {display}: the image has no ssh client",
+                             "give the https URL (cloned with the forge's token), or an "
+                             "image with openssh-client")
     if not _REFUSED.search(stderr):
         return DevaipodError(f"cloning {display} failed: {last}",
                              "check the URL, and that this machine (or the pod's network) "

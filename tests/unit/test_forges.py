@@ -191,6 +191,8 @@ WITHOUT = forges.CloneAuth(GL, None, "https://gitlab.com/")
      "h.example", ["no token for host h.example", 'GH_TOKEN', '[forges."h.example"]']),
     ("git@h: Permission denied (publickey).", forges.CloneAuth(ssh_socket="/s"), "h",
      ["refused the keys of your ssh-agent"]),
+    ("error: cannot run ssh: No such file or directory", forges.CloneAuth(ssh_socket="/s"),
+     "h", ["the image has no ssh client", "openssh-client"]),
     ("fatal: unable to access 'x': Could not resolve host: gitlab.com", WITH, "gitlab.com",
      ["cloning https://gitlab.com/g/r failed:", "Could not resolve host", "check the URL"]),
 ])
