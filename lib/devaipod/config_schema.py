@@ -15,6 +15,7 @@ from dataclasses import MISSING, Field, dataclass, field, fields
 from datetime import date, time, timedelta
 from typing import Any
 
+from devaipod.forges import KINDS
 from devaipod.layout import GATOR_PORT
 
 BUILTIN_LLM_KEY_VARS = (
@@ -357,7 +358,7 @@ class GitConfig:
 
 @dataclass(frozen=True)
 class ForgeHost:
-    kind: str = required(choice("github", "gitlab", "forgejo"), "Which forge the host runs.")
+    kind: str = required(choice(*KINDS), "Which forge the host runs.")
     token: str | None = opt(None, ENV_NAME_KIND,
                             "[trusted] secrets variable with its token; default by kind.")
     api_url: str | None = opt(None, STRING, "Its REST API address, as this machine reaches it.")
