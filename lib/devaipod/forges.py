@@ -22,7 +22,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from devaipod.errors import DevaipodError
+from devaipod.errors import DevaipodError, last_line
 
 KINDS = ("github", "gitlab", "forgejo")
 BUILTIN = {"github.com": "github", "gitlab.com": "gitlab", "codeberg.org": "forgejo"}
@@ -181,3 +181,9 @@ def clone_error(display: str, stderr: str, auth: CloneAuth | None, host: str,
     return DevaipodError(f"cloning {display}: the forge asks for credentials (or has no "
                          f"such repository) and there is no token for host {host}",
                          f'add "{var}=<podman secret>" to [trusted] secrets{more}')
+
+
+def explain_clone(display: str, auth: CloneAuth | None, host: str, stderr: str
+                  ) -> DevaipodError:
+    """The init clone's failure (its STDERR) as one line: a refused token names its variable."""
+    return clone_error(display, stderr, auth, host, last_line(stderr))

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from devaipod import __version__, devcontainer, errors, forges, gitsafe, layout
+from devaipod import __version__, devcontainer, forges, gitsafe, layout
 from devaipod.agent import config as agent_config
 from devaipod.podman.container import Spec
 from devaipod.podman.secret import BIN_DIR, env_flag, program_flag, with_env
@@ -399,11 +399,6 @@ def build(i: Inputs, password: str, api_token: str,
         volumes=volumes, secrets=secrets, init=init,
         pod_create=pod_create, containers=containers, after_start=after_start,
         copies=list(i.home_copies),
-        explain={} if i.source.kind == "local" else {init[0].name: partial(clone_failure, i)},
+        explain={} if i.source.kind == "local" else {init[0].name: partial(
+            forges.explain_clone, i.source.display, i.clone_auth, i.source.host)},
     )
-
-
-def clone_failure(i: Inputs, stderr: str) -> DevaipodError:
-    """The init clone's failure as one line: a refused token names its variable."""
-    return forges.clone_error(i.source.display, stderr, i.clone_auth, i.source.host,
-                              errors.last_line(stderr))
