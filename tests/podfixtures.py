@@ -325,6 +325,48 @@ class Forge:
         return {b["name"]: b["commit"]["sha"] for b in self.api("GET", f"repos/{repo}/branches")[1]}
 
 
+def start_fakeforge(svc, name: str, network: str, root: Path, token: str, image: str,
+                    web_host: str | None = None) -> Forge:
+    """tests/fakeforge serving ROOT as ``NAME:8000`` on NETWORK (and on a host port), with
+    TOKEN; WEB_HOST: the host its API puts in URLs. Remove it with ``podman rm -f NAME``."""
+    svc.podman("run", "-d", "--name", name, "--network", network, "--init",
+               "--label", f"io.devaipod.instance={svc.instance}", "-p", "127.0.0.1::8000",
+               "-v", f"{FAKEFORGE_DIR}:/srv:ro", "-v", f"{root}:/forge", image,
+               "python3", "/srv/fakeforge.py", "--port", "8000", "--root", "/forge",
+               "--token", token, *(["--web-host", web_host] if web_host else []))
+    port = svc.podman("port", name, "8000").stdout.strip().rsplit(":", 1)[1]
+    forge = Forge(name, f"http://127.0.0.1:{port}")
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            forge.requests()
+            return forge
+        except OSError:
+            if time.monotonic() > deadline:
+                pytest.fail(f"the fake forge {name} did not start: " + svc.podman(
+                    "logs", name, check=False).stderr)
+            time.sleep(0.3)
+
+
+PR_TITLE = "Speed up the widget (from a fork)"
+
+
+def private_forge_root(root: Path, work: str) -> None:
+    """A fake forge's ROOT: owner/private (private), its fork someone/private (public), and
+    PR/MR 1 of owner/private whose head is the fork's ``feature`` branch."""
+    for full in ("owner/private", "someone/private"):
+        git("clone", "-q", "--bare", work, str(root / f"{full}.git"), cwd=root)
+    bare = root / "owner" / "private.git"
+    feature = git("rev-parse", "refs/heads/feature", cwd=bare)
+    git("update-ref", "-d", "refs/heads/feature", cwd=bare)  # the head is the fork's only
+    for ref in ("refs/pull/1/head", "refs/merge-requests/1/head"):
+        git("update-ref", ref, feature, cwd=bare)
+    (root / "forge.json").write_text(json.dumps({
+        "private": ["owner/private"],
+        "pulls": {"owner/private#1": {"title": PR_TITLE, "head_repo": "someone/private",
+                                      "head": "feature"}}}))
+
+
 @pytest.fixture(scope="module")
 def forge(podman_service, gitserver, images, tmp_path_factory):
     """The fake GitHub as ``<instance>-forge:8000`` on the test network, serving owner/repo
@@ -335,23 +377,7 @@ def forge(podman_service, gitserver, images, tmp_path_factory):
     git("clone", "-q", "--bare", gitserver.shas["work"], str(root / "owner" / "repo.git"),
         cwd=root)
     name = f"{inst}-forge"
-    svc.podman("run", "-d", "--name", name, "--network", gitserver.network, "--init",
-               "--label", f"io.devaipod.instance={inst}", "-p", "127.0.0.1::8000",
-               "-v", f"{FAKEFORGE_DIR}:/srv:ro", "-v", f"{root}:/forge", images["base"],
-               "python3", "/srv/fakeforge.py", "--port", "8000", "--root", "/forge",
-               "--token", FORGE_TOKEN)
-    port = svc.podman("port", name, "8000").stdout.strip().rsplit(":", 1)[1]
-    forge = Forge(name, f"http://127.0.0.1:{port}")
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            forge.get("/api/v3/user")
-            break
-        except OSError:
-            if time.monotonic() > deadline:
-                pytest.fail("the fake forge did not start: " + svc.podman(
-                    "logs", name, check=False).stderr)
-            time.sleep(0.3)
+    forge = start_fakeforge(svc, name, gitserver.network, root, FORGE_TOKEN, images["base"])
     yield forge
     svc.podman("rm", "-f", "-t", "0", name, check=False)
 

@@ -15,6 +15,7 @@ from dataclasses import MISSING, Field, dataclass, field, fields
 from datetime import date, time, timedelta
 from typing import Any
 
+from devaipod.forges import KINDS
 from devaipod.layout import GATOR_PORT
 
 BUILTIN_LLM_KEY_VARS = (
@@ -169,6 +170,7 @@ BOOL = _typed("a boolean", bool)
 PORT = Kind("a port number", _port)
 DURATION = Kind("a duration", _duration)
 STRINGS = _list_of("a list of strings", STRING.convert)
+ENV_NAME_KIND = Kind("an environment variable name", _env_name)
 ENV_NAMES = _list_of("a list of environment variable names", _env_name)
 ENV_MAP = _map_of('a table of NAME = "value"', _env_name)
 STRING_MAP = _map_of("a table of strings", STRING.convert)
@@ -355,6 +357,14 @@ class GitConfig:
 
 
 @dataclass(frozen=True)
+class ForgeHost:
+    kind: str = required(choice(*KINDS), "Which forge the host runs.")
+    token: str | None = opt(None, ENV_NAME_KIND,
+                            "[trusted] secrets variable with its token; default by kind.")
+    api_url: str | None = opt(None, STRING, "Its REST API address, as this machine reaches it.")
+
+
+@dataclass(frozen=True)
 class GpuConfig:
     enabled: bool | None = opt(None, SWITCH, "Pass GPUs through; None means auto-detect.")
     target: str = opt("workspace", choice("workspace", "agent", "all"), "Containers given GPUs.")
@@ -391,6 +401,8 @@ class Config:
     ssh: SshConfig = section(SshConfig, "Editor access over SSH.")
     mcp: dict[str, McpServer] = named(McpServer, "Extra MCP servers.", "NAME")
     git: GitConfig = section(GitConfig, "Source URL handling.")
+    forges: dict[str, ForgeHost] = named(ForgeHost, "Self-hosted forges, by host[:port].",
+                                         '"HOST"', r"[A-Za-z0-9_.-]+(?::[0-9]{1,5})?")
     gpu: GpuConfig = section(GpuConfig, "GPU passthrough.")
     podman: PodmanConfig = section(PodmanConfig, "Podman settings.")
     llm: LlmConfig = section(LlmConfig, "LLM API keys.")

@@ -7,12 +7,12 @@ Accepted forms (see ``parse``):
 
 - ``https://host/owner/repo[.git]``, ``http://...`` and ``git://host/[owner/]repo``;
 - ``git@host:owner/repo[.git]`` and ``ssh://git@host[:port]/owner/repo``
-  (turned into ``https://host/owner/repo``, git credentials then come from
-  the credential helper, not from SSH keys);
+  (turned into ``https://host/owner/repo``, cloned with the host's token; the
+  ssh URL is kept as ``ssh_url``: with an ssh-agent it is cloned instead);
 - ``github.com/owner/repo`` without a scheme, for the hosts in ``KNOWN_HOSTS``
-  and ``extra_hosts`` (a known host wins over a local directory of that name:
+  and ``extra_hosts`` and ``forge_kinds`` (a known host wins over a local directory of that name:
   write ``./github.com/...`` for the directory);
-- PR / MR URLs (we fetch ``pr_ref`` with git instead of calling forge APIs);
+- PR / MR URLs (git fetches ``pr_ref``; ``forgeapi`` adds the title and the fork);
 - issue URLs (kind "remote", with ``default_task = "Fix <issue url>"``);
 - an existing local directory (not inside the devaipod container).
 """
@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 
 from devaipod.errors import DevaipodError
@@ -80,12 +80,14 @@ class Source:
     pr_ref: str | None = None  # refs/pull/N/head or refs/merge-requests/N/head
     issue_url: str | None = None
     default_task: str | None = None
+    ssh_url: str | None = None  # the ssh:// (or git@host:) URL the user gave
 
 
 def parse(
     text: str,
     *,
     extra_hosts: Iterable[str] = (),
+    forge_kinds: Mapping[str, str] | None = None,
     in_container: bool = False,
     isdir: Callable[[str], bool] = os.path.isdir,
 ) -> Source:
@@ -96,19 +98,23 @@ def parse(
     if _CONTROL.search(text):
         raise DevaipodError(f"{text!r} contains control characters", FORMS_HINT)
     text = _TYPO.sub(lambda m: m[1] + "://", text)
+    kinds = dict(forge_kinds or {})
     if "://" in text:
-        return _parse_url(text)
+        return _parse_url(text, kinds)
     if m := _SCP.match(text):
-        return _parse_url(f"ssh://{m['user']}@{m['hostport']}/{m['path'].lstrip('/')}")
-    hosts = {h.strip().lower().rstrip("/") for h in (*KNOWN_HOSTS, *extra_hosts)}
+        return _parse_url(f"ssh://{m['user']}@{m['hostport']}/{m['path'].lstrip('/')}", kinds)
+    hosts = {h.strip().lower().rstrip("/") for h in (*KNOWN_HOSTS, *extra_hosts, *kinds)}
     if text.split("/", 1)[0].lower() in hosts:
-        return _parse_url("https://" + text)
+        return _parse_url("https://" + text, kinds)
     return _parse_local(text, in_container, isdir)
 
 
-def forge_of(host: str) -> str:
-    """The forge a host name suggests; "unknown" when it suggests none."""
+def forge_of(host: str, kinds: Mapping[str, str] | None = None) -> str:
+    """The forge of HOST: KINDS (the config's [forges]) says, else its name suggests;
+    "unknown" when it suggests none."""
     host = host.lower()
+    if kinds and host in kinds:
+        return kinds[host]
     for word, forge in (("github", "github"), ("gitlab", "gitlab"), ("codeberg", "forgejo"),
                         ("forgejo", "forgejo"), ("gitea", "gitea")):
         if word in host:
@@ -135,7 +141,7 @@ def _parse_local(text: str, in_container: bool, isdir: Callable[[str], bool]) ->
                   project=sanitise(name), name=name)
 
 
-def _parse_url(url: str) -> Source:
+def _parse_url(url: str, kinds: dict[str, str]) -> Source:
     if not _URL_CHARS.match(url) or _URL_BAD.search(url):
         raise DevaipodError(f"{url!r} contains characters not allowed in a git URL", FORMS_HINT)
     m = _URL.match(url)
@@ -160,13 +166,15 @@ def _parse_url(url: str) -> Source:
     if scheme in ("https", "http"):
         for regex, kind, forge, tail in _SHAPES:
             if sm := regex.match(path):
-                return _shaped(scheme, host, sm, kind, forge, tail)
-    keep_git = m["scheme"].lower() != "ssh"
-    return _plain(url, scheme, host, path, keep_git)
+                return _shaped(scheme, host, sm, kind, forge, tail, kinds)
+    ssh = m["scheme"].lower() == "ssh"
+    src = _plain(url, scheme, host, path, not ssh, kinds)
+    return replace(src, ssh_url=url) if ssh else src
 
 
-def _plain(url: str, scheme: str, host: str, path: str, keep_git: bool) -> Source:
-    forge = forge_of(host)
+def _plain(url: str, scheme: str, host: str, path: str, keep_git: bool,
+           kinds: dict[str, str]) -> Source:
+    forge = forge_of(host, kinds)
     hostname = re.sub(r":[0-9]*$", "", host)
     segs = [s for s in path.split("/-/")[0].split("/") if s]
     if any(s in (".", "..") for s in segs):
@@ -189,13 +197,13 @@ def _plain(url: str, scheme: str, host: str, path: str, keep_git: bool) -> Sourc
 
 
 def _shaped(scheme: str, host: str, m: re.Match[str], kind: str,
-            forge: str | None, tail: str) -> Source:
+            forge: str | None, tail: str, kinds: dict[str, str]) -> Source:
     owner, name, n = m["owner"], m["name"].removesuffix(".git"), int(m["n"])
     if not name or any(s in (".", "..") for s in owner.split("/")):
         raise DevaipodError(f"{scheme}://{host}{m[0]} has no valid repository path", FORMS_HINT)
     if forge == "forgejo" and "gitea" in host:
         forge = "gitea"
-    src = _remote(scheme, host, owner, name, forge or forge_of(host))
+    src = _remote(scheme, host, owner, name, forge or forge_of(host, kinds))
     url = f"{src.clone_url}/{tail}/{n}"
     if kind == "issue":
         return replace(src, display=url, issue_url=url, default_task=f"Fix {url}")

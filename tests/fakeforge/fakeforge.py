@@ -1,15 +1,22 @@
 #!/usr/bin/env python3
-"""A fake GitHub (git smart HTTP and a small REST API subset), for tests only.
+"""A fake GitHub (git smart HTTP and a small REST API subset), for tests only; also a
+Forgejo (the same routes under /api/v1) and a GitLab (/api/v4, see gitlab.py) subset.
 
 Standard library only (plus the git command):
   python3 fakeforge.py --port 8000 --root DIR --token TOKEN [--host 0.0.0.0] [--login fake-user]
+                       [--web-host HOST:PORT]
 (--port 0 picks a free port; the stdout line "fakeforge listening on <port>" names it.)
 DIR holds bare repositories as DIR/<owner>/<repo>.git; the forge updates them.
 
 Git, through `git http-backend` as a CGI: /<owner>/<repo>.git/... and /<owner>/<repo>/...
-  Fetch and clone need no credentials. Push needs the token: HTTP Basic with it as the
-  password (any user name), or "Authorization: Bearer TOKEN" / "Authorization: token TOKEN";
-  else 401 with `WWW-Authenticate: Basic realm="fakeforge"`.
+  Fetch and clone need no credentials, but for a private repository. Push needs the token:
+  HTTP Basic with it as the password (any user name), or "Authorization: Bearer TOKEN" /
+  "Authorization: token TOKEN"; else 401 with `WWW-Authenticate: Basic realm="fakeforge"`.
+
+DIR/forge.json (optional): {"private": ["owner/repo", ...], "pulls": {"owner/repo#N":
+  {"title": ..., "head_repo": "fork/repo", "head": "branch"}}}: private repositories refuse
+  clone and fetch (401) without the token, and a PR's seeded title and head are replaced
+  (its head branch then lives in head_repo: a PR from a fork).
 
 API under /api/v3; every call needs the token as above (else 401 "Bad credentials"):
   GET    /user
@@ -29,13 +36,16 @@ API under /api/v3; every call needs the token as above (else 401 "Bad credential
   GET    /repos/{o}/{r}/pulls/{n}/reviews/{id}/comments
   GET    /repos/{o}/{r}/issues/{n}                     (any n: "Issue n")
   POST   /repos/{o}/{r}/issues/{n}/comments            {body}
+Forgejo: the same routes under /api/v1 (its API is GitHub's for these calls).
+GitLab: /api/v4, see gitlab.py (PRIVATE-TOKEN: TOKEN is accepted too).
 And GraphQL, outside /api/v3 as on GitHub Enterprise (the token needed too):
   POST   /api/graphql                                  {query, ...}
   answers {"data": {"viewer": {"login": LOGIN}}} to any document: it executes nothing,
   tests look at the recorded requests.
-Pull requests and reviews live in memory. Each refs/pull/N/head found in a repository
-seeds PR N ("PR N", head branch "pr-N"); new PRs are numbered after the highest and get
-refs/pull/N/head written. A PR's head.sha follows its head branch (API or git push).
+Pull requests and reviews live in memory. Each refs/pull/N/head (or
+refs/merge-requests/N/head) found in a repository seeds PR N ("PR N", head branch "pr-N");
+new PRs are numbered after the highest and get refs/pull/N/head written. A PR's head.sha
+follows its head branch (API or git push).
 
 Test hooks (no credentials): GET /_requests lists {method, path, authorized, body} of every
 request (body null for git traffic); POST /_reset clears the list. The token is never logged.
@@ -61,7 +71,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # also under python -I
+import fakegitlab as gitlab
+
 API = "/api/v3"
+APIS = (API, "/api/v1")  # GitHub's and Forgejo's
 GRAPHQL = "/api/graphql"
 NAME = r"[A-Za-z0-9_.-]+"
 GIT_PATH = re.compile(rf"/(?P<owner>{NAME})/(?P<repo>{NAME}?)(?:\.git)?"
@@ -129,8 +143,14 @@ class Forge:
         self.lock = threading.RLock()
         self.repos: dict[str, RepoState] = {}
         self.review_ids, self.comment_ids = itertools.count(100), itertools.count(1000)
+        extra = self.root / "forge.json"
+        self.extra = json.loads(extra.read_text()) if extra.is_file() else {}
+        self.private = set(self.extra.get("private", []))
         for bare in sorted(self.root.glob("*/*.git")):
             self.state(f"{bare.parent.name}/{bare.name[:-4]}", bare)
+
+    def bare(self, full: str) -> Path:
+        return self.root / f"{full}.git"
 
     def authorized(self, header: str | None) -> bool:
         """Does an Authorization header carry the token (Basic password, Bearer or token)?"""
@@ -149,12 +169,13 @@ class Forge:
         """The repository's PRs and reviews; PRs seeded from refs/pull/N/head at first use."""
         if full not in self.repos:
             state, base = RepoState(), default_branch(repo)
-            for ref, sha in refs(repo, "refs/pull/"):
-                if found := re.fullmatch(r"refs/pull/(\d+)/head", ref):
+            for ref, sha in refs(repo, "refs/pull/") + refs(repo, "refs/merge-requests/"):
+                if found := re.fullmatch(r"refs/(?:pull|merge-requests)/(\d+)/head", ref):
                     n = int(found[1])
                     state.pulls[n] = {"number": n, "title": f"PR {n}", "state": "open",
                                       "draft": False, "head": f"pr-{n}", "base": base,
-                                      "body": "", "user": "someone", "sha": sha}
+                                      "body": "", "user": "someone", "sha": sha,
+                                      **self.extra.get("pulls", {}).get(f"{full}#{n}", {})}
             state.next_pull = max(state.pulls, default=0) + 1
             self.repos[full] = state
         return self.repos[full]
@@ -218,7 +239,8 @@ def get_user(c: Call):
 def get_repo(c: Call):
     repo, name = c.repo, c.args["name"]
     return 200, {"full_name": c.full, "name": name, "owner": {"login": c.args["owner"]},
-                 "default_branch": default_branch(repo), "private": False,
+                 "default_branch": default_branch(repo),
+                 "private": c.full in c.forge.private,
                  "clone_url": f"http://{c.host}/{c.full}.git",
                  "html_url": f"http://{c.host}/{c.full}"}
 
@@ -272,10 +294,14 @@ def show_pull(c: Call, pull: dict) -> dict:
     branch_sha = ref_sha(repo, f"refs/heads/{pull['head']}")
     if branch_sha and branch_sha != ref_sha(repo, pull_ref):
         git(repo, "update-ref", pull_ref, branch_sha)
+    head_full = pull.get("head_repo", c.full)
+    if head_full != c.full:  # a fork's branch: refs/pull/N/head is the forge's copy
+        branch_sha = ref_sha(c.forge.bare(head_full), f"refs/heads/{pull['head']}")
     pull["sha"] = branch_sha or ref_sha(repo, pull_ref) or pull["sha"]
-    here = {"full_name": c.full}
+    here = {"full_name": c.full, "clone_url": f"http://{c.host}/{c.full}.git"}
+    head = {"full_name": head_full, "clone_url": f"http://{c.host}/{head_full}.git"}
     return {"number": n, "title": pull["title"], "state": pull["state"], "draft": pull["draft"],
-            "head": {"ref": pull["head"], "sha": pull["sha"], "repo": here},
+            "head": {"ref": pull["head"], "sha": pull["sha"], "repo": head},
             "base": {"ref": pull["base"], "repo": here}, "body": pull["body"],
             "html_url": f"http://{c.host}/{c.full}/pull/{n}", "user": {"login": pull["user"]}}
 
@@ -461,15 +487,22 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_json(200, self.server.requests.all())
         if split.path == "/_reset" and self.command == "POST":
             return self.send_json(200, self.server.requests.clear())
-        authorized = forge.authorized(self.headers.get("Authorization"))
+        authorized = forge.authorized(self.headers.get("Authorization")) or (
+            bool(self.headers.get("PRIVATE-TOKEN")) and forge.authorized(
+                "token " + self.headers["PRIVATE-TOKEN"]))
         git_path = GIT_PATH.fullmatch(split.path)
         self.server.requests.add({"method": self.command, "path": self.path,
                                   "authorized": authorized,
                                   "body": None if git_path else decode(raw)})
         if split.path == GRAPHQL:
             return self.serve_graphql(raw, authorized)
-        if split.path.startswith(API + "/"):
-            return self.serve_api(unquote(split.path[len(API):]), split.query, raw, authorized)
+        for root in APIS:
+            if split.path.startswith(root + "/"):
+                return self.serve_api(unquote(split.path[len(root):]), split.query, raw,
+                                      authorized)
+        if split.path.startswith(gitlab.API + "/"):
+            return self.serve_api(split.path[len(gitlab.API):], split.query, raw, authorized,
+                                  gitlab.api)
         if git_path:
             return self.serve_git(git_path, split.query, raw, authorized)
         self.send_json(404, NOT_FOUND)
@@ -498,17 +531,19 @@ class Handler(BaseHTTPRequestHandler):
     def send_json(self, status: int, data: Any) -> None:
         self.send(status, json.dumps(data).encode(), [("Content-Type", "application/json")])
 
-    def serve_api(self, path: str, query: str, raw: bytes, authorized: bool) -> None:
+    def serve_api(self, path: str, query: str, raw: bytes, authorized: bool,
+                  api=None) -> None:
         if not authorized:
             return self.send_json(401, {"message": "Bad credentials"})
         try:
             body = json.loads(raw) if raw.strip() else None
         except ValueError:
             return self.send_json(400, {"message": "Problems parsing JSON"})
-        host = self.headers.get("Host") or f"localhost:{self.server.server_address[1]}"
+        host = self.server.web_host or self.headers.get("Host") or \
+            f"localhost:{self.server.server_address[1]}"
         try:
-            status, data = self.server.forge.api(self.command, path, dict(parse_qsl(query)),
-                                                 body, host)
+            status, data = (api or Forge.api)(self.server.forge, self.command, path,
+                                              dict(parse_qsl(query)), body, host)
         except ApiError as err:
             status, data = err.status, err.data
         self.send_json(status, data)
@@ -525,7 +560,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def serve_git(self, found: re.Match, query: str, raw: bytes, authorized: bool) -> None:
         pushing = "service=git-receive-pack" in query or found["rest"] == "/git-receive-pack"
-        if pushing and not authorized:
+        private = f"{found['owner']}/{found['repo']}" in self.server.forge.private
+        if (pushing or private) and not authorized:
             return self.send(401, b"authentication required\n",
                              [("WWW-Authenticate", 'Basic realm="fakeforge"'),
                               ("Content-Type", "text/plain")])
@@ -569,9 +605,9 @@ class FakeForge(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], forge: Forge):
+    def __init__(self, address: tuple[str, int], forge: Forge, web_host: str | None = None):
         super().__init__(address, Handler)
-        self.forge, self.requests = forge, RequestLog()
+        self.forge, self.requests, self.web_host = forge, RequestLog(), web_host
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -581,8 +617,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--root", required=True, help="DIR with bare repos DIR/<owner>/<repo>.git")
     parser.add_argument("--token", required=True, help="the one token the forge accepts")
     parser.add_argument("--login", default="fake-user", help="the token's user (GET /user)")
+    parser.add_argument("--web-host", help="host[:port] of the URLs the API shows "
+                        "(default: the request's Host header)")
     args = parser.parse_args(argv)
-    server = FakeForge((args.host, args.port), Forge(args.root, args.token, args.login))
+    server = FakeForge((args.host, args.port), Forge(args.root, args.token, args.login),
+                       args.web_host)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # also as PID 1 in a container
     print(f"fakeforge listening on {server.server_address[1]}", flush=True)
     with contextlib.suppress(KeyboardInterrupt):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import gzip
 import http.client
 import json
@@ -272,7 +273,7 @@ def test_update_ref_fast_forward_or_force(forge):
 def test_seeded_pull_request(forge):
     status, pull = forge.api("GET", "/repos/acme/widget/pulls/1")
     assert status == 200
-    here = {"full_name": "acme/widget"}
+    here = {"full_name": "acme/widget", "clone_url": f"http://{forge.host}/acme/widget.git"}
     assert pull == {"number": 1, "title": "PR 1", "state": "open", "draft": False,
                     "head": {"ref": "pr-1", "sha": forge.shas["seed"], "repo": here},
                     "base": {"ref": "main", "repo": here}, "body": "",
@@ -406,3 +407,81 @@ def test_requests_log_and_reset(forge, tmp_path):
 
     assert forge.http("POST", "/_reset", auth=None)[0] == 200
     assert forge.requests() == []
+
+
+# --- private repositories, a PR from a fork, the Forgejo and GitLab APIs ---------------
+
+@pytest.fixture
+def private(forge) -> Forge:
+    """acme/widget made private; acme/fork (a copy) holds the head of PR 2 of acme/widget."""
+    root = forge.bare.parents[1]
+    fork = root / "acme" / "fork.git"
+    git("clone", "-q", "--bare", str(forge.bare), str(fork))
+    git("--git-dir", str(forge.bare), "update-ref", "refs/pull/2/head", forge.shas["feature"])
+    git("--git-dir", str(forge.bare), "update-ref", "refs/merge-requests/3/head",
+        forge.shas["feature"])
+    (root / "forge.json").write_text(json.dumps({
+        "private": ["acme/widget"],
+        "pulls": {"acme/widget#2": {"title": "From a fork", "head_repo": "acme/fork",
+                                    "head": "feature"},
+                  "acme/widget#3": {"title": "An MR", "head_repo": "acme/fork",
+                                    "head": "feature"}}}))
+    return forge
+
+
+def test_private_repository_refuses_clone_without_the_token(private, tmp_path):
+    # forge.json is read when the forge starts: start a second one over the same root
+    with serve(private.bare.parents[1]) as url:
+        bad = git("clone", f"{url}/acme/widget.git", str(tmp_path / "a"), check=False)
+        assert bad.returncode != 0 and "could not read Username" in bad.stderr
+        wrong = "Authorization: Basic " + base64.b64encode(b"x-access-token:nope").decode()
+        assert git("-c", f"http.extraHeader={wrong}", "clone", f"{url}/acme/widget.git",
+                   str(tmp_path / "b"), check=False).returncode != 0
+        good = "Authorization: Basic " + base64.b64encode(f"oauth2:{TOKEN}".encode()).decode()
+        git("-c", f"http.extraHeader={good}", "clone", "-q", f"{url}/acme/widget.git",
+            str(tmp_path / "c"))
+        assert (tmp_path / "c" / "README").read_text() == "hello\n"
+        git("clone", "-q", f"{url}/acme/fork.git", str(tmp_path / "d"))  # public
+
+
+def test_forgejo_and_gitlab_apis_show_a_pull_request_from_a_fork(private):
+    with serve(private.bare.parents[1]) as url:
+        pull = get_json(f"{url}/api/v1/repos/acme/widget/pulls/2", {"Authorization":
+                                                                    f"token {TOKEN}"})
+        assert pull["title"] == "From a fork" and pull["head"]["ref"] == "feature"
+        assert pull["head"]["repo"]["full_name"] == "acme/fork"
+        assert pull["head"]["repo"]["clone_url"].endswith("/acme/fork.git")
+        assert pull["head"]["sha"] == private.shas["feature"]
+        mr = get_json(f"{url}/api/v4/projects/acme%2Fwidget/merge_requests/3",
+                      {"PRIVATE-TOKEN": TOKEN})
+        assert (mr["title"], mr["source_branch"]) == ("An MR", "feature")
+        assert mr["source_project_id"] != mr["target_project_id"]
+        project = get_json(f"{url}/api/v4/projects/{mr['source_project_id']}",
+                           {"PRIVATE-TOKEN": TOKEN})
+        assert project["http_url_to_repo"].endswith("/acme/fork.git")
+        issue = get_json(f"{url}/api/v4/projects/acme%2Fwidget/issues/9",
+                         {"PRIVATE-TOKEN": TOKEN})
+        assert issue["title"] == "Issue 9"
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            get_json(f"{url}/api/v4/projects/1", {"PRIVATE-TOKEN": "nope"})
+        assert refused.value.code == 401
+
+
+def get_json(url: str, headers: dict[str, str]):
+    with urllib.request.urlopen(urllib.request.Request(url, headers=headers),
+                                timeout=30) as resp:
+        return json.loads(resp.read())
+
+
+@contextlib.contextmanager
+def serve(root: Path) -> Iterator[str]:
+    proc = subprocess.Popen(
+        [sys.executable, "-I", "-S", str(FAKEFORGE_PY), "--port", "0", "--host", "127.0.0.1",
+         "--root", str(root), "--token", TOKEN], stdout=subprocess.PIPE, text=True)
+    try:
+        found = re.fullmatch(r"fakeforge listening on (\d+)\n", proc.stdout.readline())
+        assert found
+        yield f"http://127.0.0.1:{found[1]}"
+    finally:
+        proc.terminate()
+        assert proc.wait(5) == 0

@@ -410,7 +410,7 @@ def test_origins() -> None:
     assert config.origins["dotfiles.url"] == "default"
 
 
-PLACEHOLDERS = {"NAME", '"OWNER/REPO"', '"OWNER/REPO#N"', "PROJECT", '"PROJECT-N"'}
+PLACEHOLDERS = {"NAME", '"OWNER/REPO"', '"OWNER/REPO#N"', "PROJECT", '"PROJECT-N"', '"HOST"'}
 
 
 def test_every_schema_key_has_an_origin() -> None:

@@ -23,6 +23,7 @@ FILL = {
     '"OWNER/REPO#N"': ["o/r#1", "o/r"],
     "PROJECT": ["PROJ", "1X"],
     '"PROJECT-N"': ["PROJ-1", "PROJ"],
+    '"HOST"': ["git.example.com", "git.example.com:8443", "a b"],
 }
 SCHEMA_PATHS = [key.split(".") for key in schema_keys()]
 WORDS = sorted({part for path in SCHEMA_PATHS for part in path if part not in FILL})
@@ -145,6 +146,7 @@ VALID = {
     schema.DURATION: st.sampled_from(["30m", "90s", "1h30m", 5]),
     schema.STRINGS: st.lists(texts, max_size=3),
     schema.ENV_NAMES: st.lists(ENV, max_size=3),
+    schema.ENV_NAME_KIND: ENV,
     schema.ENV_MAP: st.dictionaries(ENV, texts, max_size=2),
     schema.STRING_MAP: st.dictionaries(texts, texts, max_size=2),
     schema.SECRETS: st.lists(ENV, unique=True, max_size=3).map(

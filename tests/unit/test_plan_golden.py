@@ -34,7 +34,7 @@ from pathlib import Path
 
 import pytest
 
-from devaipod import devcontainer, gitsafe, layout, podman, runner, source
+from devaipod import devcontainer, forges, gitsafe, layout, podman, runner, source
 from devaipod.agent import config as agent_config
 from devaipod.gator.scopes import Scopes, repo_grant
 from devaipod.podman import secret
@@ -211,9 +211,36 @@ def local_nested() -> Case:
                             nested=True, creds=_partition(pod)))
 
 
+def private_merge_request() -> Case:
+    pod = "devaipod-app-mr7-000007"
+    src = _src("https://gitlab.com/group/sub/app/-/merge_requests/7")
+    trusted = (("GITLAB_TOKEN", "gitlab_token"),)
+    return Case("a merge request of a private GitLab repository whose head is in a fork: the "
+                "token's secret in the init clone only, a fork remote, the MR's title",
+                plan.Inputs(pod=pod, source=src, image="ghcr.io/example/devenv:1",
+                            api_image="localhost/devaipod:golden", title="Make it faster",
+                            creds=_partition(pod, trusted_secrets=trusted),
+                            clone_auth=credentials.clone_auth(
+                                src, forges.find("gitlab.com"), trusted),
+                            fork=("https://gitlab.com/someone/app.git", "faster")))
+
+
+def ssh_agent() -> Case:
+    pod = "devaipod-widget-000008"
+    src = _src("git@github.com:example/widget.git")
+    return Case("an ssh source cloned with the user's ssh-agent: its socket and known_hosts "
+                "in the init clone only",
+                plan.Inputs(pod=pod, source=src, image="ghcr.io/example/devenv:1",
+                            api_image="localhost/devaipod:golden", creds=_partition(pod),
+                            clone_auth=credentials.clone_auth(
+                                src, forges.find("github.com"), (("GH_TOKEN", "gh_token"),),
+                                "/run/user/1000/ssh-agent.sock",
+                                "/home/user/.ssh/known_hosts")))
+
+
 CASES = {f.__name__.replace("_", "-"): f for f in (
     plain, github_gator_worker, devcontainer_full, pull_request, pull_request_trusted,
-    local_nested)}
+    local_nested, private_merge_request, ssh_agent)}
 
 
 # ---------------------------------------------------------------- running a plan

@@ -33,7 +33,8 @@ def cli(source, task, task_option, wait, as_json, **options) -> None:
     """Create a workspace for SOURCE and start the agent on TASK.
 
     For an issue URL the default task is "Fix <issue url>"; for a pull
-    request, "Review and continue <pr url>". With no task on a terminal,
+    request, "Review and continue <pr url>: <its title>" (the title from the
+    forge's API, when it answers). With no task on a terminal,
     devaipod asks for it. With --wait, each step of the agent is printed as
     it happens and the exit status says whether it finished without error.
     """

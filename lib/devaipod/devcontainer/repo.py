@@ -22,21 +22,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from devaipod import errors, podman, runner
+from devaipod import errors, forges, podman, runner
 from devaipod.devcontainer import features
 from devaipod.devcontainer import model as devcontainer
 from devaipod.podman import image as image_
 
 if TYPE_CHECKING:
+    from devaipod.forges import CloneAuth
     from devaipod.source import Source
 
 log = logging.getLogger("devaipod")
 
-# $1 URL, $2 ref to fetch ("" for the default branch), $3 "tar:<dir>" to export a build context
+# $1 URL, $2 ref to fetch ("" for the default branch), $3 "tar:<dir>" to export a build context,
+# $4 $5 git_auth's user ("": no token) and URL prefix
 PEEK = r"""
 set -eu
 url=$1 ref=$2 mode=$3
 git() { command git -c safe.directory='*' "$@"; }
+@AUTH@git_auth "$4" "$5"
 # shallow where the server allows it (git's "dumb" HTTP does not)
 git clone -q --depth 1 --no-checkout "$url" /tmp/r 2>/dev/null \
   || git clone -q --no-checkout "$url" /tmp/r
@@ -54,7 +57,7 @@ more=$(git ls-tree -r --name-only "$rev" -- .devcontainer \
 for f in .devcontainer/devcontainer.json .devcontainer.json $more; do
   if git cat-file -e "$rev:$f" 2>/dev/null; then echo "$f"; git show "$rev:$f"; exit 0; fi
 done
-"""
+""".replace("@AUTH@", forges.AUTH_SH.lstrip("\n"))
 
 
 # $1 the project's directory in the volume, $2 "tar:<dir>" to export a build context
@@ -97,24 +100,27 @@ def read_volume(vol: Volume, image: str) -> tuple[str, str] | None:
     return (path.strip(), text) if path.strip() else None
 
 
-def _peek_argv(image: str, network: str | None, url: str, ref: str | None,
-               mode: str = "") -> list[str]:
+def _peek_argv(image: str, network: str | None, src: Source, ref: str | None,
+               mode: str = "", auth: CloneAuth | None = None) -> list[str]:
+    """The throwaway clone; AUTH: the token (a podman secret) or ssh-agent, its only."""
     net = ["--network", network] if network else []
-    return ["run", "--rm", "--pull=never", "--entrypoint", "", *net, image,
-            "sh", "-c", PEEK, "sh", url, ref or "", mode]
+    url = auth.url(src.clone_url, src.ssh_url) if auth else src.clone_url
+    return ["run", "--rm", "--pull=never", "--entrypoint", "", *net,
+            *(auth.flags() if auth else []), image,
+            "sh", "-c", PEEK, "sh", url, ref or "", mode, *(auth.args if auth else ("", ""))]
 
 
-def read_remote(src: Source, image: str, network: str | None) -> tuple[str, str] | None:
+def read_remote(src: Source, image: str, network: str | None,
+                auth: CloneAuth | None = None) -> tuple[str, str] | None:
     """(path in the repo, text) of the project's devcontainer.json, or None."""
-    result = podman.capture(_peek_argv(image, network, src.clone_url, src.pr_ref), check=False,
-                            timeout=300)
+    result = podman.capture(_peek_argv(image, network, src, src.pr_ref, auth=auth),
+                            check=False, timeout=300)
     if result.returncode != 0:
         error = errors.classify(result.argv, result.returncode, result.stderr)
         if isinstance(error, errors.PodmanUnreachable):
             raise error  # not the repository's fault
-        raise errors.DevaipodError(
-            f"cloning {src.display} failed: {errors.last_line(result.stderr)}",
-            "check the URL, and that this machine (or the pod's network) can reach it")
+        raise forges.clone_error(src.display, result.stderr, auth, src.host,
+                                 errors.last_line(result.stderr))
     path, _nl, text = result.stdout.partition("\n")
     return (path.strip(), text) if path.strip() else None
 
@@ -126,16 +132,17 @@ def read_local(root: str) -> tuple[str, str] | None:
     return str(found.relative_to(root)), found.read_text(encoding="utf-8", errors="replace")
 
 
-def read(src: Source | Volume, helper_image: str, network: str | None
-         ) -> tuple[str, str] | None:
+def read(src: Source | Volume, helper_image: str, network: str | None,
+         auth: CloneAuth | None = None) -> tuple[str, str] | None:
     if isinstance(src, Volume):
         return read_volume(src, helper_image)
     return (read_local(src.clone_url) if src.kind == "local"
-            else read_remote(src, helper_image, network))
+            else read_remote(src, helper_image, network, auth))
 
 
 def resolve(src: Source, *, inline: str | None, use_default: bool, helper_image: str,
-            network: str | None, dotfiles: Source | None = None, volume: Volume | None = None
+            network: str | None, dotfiles: Source | None = None, volume: Volume | None = None,
+            auth: CloneAuth | None = None
             ) -> tuple[devcontainer.DevContainer, str, Source | Volume] | None:
     """(configuration, its path in its repo, that repo's source), or None.
 
@@ -147,7 +154,7 @@ def resolve(src: Source, *, inline: str | None, use_default: bool, helper_image:
     project: list[Source | Volume] = ([] if use_default else
                                       [o for o in (volume, src) if o is not None])
     for origin in project + ([dotfiles] if dotfiles else []):
-        found = read(origin, helper_image, network)
+        found = read(origin, helper_image, network, auth if origin is src else None)
         if found is not None:
             path, text = found
             return devcontainer.parse(text, f"{origin.display}:{path}"), path, origin
@@ -155,8 +162,8 @@ def resolve(src: Source, *, inline: str | None, use_default: bool, helper_image:
 
 
 @contextlib.contextmanager
-def repo_root(src: Source | Volume, helper_image: str, network: str | None
-              ) -> Iterator[Path]:
+def repo_root(src: Source | Volume, helper_image: str, network: str | None,
+              auth: CloneAuth | None = None) -> Iterator[Path]:
     """The repository's files on this machine (a temp copy for remote sources and
     volumes, removed afterwards; links out of the copy are refused when unpacking)."""
     if isinstance(src, Volume):
@@ -165,7 +172,7 @@ def repo_root(src: Source | Volume, helper_image: str, network: str | None
         yield Path(src.clone_url)
         return
     else:
-        argv = _peek_argv(helper_image, network, src.clone_url, src.pr_ref, "tar:.")
+        argv = _peek_argv(helper_image, network, src, src.pr_ref, "tar:.", auth)
     data = runner.capture_bytes(podman.argv(argv))
     tmp = Path(tempfile.mkdtemp(prefix="devaipod-build-"))
     try:
@@ -186,13 +193,14 @@ def build_tag(context: Path, dockerfile: Path, spec: devcontainer.Build) -> str:
 
 
 def build(src: Source | Volume, json_rel: str, dc: devcontainer.DevContainer,
-          helper_image: str, network: str | None, pull: str = "missing") -> str:
+          helper_image: str, network: str | None, pull: str = "missing",
+          auth: CloneAuth | None = None) -> str:
     """The image of a ``build`` devcontainer: built once, reused while its inputs hold
     (with ``pull`` "always", built again: its FROM images are pulled, its layers cached).
     ``pull`` is the policy of the FROM images (podman build --pull)."""
     spec = dc.build
     assert spec is not None, "build() is for a devcontainer.json with 'build'"
-    with repo_root(src, helper_image, network) as root:
+    with repo_root(src, helper_image, network, auth) as root:
         return _build(root, json_rel, spec, pull)
 
 
@@ -228,7 +236,7 @@ def _build(root: Path, json_rel: str, spec: devcontainer.Build, pull: str) -> st
 
 
 def with_features(src: Source | Volume, json_rel: str, dc: devcontainer.DevContainer,
-                  helper_image: str, network: str | None
+                  helper_image: str, network: str | None, auth: CloneAuth | None = None
                   ) -> tuple[str, devcontainer.DevContainer] | None:
     """(image, configuration with the features' own) of a devcontainer with features,
     built by the devcontainer CLI; None (and a warning) when they cannot be built."""
@@ -239,6 +247,6 @@ def with_features(src: Source | Volume, json_rel: str, dc: devcontainer.DevConta
                     "they are ignored")
         return None
     own_tree = not isinstance(src, Volume) and src.kind == "local"  # not a copy
-    with repo_root(src, helper_image, network) as root:
+    with repo_root(src, helper_image, network, auth) as root:
         image = features.build(root, json_rel, dc, cli, lockfile=not own_tree)
     return image, features.merge(dc, features.metadata(image))

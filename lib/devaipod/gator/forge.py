@@ -36,7 +36,7 @@ class _SameHost(urllib.request.HTTPRedirectHandler):
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
-_OPENER = urllib.request.build_opener(_SameHost)
+OPENER = urllib.request.build_opener(_SameHost)  # also forgeapi's
 
 
 class ForgeError(Exception):
@@ -126,7 +126,7 @@ class GitHub:
             headers["Content-Type"] = "application/json"
         req = urllib.request.Request(url, data=data, method=method.upper(), headers=headers)
         try:
-            with _OPENER.open(req, timeout=TIMEOUT) as resp:
+            with OPENER.open(req, timeout=TIMEOUT) as resp:
                 return Response(resp.status, resp.read().decode("utf-8", "replace"))
         except urllib.error.HTTPError as exc:
             return Response(exc.code, exc.read().decode("utf-8", "replace"))
@@ -150,9 +150,6 @@ class GitHub:
 
     def auth_header(self) -> str | None:
         """The header git sends (``http.extraHeader``): never part of a URL."""
-        if not self.token:
-            return None
-        import base64
+        from devaipod.forges import basic_header
 
-        basic = base64.b64encode(f"x-access-token:{self.token}".encode()).decode()
-        return f"Authorization: Basic {basic}"
+        return basic_header("github", self.token) if self.token else None

@@ -70,6 +70,21 @@ def file_flag(name: str) -> list[str]:
     return ["--secret", name]
 
 
+READ_AT = "/run/devaipod-secret"
+
+
+def read_argv(name: str, image: str) -> list[str]:
+    """A throwaway container that prints secret NAME (podman 4.3 has no --showsecret):
+    the value comes back on stdout only, never on a command line."""
+    return ["run", "--rm", "--pull=never", "--network", "none", "--entrypoint", "",
+            "--secret", f"{name},type=mount,target={READ_AT}", image, "cat", READ_AT]
+
+
+def read(name: str, image: str) -> str:
+    """The value of secret NAME (trailing newlines stripped), read with IMAGE's `cat`."""
+    return podman.capture(read_argv(name, image), timeout=120).stdout.rstrip("\n")
+
+
 def create(name: str, value: str, labels: dict[str, str] | None = None) -> None:
     podman.change(create_argv(name, labels), input=value)
 

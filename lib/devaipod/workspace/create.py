@@ -89,9 +89,13 @@ def rollback_on_failure(pod_name: str, dry_run: bool = False, keep: Keep = Keep(
         raise
 
 
-def run_init(spec: Spec, what: str) -> None:
+def run_init(spec: Spec, what: str,
+             explain: Callable[[str], errors.DevaipodError] | None = None) -> None:
+    """Init container SPEC; EXPLAIN turns its stderr into the error when it fails."""
     with step(what):
         result = container.run(spec, check=False)
+        if result.returncode != 0 and explain is not None:
+            raise explain(result.stderr or result.stdout)
         if result.returncode != 0:
             raise errors.CommandError(
                 ["podman", "run", spec.name], result.returncode,
@@ -135,7 +139,7 @@ def execute(plan: Plan, after_start: Callable[[], None] | None = None,
                     volume.create(name, labels=_labels(plan))
         for spec in plan.init:
             if writes_any(spec, volumes):
-                run_init(spec, describe_init(spec.name, plan))
+                run_init(spec, describe_init(spec.name, plan), plan.explain.get(spec.name))
         if not keep.pod:
             with step("creating the pod"):
                 pod.create(plan.pod, **plan.pod_create)

@@ -10,6 +10,11 @@
 | DEVAIPOD_AGENT_<X> in the environment   | no        | yes   | yes    | no    |
 | devcontainer envAllowlist (**)          | no        | yes   | yes    | no    |
 
+The forge token of the source's host (a ``[trusted] secrets`` variable, ``forges.find``)
+also goes to the one container that clones the repository (the init clone, and the
+devcontainer.json peek before it), and the user's ssh-agent socket for an ssh source:
+``clone_auth``. Neither is ever a flag of a pod container.
+
 (*) a trusted secret whose variable is an LLM key (ANTHROPIC_API_KEY, ...)
 reaches the agent and worker too, so that the Quick Start's configuration
 works as written.
@@ -28,8 +33,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from devaipod import layout
+from devaipod import forges, layout
 from devaipod.podman import secret
+from devaipod.source import Source
 
 SECRETISH = layout.LOOKS_SECRET
 ALL = ("workspace", "agent", "worker")
@@ -130,3 +136,18 @@ def partition(pod: str, inputs: Inputs) -> Partition:
         for role in TRUSTED:
             b.out.env.setdefault(role, {})[var] = f"/run/secrets/{name}"
     return b.out
+
+
+def clone_auth(src: Source, forge: forges.Forge | None,
+               trusted_secrets: Iterable[tuple[str, str]], ssh_socket: str | None = None,
+               known_hosts: str | None = None) -> forges.CloneAuth | None:
+    """How the clone containers authenticate for SRC: the ssh-agent for an ssh source when
+    SSH_SOCKET is given, else the token of FORGE's variable when it is a trusted secret."""
+    if src.kind == "local" or not (forge or (ssh_socket and src.ssh_url)):
+        return None
+    if ssh_socket and src.ssh_url:
+        return forges.CloneAuth(forge, ssh_socket=ssh_socket, known_hosts=known_hosts)
+    assert forge is not None
+    scheme = src.clone_url.split("://", 1)[0]
+    return forges.CloneAuth(forge, dict(trusted_secrets).get(forge.token_var),
+                            prefix=f"{scheme}://{src.host}/")

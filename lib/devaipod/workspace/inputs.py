@@ -9,7 +9,7 @@ import secrets as _secrets
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
-from devaipod import config, devcontainer, errors, images, layout, runner, source
+from devaipod import config, devcontainer, errors, forges, images, layout, runner, source
 from devaipod.podman import network as network_
 from devaipod.podman import pod
 from devaipod.state import in_container
@@ -17,7 +17,7 @@ from devaipod.workspace import credentials, homefiles
 from devaipod.workspace import gator as gator_
 from devaipod.workspace import pull as pull_
 from devaipod.workspace.plan import Inputs
-from devaipod.workspace.request import Request
+from devaipod.workspace.request import Request, details, parse_source
 
 if TYPE_CHECKING:
     from devaipod.config_schema import GpuConfig
@@ -40,6 +40,17 @@ def credential_inputs(cfg: config.Config, agent_allowlist: Iterable[str] = ()
     )
 
 
+def clone_auth(src: source.Source, cfg: config.Config) -> forges.CloneAuth | None:
+    """The clone containers' token, or the user's ssh-agent for an ssh source (not from
+    inside the devaipod container: its socket is not the host's)."""
+    sock = os.environ.get("SSH_AUTH_SOCK") if not in_container() else None
+    known = os.path.expanduser("~/.ssh/known_hosts")
+    scheme = src.clone_url.split("://", 1)[0]
+    forge = forges.find(src.host, cfg.forges, scheme) if src.host else None
+    return credentials.clone_auth(src, forge, ((s.env, s.secret) for s in cfg.trusted.secrets),
+                                  sock or None, known if os.path.isfile(known) else None)
+
+
 def local_origin(path: str) -> str | None:
     result = runner.capture(["git", "-C", path, "remote", "get-url", "origin"], check=False)
     return result.stdout.strip() or None
@@ -48,8 +59,7 @@ def local_origin(path: str) -> str | None:
 def make(request: Request, cfg: config.Config, *, new: bool = True) -> Inputs:
     """Everything a plan needs; ``new`` checks first that the name is free."""
     r = request
-    src = source.parse(r.source, extra_hosts=tuple(cfg.git.extra_hosts),
-                       in_container=in_container())
+    src = parse_source(r.source, cfg, in_container=in_container())
     sg = cfg.service_gator
     scopes = gator_.plan_scopes(sg, src, tuple(r.service_gator), r.service_gator_ro)
     pod_name = layout.new_pod_name(src.project, r.name)
@@ -68,10 +78,13 @@ def make(request: Request, cfg: config.Config, *, new: bool = True) -> Inputs:
                 if cfg.dotfiles else None)
     volume = (devcontainer.Volume(r.workspace_volume, src.project)
               if r.workspace_volume and (src.pr_ref is None or r.trust_source) else None)
+    auth = clone_auth(src, cfg)
+    found = details(src, cfg)  # a PR's or issue's title and fork, from the forge
     hidden = frozenset(credentials.trusted_names(credential_inputs(cfg)))
     dc, json_rel, dc_src = apply_devcontainer(src, pod_name, r.devcontainer_json,
                                               r.use_default_devcontainer, api_image, network,
-                                              dotfiles, r.trust_source, volume, hidden)
+                                              dotfiles, r.trust_source, volume, auth, hidden)
+    repo_auth = auth if dc_src is not dotfiles else None
     creds = credentials.partition(pod_name,
                                   credential_inputs(cfg, dc.env_allowlist if dc else ()))
     for var in creds.refused:
@@ -81,7 +94,7 @@ def make(request: Request, cfg: config.Config, *, new: bool = True) -> Inputs:
     if not image and dc and dc.features:
         assert dc_src is not None  # found with dc
         pull_.ensure([dc.image] if dc.image else [], pull)  # the CLI builds FROM it
-        built = devcontainer.with_features(dc_src, json_rel, dc, api_image, network)
+        built = devcontainer.with_features(dc_src, json_rel, dc, api_image, network, repo_auth)
         if built is not None:
             image, dc = built
             checked(dc, from_repo=dc_src is not dotfiles and not r.trust_source)
@@ -89,13 +102,13 @@ def make(request: Request, cfg: config.Config, *, new: bool = True) -> Inputs:
         image = dc.image
     elif not image and dc and dc.build:
         assert dc_src is not None  # found with dc
-        image = devcontainer.build(dc_src, json_rel, dc, api_image, network, pull)
+        image = devcontainer.build(dc_src, json_rel, dc, api_image, network, pull, repo_auth)
     image_from = "option" if r.image else "devcontainer" if image else "default"
     return Inputs(
         pod=pod_name, source=src, mode=r.mode, image_from=image_from,
         image=image or images.default_image(cfg.default_image),
         api_image=api_image, devcontainer=dc, nested=cfg.container_nesting,
-        task=r.task or None, title=r.title,
+        task=r.task or None, title=r.title or (found.title if found else None),
         network=network,
         publish_address="0.0.0.0" if in_container() else "127.0.0.1",
         creds=creds, trust_source=r.trust_source,
@@ -107,6 +120,7 @@ def make(request: Request, cfg: config.Config, *, new: bool = True) -> Inputs:
         gator_port=sg.port, gator_env=gator_.forge_env(sg),
         worker_gator=cfg.orchestration.worker.gator,
         home_copies=home_copies, gpu_roles=gpu_roles(cfg.gpu), pull=pull,
+        clone_auth=auth, fork=found.fork if found else None,
     )
 
 
@@ -130,6 +144,7 @@ def apply_devcontainer(src: source.Source, pod_name: str, inline: str | None,
                        use_default: bool, helper_image: str, network: str | None,
                        dotfiles: source.Source | None = None, trust_source: bool = False,
                        volume: devcontainer.Volume | None = None,
+                       auth: forges.CloneAuth | None = None,
                        hidden: frozenset[str] = frozenset()
                        ) -> tuple[devcontainer.DevContainer | None, str,
                                   source.Source | devcontainer.Volume | None]:
@@ -148,7 +163,7 @@ def apply_devcontainer(src: source.Source, pod_name: str, inline: str | None,
                  "--trust-source to use the PR's and run them in your workspace)", src.repo)
     found = devcontainer.read(trusted_view, inline=inline, use_default=use_default,
                          helper_image=helper_image, network=network, dotfiles=dotfiles,
-                         volume=volume)
+                         volume=volume, auth=auth)
     if found is None:
         return None, "", None
     dc, json_rel, dc_src = found

@@ -7,10 +7,12 @@ its containers, in the order they are created; ``create.py`` carries it out.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from devaipod import __version__, devcontainer, gitsafe, layout
+from devaipod import __version__, devcontainer, forges, gitsafe, layout
 from devaipod.agent import config as agent_config
 from devaipod.podman.container import Spec
 from devaipod.podman.secret import BIN_DIR, env_flag, program_flag, with_env
@@ -21,6 +23,8 @@ from devaipod.workspace.credentials import Partition
 
 if TYPE_CHECKING:
     from devaipod.devcontainer import DevContainer
+    from devaipod.errors import DevaipodError
+    from devaipod.forges import CloneAuth
     from devaipod.gator.scopes import Scopes
     from devaipod.source import Source
 
@@ -76,6 +80,8 @@ class Inputs:
     # rebuild keeps an --image and resolves the others again
     image_from: str = "option"
     pull: str = "missing"  # when images are pulled ([podman] pull, --pull)
+    clone_auth: CloneAuth | None = None  # the init clone's token or ssh-agent, its only
+    fork: tuple[str, str] | None = None  # a PR's head in another repository: (URL, branch)
 
     @property
     def stored_task(self) -> str | None:
@@ -107,6 +113,8 @@ class Plan:
     containers: list[Spec]
     after_start: list[Step] = field(default_factory=list)
     copies: list[homefiles.Copy] = field(default_factory=list)  # right after the pod starts
+    # init container name -> its failure as one line, from its stderr (a refused clone)
+    explain: dict[str, Callable[[str], DevaipodError]] = field(default_factory=dict)
 
 
 def pod_labels(i: Inputs) -> dict[str, str]:
@@ -131,7 +139,11 @@ def init_clone(i: Inputs, project: str) -> Spec:
     src = i.source
     mounts = [f"{layout.volume(i.pod, 'workspace')}:/workspaces"]
     security: list[str] = []
-    url = src.clone_url
+    auth = i.clone_auth
+    url = auth.url(src.clone_url, src.ssh_url) if auth else src.clone_url
+    if auth:  # the token (or ssh-agent) is this container's only: never the pod's
+        mounts += auth.mounts()
+        security = auth.security()
     if src.kind == "local":
         mounts.append(f"{src.clone_url.rstrip('/')}/.git:/mnt/host-git:ro")
         security = ["--security-opt", "label=disable"]
@@ -140,8 +152,10 @@ def init_clone(i: Inputs, project: str) -> Spec:
     return Spec(
         name=f"{i.pod}-init-clone", image=i.image, mounts=mounts, security=security,
         labels=_role_labels(i, "init"), network=i.network, entrypoint="",
+        secrets=auth.secret_flags() if auth else [], env=auth.env() if auth else {},
         command=scripts.clone_workspace_argv(url, project, src.pr_ref, pr_branch, i.origin,
-                                             f"{GIT_SHADOW} upload-pack"),
+                                             f"{GIT_SHADOW} upload-pack",
+                                             auth.args if auth else ("", ""), i.fork),
     )
 
 
@@ -389,4 +403,6 @@ def build(i: Inputs, password: str, api_token: str,
         volumes=volumes, secrets=secrets, init=init,
         pod_create=pod_create, containers=containers, after_start=after_start,
         copies=list(i.home_copies),
+        explain={} if i.source.kind == "local" else {init[0].name: partial(
+            forges.explain_clone, i.source.display, i.clone_auth, i.source.host)},
     )

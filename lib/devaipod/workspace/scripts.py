@@ -6,20 +6,31 @@ interpolated into the script text.
 
 from __future__ import annotations
 
+from devaipod.forges import AUTH_SH
 from devaipod.layout import AGENT_UID
 
 # $1 clone URL, $2 project dir name, $3 PR ref (or ""), $4 PR branch, $5 origin URL (or ""),
-# $6 the `agent` remote's upload-pack (it serves the agent's tree from a trusted shadow)
+# $6 the `agent` remote's upload-pack (it serves the agent's tree from a trusted shadow),
+# $7 $8 git_auth's user ("": no token) and URL prefix, $9 the PR's fork URL (or ""),
+# $10 the PR's branch in the fork (or "")
 CLONE_WORKSPACE = r"""
 set -eu
-url=$1 project=$2 pr_ref=$3 pr_branch=$4 origin=$5 uploadpack=$6
+url=$1 project=$2 pr_ref=$3 pr_branch=$4 origin=$5 uploadpack=$6 fork=$9 fork_branch=${10}
 p=/workspaces/$project
 git() { command git -c safe.directory='*' -c advice.detachedHead=false "$@"; }
+@AUTH@git_auth "$7" "$8"
 git clone --quiet "$url" "$p"
 cd "$p"
 if [ -n "$pr_ref" ]; then
   git fetch --quiet origin "+$pr_ref:refs/heads/$pr_branch"
   git checkout --quiet "$pr_branch"
+fi
+if [ -n "$fork" ]; then
+  git remote add fork "$fork"
+  if [ -n "$fork_branch" ]; then
+    git config "branch.$pr_branch.remote" fork
+    git config "branch.$pr_branch.merge" "refs/heads/$fork_branch"
+  fi
 fi
 git symbolic-ref -q HEAD >/dev/null || git checkout --quiet -B devaipod-work
 if [ -n "$origin" ]; then
@@ -30,7 +41,7 @@ fi
 git remote add agent "/mnt/agent-workspace/$project"
 git config remote.agent.uploadpack "$uploadpack"
 echo "cloned $(git rev-parse --abbrev-ref HEAD) at $(git rev-parse --short HEAD)"
-"""
+""".replace("@AUTH@", AUTH_SH.lstrip("\n"))
 
 # $1 project dir name, $2 the stored task's instructions (or ""), $3 "worker" or "",
 # $4 the gator's instructions (or ""), $5 the workspace's user (or ""), $6 the agent's uid;
@@ -85,9 +96,11 @@ exec opencode attach "$url" "$@"
 
 def clone_workspace_argv(url: str, project: str, pr_ref: str | None,
                          pr_branch: str | None, origin: str | None,
-                         uploadpack: str) -> list[str]:
+                         uploadpack: str, auth: tuple[str, str] = ("", ""),
+                         fork: tuple[str, str] | None = None) -> list[str]:
+    """AUTH: git_auth's (user, URL prefix); FORK: the PR head's (repository URL, branch)."""
     return ["sh", "-c", CLONE_WORKSPACE, "sh", url, project, pr_ref or "", pr_branch or "",
-            origin or "", uploadpack]
+            origin or "", uploadpack, *auth, *(fork or ("", ""))]
 
 
 def clone_agent_argv(project: str, task_text: str | None = None,

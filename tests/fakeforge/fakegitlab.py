@@ -1,0 +1,77 @@
+"""The fake forge's GitLab REST API subset (/api/v4), for devaipod's merge-request look-up.
+
+Every call needs the token (PRIVATE-TOKEN: TOKEN, or an Authorization header as for the
+GitHub API). A project is named by its id or its URL-encoded path (owner%2Frepo); ids
+number the forge's repositories in sorted order from 1.
+
+  GET /user
+  GET /projects/{id}                              {id, path_with_namespace, http_url_to_repo, ...}
+  GET /projects/{id}/merge_requests/{iid}         {iid, title, source_branch, source_project_id,
+                                                   target_project_id, sha, ...}
+  GET /projects/{id}/issues/{iid}                 (any iid: "Issue iid")
+
+Merge requests are the forge's pull requests (seeded from refs/merge-requests/N/head, or
+refs/pull/N/head, and DIR/forge.json).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import unquote
+
+API = "/api/v4"
+NOT_FOUND = {"message": "404 Not found"}
+ROUTE = re.compile(r"/projects/(?P<id>[^/]+)(?:/(?P<kind>merge_requests|issues)/(?P<n>\d+))?")
+
+
+def projects(forge: Any) -> list[str]:
+    return sorted(f"{bare.parent.name}/{bare.name[:-4]}" for bare in forge.root.glob("*/*.git"))
+
+
+def project_of(forge: Any, ident: str) -> tuple[int, str] | None:
+    """(id, owner/repo) of a project id or URL-encoded path."""
+    names = projects(forge)
+    if ident.isdigit():
+        n = int(ident)
+        return (n, names[n - 1]) if 0 < n <= len(names) else None
+    full = unquote(ident)
+    return (names.index(full) + 1, full) if full in names else None
+
+
+def show_project(forge: Any, pid: int, full: str, host: str) -> dict:
+    return {"id": pid, "path_with_namespace": full, "name": full.split("/")[-1],
+            "visibility": "private" if full in forge.private else "public",
+            "http_url_to_repo": f"http://{host}/{full}.git",
+            "web_url": f"http://{host}/{full}"}
+
+
+def show_mr(forge: Any, pid: int, full: str, pull: dict, host: str) -> dict:
+    head = pull.get("head_repo", full)
+    found = project_of(forge, head.replace("/", "%2F"))
+    return {"iid": pull["number"], "title": pull["title"], "state": "opened",
+            "source_branch": pull["head"], "target_branch": pull["base"],
+            "source_project_id": found[0] if found else pid, "target_project_id": pid,
+            "sha": pull["sha"], "web_url": f"http://{host}/{full}/-/merge_requests/"
+                                           f"{pull['number']}"}
+
+
+def api(forge: Any, method: str, path: str, query: dict, body: Any,
+        host: str) -> tuple[int, Any]:
+    if method != "GET":
+        return 404, NOT_FOUND
+    if path == "/user":
+        return 200, {"username": forge.login, "id": 1}
+    route = ROUTE.fullmatch(path)
+    found = project_of(forge, route["id"]) if route else None
+    if route is None or found is None:
+        return 404, NOT_FOUND
+    pid, full = found
+    if route["kind"] is None:
+        return 200, show_project(forge, pid, full, host)
+    n = int(route["n"])
+    if route["kind"] == "issues":
+        return 200, {"iid": n, "title": f"Issue {n}", "state": "opened"}
+    with forge.lock:
+        pull = forge.state(full, forge.bare(full)).pulls.get(n)
+        return (200, show_mr(forge, pid, full, pull, host)) if pull else (404, NOT_FOUND)
