@@ -204,3 +204,43 @@ def test_a_devcontainer_image_from_the_registry_with_a_cold_store(
                        "log", "--format=%s") == "init"
     finally:
         devaipod("delete", "--force", name)
+
+
+def test_a_feature_published_to_the_registry_is_built_in(
+        podman_service, images, gitserver, registry, tmp_path, monkeypatch, devcontainer_cli,
+        unique):
+    """A feature published with the devcontainer CLI's own `features publish` is fetched
+    from the registry (TLS from the test CA, podman's login) into a workspace's image."""
+    src = tmp_path / "featsrc" / "src" / "hello"
+    src.mkdir(parents=True)
+    (src / "devcontainer-feature.json").write_text(json.dumps({
+        "id": "hello", "version": "1.0.0", "name": "Hello",
+        "options": {"greeting": {"type": "string", "default": "hey"}}}))
+    (src / "install.sh").write_text("#!/bin/sh\nset -e\necho \"$GREETING\" > /etc/hello-feature\n")
+    (src / "install.sh").chmod(0o755)
+    publish_env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path),
+                   "NODE_EXTRA_CA_CERTS": str(registry.ca),
+                   "DEVCONTAINERS_OCI_AUTH": f"{registry.host}|{registry.user}|"
+                                             f"{registry.password}"}
+    published = subprocess.run(
+        [str(devcontainer_cli), "features", "publish", "--registry", registry.host,
+         "--namespace", "features", str(src.parent)],
+        env=publish_env, capture_output=True, text=True, timeout=300)
+    assert published.returncode == 0, published.stdout + published.stderr
+    feature = f"{registry.host}/features/hello:1"
+    root = tmp_path / "proj"
+    proj = project(root, {"image": images["devenv"],
+                          "features": {feature: {"greeting": "from the registry"}}})
+    monkeypatch.setenv("REGISTRY_AUTH_FILE", str(registry.auth))
+    monkeypatch.setenv("NODE_EXTRA_CA_CERTS", str(registry.ca))
+    name = unique("regfeat")
+    pod = f"devaipod-{name}"
+    try:
+        rc, _out, err = run_devaipod("up", proj, "--name", name, "--network", gitserver.network)
+        assert rc == 0, err
+        assert f"with features {feature}" in err
+        assert exec_in(podman_service, f"{pod}-workspace", "cat", "/etc/hello-feature") == \
+            "from the registry"
+    finally:
+        run_devaipod("delete", "--force", name)
+    assert leftovers(podman_service, pod) == EMPTY
