@@ -167,3 +167,26 @@ def test_push_local_refusals(forge, agent_tree):  # noqa: F811
     assert err and "not opened through the gator" in text
     assert git("for-each-ref", "--format=%(refname)", "refs/heads/agent-*",
                cwd=forge["bare"]) == "refs/heads/agent-x"
+
+
+def test_the_source_check_reads_every_page():
+    from devaipod.gator import othertools, tools
+
+    class Pages(GitHub):
+        def call(self, method, path, body=None):
+            page = int(path.rsplit("page=", 1)[1])
+            if page < 3:
+                return [{"number": n, "head": {"ref": "other"}} for n in range(50)]
+            return [{"number": 999, "head": {"ref": "agent-x"}, "body": "by a human"}]
+
+    gate = tools.Gate(lambda: FJ, GitHub(token=None), others={"forgejo": Pages(token=None)})
+    found = othertools._requests_with_source(gate, "forgejo", "acme/widget", "agent-x")
+    assert [f["number"] for f in found] == [999]
+
+    class Endless(Pages):
+        def call(self, method, path, body=None):
+            return [{"number": n, "head": {"ref": "other"}} for n in range(50)]
+
+    gate.others["forgejo"] = Endless(token=None)
+    with pytest.raises(ForgeError, match="more than"):
+        othertools._requests_with_source(gate, "forgejo", "acme/widget", "agent-x")

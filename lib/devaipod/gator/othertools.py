@@ -28,6 +28,7 @@ from devaipod.gator.tools import Gate, answer
 
 OPTIONS = {"--jq": "jq", "-q": "jq", "--method": "method", "-X": "method"}
 DRAFT_PREFIX = {"gitlab": "Draft: ", "forgejo": "WIP: "}
+MAX_PAGES = 50
 
 
 def parse_args(args: list[str], tool: str) -> tuple[str, str | None]:
@@ -81,17 +82,29 @@ def _target(target: str) -> tuple[str, str]:
     return service, path
 
 
+def _all_pages(gate: Gate, service: str, path: str, size: int) -> list[dict]:
+    """Every item of a paged list (PATH ends with its query); refused past MAX_PAGES."""
+    client = gate.client(service)
+    found: list[dict] = []
+    for page in range(1, MAX_PAGES + 1):
+        items = client.call("GET", f"{path}&page={page}") or []
+        found += items
+        if len(items) < size:
+            return found
+    raise ForgeError(f"refused: more than {MAX_PAGES * size} requests to look through")
+
+
 def _requests_with_source(gate: Gate, service: str, path: str, branch: str) -> list[dict]:
     """Every merge / pull request (any state) of PATH whose source branch is BRANCH, as
     {"number", "state", "body", "url"}."""
-    client = gate.client(service)
     if service == "gitlab":
-        found = client.call("GET", f"projects/{quote(path, safe='')}/merge_requests?state=all"
-                            f"&per_page=100&source_branch={quote(branch, safe='')}") or []
+        found = _all_pages(gate, service, f"projects/{quote(path, safe='')}/merge_requests"
+                           f"?state=all&per_page=100&source_branch={quote(branch, safe='')}",
+                           100)
         return [{"number": m.get("iid"), "state": "open" if m.get("state") == "opened"
                  else m.get("state"), "body": m.get("description"), "url": m.get("web_url")}
                 for m in found if m.get("source_branch") == branch]
-    found = client.call("GET", f"repos/{path}/pulls?state=all&limit=50") or []
+    found = _all_pages(gate, service, f"repos/{path}/pulls?state=all&limit=50", 50)
     return [{"number": p.get("number"), "state": p.get("state"), "body": p.get("body"),
              "url": p.get("html_url")}
             for p in found if (p.get("head") or {}).get("ref") == branch]
