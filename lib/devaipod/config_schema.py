@@ -305,12 +305,24 @@ class JiraConfig:
 
 
 @dataclass(frozen=True)
+class GitLabGatorConfig:
+    url: str | None = opt(None, STRING, "Web address of the GitLab; default https://gitlab.com.")
+
+
+@dataclass(frozen=True)
+class ForgejoGatorConfig:
+    url: str | None = opt(None, STRING, "Web address of the Forgejo; default https://codeberg.org.")
+
+
+@dataclass(frozen=True)
 class ServiceGatorConfig:
     enabled: bool | None = opt(None, BOOL, "Run the gator; unset means: if anything is granted.")
     port: int = opt(GATOR_PORT, PORT, "Port the gator's MCP server listens on inside the pod.")
     image: str | None = opt(None, STRING, "Image of the gator container.")
     gh: GhConfig = section(GhConfig, "GitHub scopes.")
     jira: JiraConfig = section(JiraConfig, "JIRA scopes.")
+    gitlab: GitLabGatorConfig = section(GitLabGatorConfig, "The GitLab the gator reaches.")
+    forgejo: ForgejoGatorConfig = section(ForgejoGatorConfig, "The Forgejo the gator reaches.")
 
     @property
     def active(self) -> bool:

@@ -186,7 +186,7 @@ def test_new_form_refuses_a_bad_gator_scope(control_plane, page, shot):
     page.goto(f"{control_plane.base}/new")
     page.get_by_test_id("field-source").fill("https://github.com/octo/hello")
     page.get_by_test_id("mode-up").check()
-    page.get_by_test_id("field-gator").fill("github:octo/hello:read, gitlab:g/p")
+    page.get_by_test_id("field-gator").fill("github:octo/hello:read, jira:PROJ")
     page.get_by_test_id("create-button").click()
     banner = page.get_by_test_id("error-banner")
     expect(banner).to_be_visible()

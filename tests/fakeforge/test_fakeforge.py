@@ -485,3 +485,26 @@ def serve(root: Path) -> Iterator[str]:
     finally:
         proc.terminate()
         assert proc.wait(5) == 0
+
+
+def test_gitlab_merge_requests_list_and_create(forge):
+    def gl(method, path, body=None):
+        status, _, data = forge.http(method, "/api/v4/projects/acme%2Fwidget" + path, body)
+        return status, data
+
+    status, mr = gl("POST", "/merge_requests", {"source_branch": "feature",
+                                               "target_branch": "main", "title": "Draft: x",
+                                               "description": "why"})
+    assert status == 201 and mr["iid"] == 2 and mr["draft"] and mr["description"] == "why"
+    assert (mr["source_branch"], mr["target_branch"], mr["state"]) == ("feature", "main",
+                                                                       "opened")
+    assert mr["sha"] == forge.shas["feature"]
+    status, found = gl("GET", "/merge_requests?source_branch=feature&state=all")
+    assert status == 200 and [m["iid"] for m in found] == [2]
+    status, every = gl("GET", "/merge_requests")
+    assert status == 200 and [m["iid"] for m in every] == [2, 1]
+    assert gl("POST", "/merge_requests", {"source_branch": "nope", "target_branch": "main",
+                                          "title": "t"})[0] == 400
+    assert gl("POST", "/merge_requests", {"source_branch": "feature"})[0] == 400
+    posted = [r for r in forge.requests() if r["method"] == "POST"]
+    assert posted[0]["path"] == "/api/v4/projects/acme%2Fwidget/merge_requests"

@@ -90,7 +90,7 @@ def test_parse_flag(text, repo, granted):
 def test_parse_flag_global_read_and_errors():
     assert parse_flag("github:read-all") == (None, None)
     assert parse_flag("github:readonly-all") == (None, None)
-    for bad, why in [("gitlab:g/p", "only GitHub"), ("github:o", "not OWNER/REPO"),
+    for bad, why in [("jira:P", "only GitHub scopes"), ("github:o", "not OWNER/REPO"),
                      ("github:o/r:fly", "unknown permission"), ("o/r", "expected")]:
         with pytest.raises(ScopeError, match=why):
             parse_flag(bad)
@@ -133,7 +133,9 @@ def test_configured_github_enterprise_host_counts_as_github():
     cfg = _cfg('[service-gator.gh]\nurl = "http://forge:8000"\n')
     src = source.parse("http://forge:8000/owner/repo")
     assert gator.plan_scopes(cfg, src).repos == {"owner/repo": repo_grant(*gator.AUTO)}
-    assert gator.forge_env(cfg) == {"SERVICE_GATOR_GITHUB_URL": "http://forge:8000"}
+    assert gator.forge_env(cfg) == {"SERVICE_GATOR_GITHUB_URL": "http://forge:8000",
+                                    "SERVICE_GATOR_GITLAB_URL": "https://gitlab.com",
+                                    "SERVICE_GATOR_FORGEJO_URL": "https://codeberg.org"}
 
 
 def _inputs(**kw) -> plan.Inputs:

@@ -110,7 +110,8 @@ def test_tools_list_has_service_gators_names(forge):
             return {t.name for t in (await client.list_tools()).tools}
 
     assert run_async(go) == {"status", "github_api_tool", "github_push", "gh_create_branch",
-                             "gh_update_pr_head", "github_pending_review_tool"}
+                             "gh_update_pr_head", "github_pending_review_tool",
+                             "gl", "forgejo", "git_push_local"}
 
 
 def test_status_names_the_grants_and_never_the_token(forge):

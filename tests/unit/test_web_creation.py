@@ -25,7 +25,7 @@ def test_gator_scopes_become_service_gator_flags():
 
 
 @pytest.mark.parametrize(("gator", "message"), [
-    (["gitlab:g/p"], "only GitHub scopes"),
+    (["jira:PROJ"], "only GitHub scopes"),
     (["github:o/r:fly"], "unknown permission"),
     ("github:o/r", "expected a list"),
 ])

@@ -43,9 +43,10 @@ class ForgeError(Exception):
     """A request the gator refuses or the forge failed; its text goes to the agent."""
 
 
-def read_token(env: Mapping[str, str] | None = None) -> str | None:
+def read_token(env: Mapping[str, str] | None = None,
+               names: tuple[str, ...] = ("GH_TOKEN", "GITHUB_TOKEN")) -> str | None:
     env = os.environ if env is None else env
-    for var in ("GH_TOKEN", "GITHUB_TOKEN"):
+    for var in names:
         if env.get(var, "").strip():
             return env[var].strip()
         path = env.get(f"{var}_FILE")
@@ -114,12 +115,19 @@ class GitHub:
         """One API call; ``path`` is relative to the API root (already checked)."""
         return self.send(method, f"{self.api}/{path.lstrip('/')}", body)
 
-    def send(self, method: str, url: str, body: Any = None) -> Response:
-        """One call to URL, an address of this forge's API."""
+    name = "GitHub"
+    kind = "github"
+
+    def headers(self) -> dict[str, str]:
         headers = {"Accept": "application/vnd.github+json", "User-Agent": "devaipod-gator",
                    "X-GitHub-Api-Version": "2022-11-28"}
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
+        return headers
+
+    def send(self, method: str, url: str, body: Any = None) -> Response:
+        """One call to URL, an address of this forge's API."""
+        headers = self.headers()
         data = None
         if body is not None:
             data = json.dumps(body).encode()
@@ -142,8 +150,13 @@ class GitHub:
                 message = (resp.json() or {}).get("message") or resp.text
             except ValueError:
                 message = resp.text
-            raise ForgeError(f"GitHub said {resp.status} to {method} {path}: {message}")
+            raise ForgeError(f"{self.name} said {resp.status} to {method} {path}: {message}")
         return resp.json()
+
+    @property
+    def host(self) -> str:
+        """host[:port] of the web address."""
+        return urlsplit(self.web).netloc
 
     def clone_url(self, repo: str) -> str:
         return f"{self.web}/{repo}.git"
@@ -152,4 +165,4 @@ class GitHub:
         """The header git sends (``http.extraHeader``): never part of a URL."""
         from devaipod.forges import basic_header
 
-        return basic_header("github", self.token) if self.token else None
+        return basic_header(self.kind, self.token) if self.token else None

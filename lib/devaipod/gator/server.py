@@ -1,4 +1,4 @@
-"""service-gator: the pod's MCP server for scoped GitHub access.
+"""service-gator: the pod's MCP server for scoped GitHub, GitLab and Forgejo access.
 
     service-gator --mcp-server 127.0.0.1:8765 --token-file FILE --scope-file FILE
                   [--read-only-server 127.0.0.1:8766 --read-only-token-file FILE]
@@ -21,8 +21,9 @@ import os
 import sys
 from typing import Any
 
-from devaipod.gator import auth, branches, reviews, tools
+from devaipod.gator import auth, branches, othertools, reviews, tools
 from devaipod.gator.forge import ForgeError, GitHub
+from devaipod.gator.otherforge import Forgejo, GitLab
 from devaipod.gator.scopes import ScopeError, Scopes
 
 log = logging.getLogger("service-gator")
@@ -30,7 +31,8 @@ log = logging.getLogger("service-gator")
 INSTRUCTIONS = (
     "Scoped GitHub access. Call `status` first to see what you may do. Push commits with "
     "`github_push` (never with git: you hold no credentials); it creates agent-* branches "
-    "and draft pull requests. Use `github_pending_review_tool` for reviews a human submits."
+    "and draft pull requests. Use `github_pending_review_tool` for reviews a human submits. "
+    "On GitLab and Forgejo: read with `gl` and `forgejo`, push with `git_push_local`."
 )
 
 
@@ -123,9 +125,43 @@ def _register(server, gate: tools.Gate) -> None:
     for fn in (status, github_api_tool, github_push, gh_create_branch, gh_update_pr_head,
                github_pending_review_tool):
         server.add_tool(fn, structured_output=False)
+    _register_others(server, gate)
 
 
-def build(scopes, gh: GitHub | None = None, readonly: bool = False):
+def _register_others(server, gate: tools.Gate) -> None:
+    async def gl(args: list[str]) -> str:
+        """Read GitLab's REST API (read only): args = ["api",
+        "projects/GROUP%2FPROJECT/merge_requests", "--jq", EXPR]; the project is named by
+        its URL-encoded path and needs read access."""
+        return await _run(othertools.gl, gate, args)
+
+    async def forgejo(args: list[str], host: str | None = None) -> str:
+        """Read Forgejo's REST API (read only): args = ["api",
+        "/api/v1/repos/OWNER/REPO/pulls", "--jq", EXPR]; the repository needs read access.
+        host, if given, must be this gator's Forgejo."""
+        return await _run(othertools.forgejo, gate, args, host)
+
+    async def git_push_local(repo_path: str, commit_sha: str, target: str, description: str,
+                             create_draft: bool = False, base: str | None = None,
+                             title: str | None = None, body: str | None = None) -> str:
+        """Push a commit of your tree (repo_path under /workspaces) to branch
+        agent-<description> of target (gitlab:GROUP/PROJECT or forgejo:OWNER/REPO; for
+        GitHub use github_push). create_draft (with base and title) opens a draft merge
+        request / pull request; pushing again fast-forwards the branch."""
+        return await _run(othertools.git_push_local, gate, repo_path, commit_sha, target,
+                          description, create_draft, base, title, body)
+
+    for fn in (gl, forgejo, git_push_local):
+        server.add_tool(fn, structured_output=False)
+
+
+def clients() -> dict[str, GitHub]:
+    """The GitLab and Forgejo clients, from the gator's environment."""
+    return {"gitlab": GitLab(), "forgejo": Forgejo()}
+
+
+def build(scopes, gh: GitHub | None = None, readonly: bool = False,
+          others: dict[str, GitHub] | None = None):
     """The MCP server (an ``MCPServer``) with the gator's tools and /healthz."""
     from mcp.server.mcpserver import MCPServer
     from starlette.responses import JSONResponse
@@ -134,7 +170,8 @@ def build(scopes, gh: GitHub | None = None, readonly: bool = False):
 
     server = MCPServer("service-gator", instructions=INSTRUCTIONS, version=__version__,
                        log_level="WARNING")
-    _register(server, tools.Gate(scopes, gh or GitHub(), readonly))
+    _register(server, tools.Gate(scopes, gh or GitHub(), readonly,
+                                 clients() if others is None else others))
 
     @server.custom_route("/healthz", methods=["GET"])
     async def healthz(_request):
@@ -148,9 +185,11 @@ def _address(text: str) -> tuple[str, int]:
     return host or "127.0.0.1", int(port)
 
 
-def app(scopes, gh: GitHub, readonly: bool, token: str, host: str):
+def app(scopes, gh: GitHub, readonly: bool, token: str, host: str,
+        others: dict[str, GitHub] | None = None):
     """The ASGI app of one endpoint: the MCP server behind its bearer token."""
-    return auth.BearerGate(build(scopes, gh, readonly).streamable_http_app(host=host), token)
+    return auth.BearerGate(build(scopes, gh, readonly, others).streamable_http_app(host=host),
+                           token)
 
 
 async def serve(scope_file: str, endpoints: list[tuple[str, bool, str]]) -> None:
@@ -158,11 +197,12 @@ async def serve(scope_file: str, endpoints: list[tuple[str, bool, str]]) -> None
     import anyio
     import uvicorn
 
-    scopes, gh = ScopeFile(scope_file), GitHub()
+    scopes, gh, others = ScopeFile(scope_file), GitHub(), clients()
     async with anyio.create_task_group() as group:
         for addr, readonly, token in endpoints:
             host, port = _address(addr)
-            config = uvicorn.Config(app(scopes, gh, readonly, token, host), host=host, port=port,
+            config = uvicorn.Config(app(scopes, gh, readonly, token, host, others), host=host,
+                                    port=port,
                                     log_level="warning")
             group.start_soon(uvicorn.Server(config).serve)
             log.info("serving MCP on http://%s:%d/mcp%s", host, port,

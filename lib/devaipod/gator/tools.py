@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from devaipod import __version__, runner
@@ -27,13 +27,20 @@ class Gate:
     scopes: Callable[[], Scopes]
     gh: GitHub
     readonly: bool = False
+    others: dict[str, GitHub] = field(default_factory=dict)  # "gitlab", "forgejo" clients
 
-    def need(self, repo: str, op: str) -> None:
+    def need(self, repo: str, op: str, service: str = "github") -> None:
+        where = repo if service == "github" else f"{service}:{repo}"
         if self.readonly and op != "read":
-            raise ForgeError(f"refused: this gator is read-only ({op} on {repo})")
-        if not self.scopes().allows(repo, op):
-            raise ForgeError(f"refused: no {op} permission on {repo} "
+            raise ForgeError(f"refused: this gator is read-only ({op} on {where})")
+        if not self.scopes().allows(repo, op, service):
+            raise ForgeError(f"refused: no {op} permission on {where} "
                              "(the human grants it with 'devaipod gator add')")
+
+    def client(self, service: str) -> GitHub:
+        if service not in self.others:
+            raise ForgeError(f"this gator has no {service} address")
+        return self.others[service]
 
 
 def _repo(repo: str) -> str:
@@ -46,6 +53,8 @@ def status(gate: Gate) -> str:
     scopes = gate.scopes()
     lines = [f"Service-Gator v{__version__} (devaipod)", "",
              f"GitHub: {'token configured' if gate.gh.token else 'no token'} ({gate.gh.api})"]
+    lines += [f"{c.name}: {'token configured' if c.token else 'no token'} ({c.api})"
+              for c in gate.others.values()]
     lines += [f"  {line}" for line in scopes.describe()] or ["  no access granted"]
     if gate.readonly:
         lines.append("  (read-only endpoint)")
@@ -98,6 +107,11 @@ def github_api_tool(gate: Gate, endpoint: str, method: str = "GET", body: Any = 
     else:
         path = "/".join(segments) + (f"?{query}" if query else "")
         resp = gate.gh.request(method, path, body or None)
+    return answer(resp, jq)
+
+
+def answer(resp, jq: str | None) -> str:
+    """What the agent reads of RESP: its text (filtered by JQ), or the status and text."""
     text = resp.text
     if jq and resp.ok:
         # an empty environment: jq's `env` and `$ENV` would show the token

@@ -99,7 +99,7 @@ def creation_spec(body: dict, config=None) -> dict:
 
 def gator_scopes(value) -> list[str]:
     """The form's service-gator scopes, each checked as --service-gator would."""
-    from devaipod.gator.scopes import ScopeError, parse_flag
+    from devaipod.gator.scopes import ScopeError, parse_scope
 
     if value in (None, "", []):
         return []
@@ -107,7 +107,7 @@ def gator_scopes(value) -> list[str]:
         raise json_error(400, "gator: expected a list of scopes such as github:owner/repo:read")
     try:
         for scope in value:
-            parse_flag(scope.strip())
+            parse_scope(scope.strip())
     except ScopeError as exc:
         raise json_error(400, str(exc)) from None
     return [s.strip() for s in value]

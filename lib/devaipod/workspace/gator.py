@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from devaipod import errors, layout, podman
-from devaipod.gator.scopes import ScopeError, Scopes, parse_flag, repo_grant
+from devaipod.gator.scopes import GL_OPS, OPS, ScopeError, Scopes, parse_scope, repo_grant
 from devaipod.podman.container import Spec
 from devaipod.podman.secret import with_env
 
@@ -37,6 +37,8 @@ SCOPE_FILE = f"{SCOPE_DIR}/scopes.json"
 TOKEN_FILE = "/run/devaipod-gator/token"  # the full endpoint's bearer token
 RO_TOKEN_FILE = "/run/devaipod-gator/ro-token"  # the read-only endpoint's
 AUTO = ("read", "create-draft", "push-new-branch")
+# where the gator reaches GitLab and Forgejo unless [service-gator.gitlab|forgejo] url says
+WEB_DEFAULTS = {"gitlab": "https://gitlab.com", "forgejo": "https://codeberg.org"}
 
 # $1 the scope document; written next to the old one, then renamed (the gator
 # never reads half a file)
@@ -69,7 +71,9 @@ def from_config(sg: ServiceGatorConfig) -> Scopes:
     return Scopes(gh_read=gh.read, graphql=gh.graphql or "none",
                   repos={k: perms(v) for k, v in gh.repos.items()},
                   prs={k: item(v) for k, v in gh.prs.items()},
-                  issues={k: item(v) for k, v in gh.issues.items()})
+                  issues={k: item(v) for k, v in gh.issues.items()},
+                  gitlab_host=urlsplit(web_url(sg, "gitlab")).netloc,
+                  forgejo_host=urlsplit(web_url(sg, "forgejo")).netloc)
 
 
 def github_repo(src: Source, web_url: str | None) -> str | None:
@@ -82,26 +86,53 @@ def github_repo(src: Source, web_url: str | None) -> str | None:
     return f"{src.owner}/{src.name}"
 
 
+def web_url(sg: ServiceGatorConfig, service: str) -> str:
+    """The web address of the GitLab or Forgejo the gator reaches."""
+    configured = sg.gitlab.url if service == "gitlab" else sg.forgejo.url
+    return (configured or WEB_DEFAULTS[service]).rstrip("/")
+
+
+def other_repo(src: Source, sg: ServiceGatorConfig) -> tuple[str, str] | None:
+    """("gitlab"|"forgejo", path) when the source is on the GitLab or Forgejo the gator
+    reaches (a merge request's project too)."""
+    if src.kind == "local" or src.forge not in ("gitlab", "forgejo") or not src.owner:
+        return None
+    if urlsplit(web_url(sg, src.forge)).netloc.lower() != src.host.lower():
+        return None
+    return src.forge, f"{src.owner}/{src.name}"
+
+
 def with_flags(scopes: Scopes, flags: list[str] | tuple[str, ...]) -> Scopes:
     """SCOPES plus the ``--service-gator`` strings FLAGS (a repository's grant is replaced)."""
     try:
-        parsed = [parse_flag(flag.strip()) for flag in flags]
+        parsed = [parse_scope(flag.strip()) for flag in flags]
     except ScopeError as exc:
-        raise errors.DevaipodError(str(exc), "e.g. github:owner/repo:read,push") from None
-    repos = dict(scopes.repos)
-    repos.update({repo: perms for repo, perms in parsed
-                  if repo is not None and perms is not None})  # (None, None): read-all
-    return replace(scopes, repos=repos,
-                   gh_read=scopes.gh_read or any(repo is None for repo, _ in parsed))
+        raise errors.DevaipodError(str(exc), "e.g. github:owner/repo:read,push or "
+                                   "gitlab:group/project:read") from None
+    tables = {"github": dict(scopes.repos), "gitlab": dict(scopes.gitlab),
+              "forgejo": dict(scopes.forgejo)}
+    for service, repo, perms in parsed:
+        if repo is not None and perms is not None:  # (None, None): GitHub read-all
+            tables[service][repo] = perms
+    return replace(scopes, repos=tables["github"], gitlab=tables["gitlab"],
+                   forgejo=tables["forgejo"],
+                   gh_read=scopes.gh_read or any(repo is None for _s, repo, _p in parsed))
 
 
 def plan_scopes(sg: ServiceGatorConfig, src: Source, flags: tuple[str, ...] = (),
                 readonly: bool = False) -> Scopes | None:
     """The pod's grants, or None when it gets no gator."""
     scopes = with_flags(from_config(sg), flags)
+    granted = ("read",) if readonly else AUTO
     auto = github_repo(src, sg.gh.url)
     if not flags and auto and auto not in scopes.repos and sg.enabled is not False:
-        scopes.repos[auto] = repo_grant(*(("read",) if readonly else AUTO))
+        scopes.repos[auto] = repo_grant(*granted)
+    other = other_repo(src, sg)
+    if not flags and other and sg.enabled is not False:
+        service, repo = other
+        table = scopes.table(service)
+        if repo not in table:
+            table[repo] = repo_grant(*granted, ops=GL_OPS if service == "gitlab" else OPS)
     enabled = sg.enabled if sg.enabled is not None and not flags else not scopes.empty
     return scopes if enabled or flags else None
 
@@ -198,6 +229,8 @@ def forge_env(sg: ServiceGatorConfig) -> dict[str, str]:
         env["SERVICE_GATOR_GITHUB_URL"] = sg.gh.url
     if sg.gh.api_url:
         env["SERVICE_GATOR_GITHUB_API"] = sg.gh.api_url
+    env["SERVICE_GATOR_GITLAB_URL"] = web_url(sg, "gitlab")
+    env["SERVICE_GATOR_FORGEJO_URL"] = web_url(sg, "forgejo")
     return env
 
 
@@ -208,5 +241,7 @@ server `service-gator` acts for you within the grants the human gave:
 call its `status` tool to see them. Push a commit with `github_push`
 (repo_path = your tree under /workspaces, the full commit id, repo =
 OWNER/REPO, a short description: the branch is agent-<description>); it
-opens a draft pull request when you give base and title.
+opens a draft pull request when you give base and title. On GitLab and
+Forgejo: read with `gl` / `forgejo`, push with `git_push_local`
+(target = gitlab:GROUP/PROJECT or forgejo:OWNER/REPO).
 """
