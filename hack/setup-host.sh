@@ -7,7 +7,7 @@ set -euo pipefail
 
 PACKAGES=(podman runc uidmap slirp4netns fuse-overlayfs debootstrap tmux git
           go-md2man catatonit ripgrep curl ca-certificates
-          docker-registry apache2-utils)
+          docker-registry apache2-utils openssh-client)
 
 # Print the packages from "$@" that are not installed.
 missing_packages() {
