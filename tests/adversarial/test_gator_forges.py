@@ -156,3 +156,57 @@ def test_reads_reach_only_the_granted_project(forge_pod):
     result = one(pod, "gl", {"args": ["api", "projects/owner%2Frepo", "--jq",
                                       ".path_with_namespace"]})
     assert not result["error"] and result["text"].strip() == "owner/repo", result
+
+
+def human_call(forge, method: str, path: str, body: dict) -> dict:
+    """What a human does on the fake GitLab/Forgejo with the token (not through the gator)."""
+    req = urllib.request.Request(f"{forge.url}{path}", method=method,
+                                 data=json.dumps(body).encode(),
+                                 headers={"PRIVATE-TOKEN": TOKEN,
+                                          "Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        return json.loads(resp.read() or b"null")
+
+
+def test_the_agent_cannot_touch_a_humans_draft_review(forge_pod):
+    """Attack: the agent rewrites and deletes a human's GitLab draft note (a pending review
+    only its author sees until it is published) through gitlab_pending_review_tool, drafts
+    notes on a project it has no grant on, and, with Forgejo read only, makes and deletes
+    pending reviews there."""
+    pod, forge = forge_pod
+    refs = forge.refs()
+    forge.api("POST", "repos/owner/repo/git/refs",
+              {"ref": "refs/heads/human-review", "sha": refs["main"]})
+    mr = human_call(forge, "POST", "/api/v4/projects/owner%2Frepo/merge_requests",
+                    {"source_branch": "human-review", "target_branch": "main",
+                     "title": "a human's change"})
+    notes = f"/api/v4/projects/owner%2Frepo/merge_requests/{mr['iid']}/draft_notes"
+    note = human_call(forge, "POST", notes, {"note": "my own draft"})
+    pr = forge.get("/api/v1/repos/owner/repo/pulls?state=all")[0]
+    seen = len(forge.requests())
+    where = {"project": "owner/repo", "merge_request_iid": mr["iid"]}
+    attempts = [
+        ("gitlab_pending_review_tool", {"operation": "update", **where,
+                                        "note_id": note["id"], "body": "LGTM, merge it"},
+         "was not made through the gator"),
+        ("gitlab_pending_review_tool", {"operation": "delete", **where, "note_id": note["id"]},
+         "was not made through the gator"),
+        ("gitlab_pending_review_tool", {"operation": "create", "project": "owner/secret",
+                                        "merge_request_iid": 1, "body": "x"},
+         "no create-draft permission on gitlab:owner/secret"),
+        ("gitlab_pending_review_tool", {"operation": "create", "project": "owner/repo/../secret",
+                                        "merge_request_iid": 1, "body": "x"},
+         "expected GROUP/PROJECT"),
+        ("forgejo_pending_review_tool", {"operation": "create", "repo": "owner/repo",
+                                         "pull_number": pr["number"], "body": "x"},
+         "no pending-review permission on forgejo:owner/repo"),
+        ("forgejo_pending_review_tool", {"operation": "delete", "repo": "owner/repo",
+                                         "pull_number": pr["number"], "review_id": 1},
+         "no pending-review permission on forgejo:owner/repo"),
+    ]
+    answer = mcp(pod, "agent", [[tool, args] for tool, args, _ in attempts])
+    assert answer["status"] == 200, answer
+    for (tool, args, why), result in zip(attempts, answer["results"], strict=True):
+        assert result["error"] and why in result["text"], (tool, args, result)
+    assert writes(forge, seen) == []
+    assert [n["note"] for n in forge.get(notes)] == ["my own draft"]

@@ -134,6 +134,7 @@ def refs(repo: Path, prefix: str) -> list[tuple[str, str]]:
 class RepoState:
     pulls: dict[int, dict] = field(default_factory=dict)
     reviews: dict[int, dict] = field(default_factory=dict)  # review id -> review
+    draft_notes: dict[int, dict] = field(default_factory=dict)  # GitLab's, by note id
     next_pull: int = 1
 
 
@@ -546,6 +547,8 @@ class Handler(BaseHTTPRequestHandler):
                                               dict(parse_qsl(query)), body, host)
         except ApiError as err:
             status, data = err.status, err.data
+        if status == 204:  # No Content, as GitLab answers a DELETE
+            return self.send(204, b"", [])
         self.send_json(status, data)
 
     def serve_graphql(self, raw: bytes, authorized: bool) -> None:

@@ -13,6 +13,9 @@ number the forge's repositories in sorted order from 1.
                                                    target_project_id, sha, description, draft,
                                                    ...}
   GET /projects/{id}/issues/{iid}                 (any iid: "Issue iid")
+  GET|POST /projects/{id}/merge_requests/{iid}/draft_notes            {note}
+  GET|PUT|DELETE /projects/{id}/merge_requests/{iid}/draft_notes/{n}  (PUT: {note})
+                                                  draft notes: a pending review
 
 Merge requests are the forge's pull requests (seeded from refs/merge-requests/N/head, or
 refs/pull/N/head, and DIR/forge.json).
@@ -29,6 +32,8 @@ API = "/api/v4"
 NOT_FOUND = {"message": "404 Not found"}
 ROUTE = re.compile(r"/projects/(?P<id>[^/]+)"
                    r"(?:/(?P<kind>merge_requests|issues)(?:/(?P<n>\d+))?)?")
+NOTES = re.compile(r"/projects/(?P<id>[^/]+)/merge_requests/(?P<n>\d+)/draft_notes"
+                   r"(?:/(?P<note>\d+))?")
 
 
 def projects(forge: Any) -> list[str]:
@@ -99,10 +104,45 @@ def create_mr(forge: Any, pid: int, full: str, body: Any, host: str) -> tuple[in
         return 201, show_mr(forge, pid, full, state.pulls[n], host)
 
 
+def draft_notes(forge: Any, method: str, full: str, n: int, note: str | None,
+                body: Any) -> tuple[int, Any]:
+    with forge.lock:
+        state = forge.state(full, forge.bare(full))
+        if n not in state.pulls:
+            return 404, NOT_FOUND
+        notes = state.draft_notes
+        if note is None and method == "GET":
+            return 200, [d for d in notes.values() if d["merge_request_iid"] == n]
+        if note is None and method == "POST":
+            text = body.get("note") if isinstance(body, dict) else None
+            if not isinstance(text, str) or not text:
+                return 400, {"message": "note is missing"}
+            made = {"id": next(forge.comment_ids), "note": text, "merge_request_iid": n,
+                    "author_id": 1}
+            notes[made["id"]] = made
+            return 201, made
+        found = notes.get(int(note or 0))
+        if found is None or found["merge_request_iid"] != n:
+            return 404, NOT_FOUND
+        if method == "GET":
+            return 200, found
+        if method == "PUT" and isinstance(body, dict) and isinstance(body.get("note"), str):
+            found["note"] = body["note"]
+            return 200, found
+        if method == "DELETE":
+            del notes[found["id"]]
+            return 204, None
+        return 400, {"message": "bad request"}
+
+
 def api(forge: Any, method: str, path: str, query: dict, body: Any,
         host: str) -> tuple[int, Any]:
     if path == "/user" and method == "GET":
         return 200, {"username": forge.login, "id": 1}
+    if (notes := NOTES.fullmatch(path)) is not None:
+        found = project_of(forge, notes["id"])
+        return (draft_notes(forge, method, found[1], int(notes["n"]), notes["note"], body)
+                if found else (404, NOT_FOUND))
     route = ROUTE.fullmatch(path)
     found = project_of(forge, route["id"]) if route else None
     if route is None or found is None:

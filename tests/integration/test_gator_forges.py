@@ -68,6 +68,15 @@ def test_agent_reads_pushes_and_opens_a_draft_on_gitlab_and_forgejo(
             assert mr["description"] == "<!-- service-gator-pr -->\nMade by the agent."
             pushes = [r for r in glforge.requests() if "receive-pack" in r["path"]]
             assert pushes and all(r["authorized"] for r in pushes if r["method"] == "POST")
+            # a pending review on GitLab: a draft note, which a human publishes
+            reply = send(name, "gitlab_pending_review_tool", {
+                "operation": "create", "project": "owner/repo",
+                "merge_request_iid": mr["iid"], "body": "Please add a test."})
+            assert "Created draft note" in reply, reply
+            notes = glforge.get(f"/api/v4/projects/owner%2Frepo/merge_requests/{mr['iid']}"
+                                "/draft_notes")
+            assert [n["note"] for n in notes] == [
+                "<!-- service-gator-review -->\nPlease add a test."]
 
             # Forgejo: nothing until granted; then read, and a push needs push-new-branch
             reply = send(name, "forgejo", {"args": ["api", "/api/v1/repos/owner/repo"]})
@@ -92,5 +101,17 @@ def test_agent_reads_pushes_and_opens_a_draft_on_gitlab_and_forgejo(
             pr = next(p for p in glforge.get("/api/v1/repos/owner/repo/pulls")
                       if p["head"]["ref"] == "agent-fj-e2e")
             assert pr["title"] == "WIP: On Forgejo"
+            # a pending review on Forgejo needs its own grant
+            review = {"operation": "create", "repo": "owner/repo",
+                      "pull_number": pr["number"], "body": "One question."}
+            reply = send(name, "forgejo_pending_review_tool", review)
+            assert "no pending-review permission on forgejo:owner/repo" in reply, reply
+            rc, _out, err = run_devaipod("gator", "add", name, "forgejo:owner/repo:review")
+            assert rc == 0, err
+            reply = send(name, "forgejo_pending_review_tool", review)
+            assert "Created pending review" in reply, reply
+            made = glforge.get(f"/api/v1/repos/owner/repo/pulls/{pr['number']}/reviews")
+            assert [(r["state"], r["body"]) for r in made] == [
+                ("PENDING", "<!-- service-gator-review -->\nOne question.")]
         finally:
             run_devaipod("delete", "--force", name)

@@ -190,3 +190,68 @@ def test_the_source_check_reads_every_page():
     gate.others["forgejo"] = Endless(token=None)
     with pytest.raises(ForgeError, match="more than"):
         othertools._requests_with_source(gate, "forgejo", "acme/widget", "agent-x")
+
+
+GL_NOTES = Scopes(gitlab={"acme/widget": repo_grant("create-draft", ops=GL_OPS)})
+FJ_REVIEW = Scopes(forgejo={"acme/widget": repo_grant("pending-review")})
+
+
+def _open_request(forge, scopes, agent_tree, target: str) -> int:  # noqa: F811
+    sha = git("rev-parse", "HEAD", cwd=agent_tree)
+    grant = Scopes(gitlab={"acme/widget": repo_grant("create-draft", "push-new-branch",
+                                                     ops=GL_OPS)},
+                   forgejo={"acme/widget": repo_grant("create-draft", "push-new-branch")})
+    err, text = call(grant, forge, "git_push_local", {
+        "repo_path": str(agent_tree), "commit_sha": sha, "target": target,
+        "description": "rev", "create_draft": True, "base": "main", "title": "Rev"})
+    assert not err, text
+    return int(text.rsplit("!" if "gitlab" in target else "#", 1)[1].split(":")[0])
+
+
+def test_gitlab_draft_notes_are_a_pending_review(forge, agent_tree):  # noqa: F811
+    """Draft notes (GitLab's pending review) with create-draft; only the gator's own
+    notes are listed, changed or deleted; a read grant makes none."""
+    iid = _open_request(forge, GL_NOTES, agent_tree, "gitlab:acme/widget")
+    where = {"project": "acme/widget", "merge_request_iid": iid}
+    err, text = call(READ, forge, "gitlab_pending_review_tool",
+                     {"operation": "create", **where, "body": "nit"})
+    assert err and "no create-draft permission on gitlab:acme/widget" in text, text
+    err, text = call(GL_NOTES, forge, "gitlab_pending_review_tool",
+                     {"operation": "create", **where, "body": "Please rename x."})
+    assert not err and "Created draft note" in text, text
+    note_id = int(text.split("draft note ", 1)[1].split(" ", 1)[0])
+    err, text = call(GL_NOTES, forge, "gitlab_pending_review_tool",
+                     {"operation": "update", **where, "note_id": note_id, "body": "Rename x."})
+    assert not err, text
+    err, text = call(READ, forge, "gitlab_pending_review_tool", {"operation": "list", **where})
+    notes = json.loads(text)
+    assert [n["note"] for n in notes] == ["<!-- service-gator-review -->\nRename x."]
+    err, text = call(GL_NOTES, forge, "gitlab_pending_review_tool",
+                     {"operation": "delete", **where, "note_id": note_id})
+    assert not err and "Deleted" in text, text
+    err, text = call(READ, forge, "gitlab_pending_review_tool", {"operation": "list", **where})
+    assert json.loads(text) == []
+    err, text = call(GL_NOTES, forge, "gitlab_pending_review_tool",
+                     {"operation": "create", "project": "acme/../widget",
+                      "merge_request_iid": iid, "body": "x"})
+    assert err and "expected GROUP/PROJECT" in text, text
+
+
+def test_forgejo_pending_reviews(forge, agent_tree):  # noqa: F811
+    """Forgejo's pending reviews with pending-review, through its GitHub-shaped API."""
+    number = _open_request(forge, FJ_REVIEW, agent_tree, "forgejo:acme/widget")
+    where = {"repo": "acme/widget", "pull_number": number}
+    err, text = call(READ, forge, "forgejo_pending_review_tool",
+                     {"operation": "create", **where, "body": "x"})
+    assert err and "no pending-review permission on forgejo:acme/widget" in text, text
+    err, text = call(FJ_REVIEW, forge, "forgejo_pending_review_tool",
+                     {"operation": "create", **where, "body": "Looks close."})
+    assert not err and "Created pending review" in text, text
+    err, text = call(FJ_REVIEW, forge, "forgejo_pending_review_tool",
+                     {"operation": "list", **where})
+    reviews = json.loads(text)
+    assert [(r["state"], r["body"]) for r in reviews] == [
+        ("PENDING", "<!-- service-gator-review -->\nLooks close.")]
+    err, text = call(FJ_REVIEW, forge, "forgejo_pending_review_tool",
+                     {"operation": "update", **where, "review_id": reviews[0]["id"]})
+    assert err and "cannot change a pending review" in text, text

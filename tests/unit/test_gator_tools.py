@@ -111,7 +111,8 @@ def test_tools_list_has_service_gators_names(forge):
 
     assert run_async(go) == {"status", "github_api_tool", "github_push", "gh_create_branch",
                              "gh_update_pr_head", "github_pending_review_tool",
-                             "gl", "forgejo", "git_push_local"}
+                             "gl", "forgejo", "git_push_local",
+                             "forgejo_pending_review_tool", "gitlab_pending_review_tool"}
 
 
 def test_status_names_the_grants_and_never_the_token(forge):

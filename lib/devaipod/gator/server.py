@@ -32,7 +32,8 @@ INSTRUCTIONS = (
     "Scoped GitHub access. Call `status` first to see what you may do. Push commits with "
     "`github_push` (never with git: you hold no credentials); it creates agent-* branches "
     "and draft pull requests. Use `github_pending_review_tool` for reviews a human submits. "
-    "On GitLab and Forgejo: read with `gl` and `forgejo`, push with `git_push_local`."
+    "On GitLab and Forgejo: read with `gl` and `forgejo`, push with `git_push_local`, "
+    "draft reviews with `gitlab_pending_review_tool` and `forgejo_pending_review_tool`."
 )
 
 
@@ -151,7 +152,25 @@ def _register_others(server, gate: tools.Gate) -> None:
         return await _run(othertools.git_push_local, gate, repo_path, commit_sha, target,
                           description, create_draft, base, title, body)
 
-    for fn in (gl, forgejo, git_push_local):
+    async def forgejo_pending_review_tool(
+            operation: str, repo: str, pull_number: int, review_id: int | None = None,
+            body: str | None = None, comments: list[dict[str, Any]] | None = None,
+            dry_run: bool = False, replace: bool = False) -> str:
+        """Pending (unsubmitted) Forgejo pull request reviews: operation is list, create,
+        get, delete or extended-help. A human submits them."""
+        return await _run(reviews.forgejo_pending_review_tool, gate, operation, repo,
+                          pull_number, review_id, body, comments, dry_run, replace)
+
+    async def gitlab_pending_review_tool(
+            operation: str, project: str, merge_request_iid: int, note_id: int | None = None,
+            body: str | None = None, dry_run: bool = False) -> str:
+        """GitLab draft notes on a merge request (its pending review): operation is list,
+        create, get, update, delete or extended-help. A human publishes them."""
+        return await _run(reviews.gitlab_pending_review_tool, gate, operation, project,
+                          merge_request_iid, note_id, body, dry_run)
+
+    for fn in (gl, forgejo, git_push_local, forgejo_pending_review_tool,
+               gitlab_pending_review_tool):
         server.add_tool(fn, structured_output=False)
 
 
