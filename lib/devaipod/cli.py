@@ -3,8 +3,8 @@
 ``devaipod VERB ...`` and ``devaipod-VERB ...`` are the same program: when
 invoked as ``devaipod-VERB`` (a console script or a ``bin/`` link), the verb
 is taken from the program name, git-style. Each verb lives in its own module
-under ``devaipod.commands`` and is imported only when it runs (or when
-``--help`` lists the verbs), so start-up stays light.
+under ``devaipod.commands`` and is imported only when it runs (``--help`` lists
+the verbs from a table of their one-line help), so start-up stays light.
 """
 
 from __future__ import annotations
@@ -46,9 +46,54 @@ VERBS: dict[str, str] = {
     "web": "web",
 }
 
+# verb -> its one-line help, so that --help lists the verbs without importing them
+# (tests/unit/test_cli.py checks that each is what its command says)
+SUMMARIES: dict[str, str] = {
+    'attach': "Open tmux with WORKSPACE's agent TUI in one pane and a shell in the other.",
+    'cleanup': "Remove this instance's volumes, secrets, containers and SSH configs "
+               "left without a pod.",
+    'config': 'Show the configuration devaipod uses, and where it came from.',
+    'delete': 'Delete WORKSPACE: its pod, containers, volumes and secrets.',
+    'doctor': 'Check that podman, git, tmux and the default image work.',
+    'done': 'Mark WORKSPACE done, or active again with --undo.',
+    'exec': "Run CMD (default: bash) in WORKSPACE's agent container, or -W workspace.",
+    'gator': "Show and change a workspace's service-gator grants.",
+    'init': 'Write a first config file and store your API keys as podman secrets.',
+    'list': 'List workspaces: name, agent state, mode, repository, task, last activity.',
+    'logs': "Show the logs of one of WORKSPACE's containers (default: the agent).",
+    'opencode': "Talk to WORKSPACE's agent: send messages, list sessions, abort.",
+    'pod-api': "Serve the pod's API sidecar (runs inside the pod).",
+    'prune': 'Delete the workspaces marked done, with their volumes and secrets.',
+    'rebuild': "Recreate WORKSPACE's containers (e.g. with a new --image), keeping its volumes.",
+    'review': "Show the agent's commits that WORKSPACE lacks; merge them or drop them.",
+    'run': 'Create a workspace for SOURCE and start the agent on TASK.',
+    'ssh-config': "Write WORKSPACE's SSH config and print its path.",
+    'start': "Start WORKSPACE's pod (its trees are kept in volumes).",
+    'status': 'Show the state of WORKSPACE: pod, containers, sidecar port (labels with --json).',
+    'stop': "Stop WORKSPACE's pod; `devaipod start` brings it back as it was.",
+    'up': 'Create a workspace for SOURCE with an idle agent.',
+    'web': "Serve the control plane: workspaces, tasks, agents' progress, terminals.",
+}
+
+
 class LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(VERBS)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The verbs with their one-line help, from SUMMARIES: --help imports no verb."""
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(map(len, names))
+        rows = []
+        for name in names:
+            text = SUMMARIES.get(name)
+            if text is None:  # a verb without a summary: ask its command
+                command = self.get_command(ctx, name)
+                text = command.get_short_help_str(limit) if command else ""
+            # shortened as click shortens a command's help
+            rows.append((name, click.Command(name, help=text).get_short_help_str(limit)))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         module = VERBS.get(name)

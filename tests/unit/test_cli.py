@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import difflib
+import os
 import secrets
 import shlex
+import subprocess
 import sys
 import types
 
@@ -150,3 +152,20 @@ def test_up_dry_run_needs_no_podman_service(tmp_path):
                           capture_output=True, text=True, env=env, timeout=60)
     errors = [ln for ln in proc.stderr.splitlines() if ln.startswith("Error:")]
     assert proc.returncode != 0 and len(errors) == 1 and "cannot reach podman" in errors[0]
+
+
+def test_help_lists_every_verb_from_the_table_without_importing_them():
+    """--help's one-line summaries come from cli.SUMMARIES (no verb is imported for it):
+    each must be what the verb's own command says, and no verb may lack one."""
+    ctx = click.Context(cli.cli)
+    assert sorted(cli.SUMMARIES) == sorted(cli.VERBS)
+    for verb in cli.VERBS:
+        command = cli.cli.get_command(ctx, verb)
+        assert command is not None
+        assert cli.SUMMARIES[verb] == command.get_short_help_str(limit=10**6), verb
+    code = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "devaipod", "--help"],
+        capture_output=True, text=True, env={**os.environ, "COLUMNS": "80"})
+    assert code.returncode == 0
+    assert "attach" in code.stdout and "Open tmux with" in code.stdout
+    assert "devaipod.commands" not in code.stderr  # the import-time log
