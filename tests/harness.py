@@ -152,11 +152,12 @@ def start(tmp: Path, env: dict[str, str], url: str, fail: Fail = _raise) -> subp
     fail(f"private podman service on {url} did not answer; its log:\n{log_text}")
 
 
-def stop(proc: subprocess.Popen) -> None:
+def stop(proc: subprocess.Popen, timeout: float = 15) -> None:
+    """End PROC: SIGTERM, then SIGKILL if it has not exited within TIMEOUT seconds."""
     if proc.poll() is None:
         proc.terminate()
         try:
-            proc.wait(timeout=15)
+            proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()

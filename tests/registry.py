@@ -9,7 +9,7 @@ through ``/etc/containers/certs.d/127.0.0.1:PORT/ca.crt``; leaving the block sto
 the registry and removes that directory. ``login(auth_file)`` logs podman in with
 the password on stdin, into AUTH_FILE (``REGISTRY_AUTH_FILE``), never on a command line.
 
-This module imports neither pytest nor devaipod.
+This module imports neither pytest nor devaipod (only tests/harness.py).
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+import harness
 
 CERTS_D = Path("/etc/containers/certs.d")
 
@@ -152,10 +154,5 @@ def serve(tmp: Path) -> Iterator[Registry]:
             time.sleep(0.2)
         yield Registry(host, user, password, ca)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        harness.stop(proc, timeout=10)
         shutil.rmtree(trust, ignore_errors=True)
