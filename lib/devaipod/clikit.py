@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 import click
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -20,6 +18,8 @@ settings = Settings()
 
 def _set_debug(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
     if value:
+        import logging
+
         settings.debug = True
         logging.getLogger("devaipod").setLevel(logging.DEBUG)
 
@@ -71,15 +71,6 @@ def dry_run_option(func):
     )(func)
 
 
-class _ProgressEvents(logging.Handler):
-    """``--progress=json``: each log record as one JSON object on stdout."""
-
-    def emit(self, record: logging.LogRecord) -> None:
-        event = getattr(record, "progress", None) or {
-            "message": record.getMessage(), "level": record.levelname.lower()}
-        progress_event(**event)
-
-
 def progress_event(**event) -> None:
     import json
     import sys
@@ -88,16 +79,29 @@ def progress_event(**event) -> None:
     sys.stdout.flush()
 
 
+def _log_progress_events() -> None:
+    """``--progress=json``: each log record as one JSON object on stdout, not a line on stderr."""
+    import logging
+
+    class ProgressEvents(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            event = getattr(record, "progress", None) or {
+                "message": record.getMessage(), "level": record.levelname.lower()}
+            progress_event(**event)
+
+    logger = logging.getLogger("devaipod")
+    for handler in list(logger.handlers):
+        logger.removeHandler(handler)
+    logger.addHandler(ProgressEvents())
+
+
 def progress_option(func):
     """``--progress=text|json``: how a long command (up, run, rebuild) reports its steps."""
 
     def _set(ctx: click.Context, _param: click.Parameter, value: str) -> None:
         if value == "json":
             settings.progress = "json"
-            logger = logging.getLogger("devaipod")
-            for handler in list(logger.handlers):
-                logger.removeHandler(handler)
-            logger.addHandler(_ProgressEvents())
+            _log_progress_events()
 
     return click.option(
         "--progress", type=click.Choice(["text", "json"]), default="text", expose_value=False,

@@ -13,7 +13,7 @@ import types
 import click
 import pytest
 
-from devaipod import __version__, cli, clikit, podman
+from devaipod import __version__, cli, clikit, dispatch, podman
 from devaipod.podman import volume
 
 EXISTS = "Error: volume with name {name} already exists: volume already exists\n"
@@ -46,9 +46,19 @@ def verb(monkeypatch):
 
 
 def test_version(capsys):
+    """`devaipod --version` answers before importing click, with click's own words."""
+    from click.testing import CliRunner
+
     code, out, _ = run_main(["--version"], capsys)
     assert code == 0
     assert __version__ in out.split()
+    assert out == CliRunner().invoke(dispatch.cli, ["--version"]).output
+    assert out == CliRunner().invoke(dispatch.cli, ["--debug", "--version"]).output
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "devaipod", "--version"],
+                          capture_output=True, text=True)
+    assert proc.stdout == out
+    imported = {line.split("|")[-1].strip() for line in proc.stderr.splitlines()}
+    assert not imported & {"click", "logging", "devaipod.dispatch"}
 
 
 def test_unknown_verb_suggests_the_nearest(capsys, verb):
@@ -157,10 +167,10 @@ def test_up_dry_run_needs_no_podman_service(tmp_path):
 def test_help_lists_every_verb_from_the_table_without_importing_them():
     """--help's one-line summaries come from cli.SUMMARIES (no verb is imported for it):
     each must be what the verb's own command says, and no verb may lack one."""
-    ctx = click.Context(cli.cli)
+    ctx = click.Context(dispatch.cli)
     assert sorted(cli.SUMMARIES) == sorted(cli.VERBS)
     for verb in cli.VERBS:
-        command = cli.cli.get_command(ctx, verb)
+        command = dispatch.cli.get_command(ctx, verb)
         assert command is not None
         assert cli.SUMMARIES[verb] == command.get_short_help_str(limit=10**6), verb
     code = subprocess.run(
@@ -169,3 +179,4 @@ def test_help_lists_every_verb_from_the_table_without_importing_them():
     assert code.returncode == 0
     assert "attach" in code.stdout and "Open tmux with" in code.stdout
     assert "devaipod.commands" not in code.stderr  # the import-time log
+    assert " logging\n" not in code.stderr

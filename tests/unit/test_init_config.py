@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from devaipod import cli, clikit, config
+from devaipod import clikit, config, dispatch
 from devaipod.commands import init as init_cmd
 from devaipod.config_schema import SecretRef
 
@@ -38,7 +38,7 @@ def conf(tmp_path, monkeypatch) -> Path:
 
 def run(args: list[str], input: str | None = None):
     clikit.settings.config = None  # each run is a new process: --config does not carry over
-    return CliRunner().invoke(cli.cli, args, input=input, catch_exceptions=False)
+    return CliRunner().invoke(dispatch.cli, args, input=input, catch_exceptions=False)
 
 
 class FakeSecrets:
@@ -137,7 +137,7 @@ def test_init_non_interactive_creates_secrets_from_the_environment(
 def test_init_refuses_to_overwrite_without_force(conf):
     conf.parent.mkdir(parents=True)
     conf.write_text("# mine\n")
-    result = CliRunner().invoke(cli.cli, ["init", "--config", str(conf)])
+    result = CliRunner().invoke(dispatch.cli, ["init", "--config", str(conf)])
     assert result.exit_code == 1
     [line] = result.stderr.strip().splitlines()
     assert "already exists" in line and "--force" in line
@@ -179,7 +179,7 @@ def test_init_reuses_named_secrets_and_lists_other_llm_vars(conf, podman_secrets
 
 def test_init_named_secret_that_is_missing_is_an_error(conf, podman_secrets):
     podman_secrets.missing("nope")
-    result = CliRunner().invoke(cli.cli, ["init", "--config", str(conf),
+    result = CliRunner().invoke(dispatch.cli, ["init", "--config", str(conf),
                                           "--github-secret", "nope"])
     assert result.exit_code == 1
     assert "'nope' does not exist" in result.stderr
@@ -223,10 +223,11 @@ def test_init_no_input_asks_nothing_on_a_terminal(conf, monkeypatch):
 
 
 def test_init_rejects_bad_names(conf):
-    result = CliRunner().invoke(cli.cli, ["init", "--config", str(conf), "--llm-secret", "a/b"])
+    result = CliRunner().invoke(dispatch.cli, ["init", "--config", str(conf),
+                                              "--llm-secret", "a/b"])
     assert result.exit_code == 2
     assert "--llm-secret" in result.output
-    result = CliRunner().invoke(cli.cli, ["init", "--config", str(conf), "--llm-env", "1X"])
+    result = CliRunner().invoke(dispatch.cli, ["init", "--config", str(conf), "--llm-env", "1X"])
     assert result.exit_code == 2
     assert not conf.exists()
 
@@ -339,7 +340,7 @@ def test_config_show_without_a_file_shows_the_defaults(tmp_path):
 def test_config_show_invalid_file_is_one_line(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text("[trusted]\nsecret = []\n")
-    result = CliRunner().invoke(cli.cli, ["config", "show", "--config", str(bad)])
+    result = CliRunner().invoke(dispatch.cli, ["config", "show", "--config", str(bad)])
     assert result.exit_code == 1
     assert f"{config.display_path(bad)}:2: unknown key 'trusted.secret'" in result.stderr
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 import pytest
 
-from devaipod import cli
+from devaipod import cli, dispatch
 
 ROOT = Path(__file__).resolve().parents[2]
 MAN = ROOT / "man"
@@ -29,8 +29,8 @@ HEADING_OPT = re.compile(r"\*\*(-{1,2}[A-Za-z0-9][\w-]*)\*\*")
 
 
 def command(verb: str) -> click.Command:
-    ctx = click.Context(cli.cli)
-    cmd = cli.cli.get_command(ctx, verb)
+    ctx = click.Context(dispatch.cli)
+    cmd = dispatch.cli.get_command(ctx, verb)
     assert cmd is not None, f"devaipod.cli.VERBS lists '{verb}' but it has no command"
     return cmd
 
@@ -72,7 +72,7 @@ def heading_for(opt: click.Option) -> str:
     return "#### " + ", ".join(f"**{n}**" for n in names(opt)) + value
 
 
-GLOBAL = [n for opt in options(cli.cli) for n in names(opt)]
+GLOBAL = [n for opt in options(dispatch.cli) for n in names(opt)]
 VERBS = sorted(cli.VERBS)
 
 

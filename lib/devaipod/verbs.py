@@ -1,0 +1,60 @@
+"""The table of devaipod's verbs: each one's module under ``devaipod.commands`` and its
+one-line help. ``devaipod.cli`` (which must stay light) and ``devaipod.dispatch`` (the click
+group) both read it."""
+
+# verb -> module under devaipod.commands (each module defines `cli`)
+VERBS: dict[str, str] = {
+    "attach": "attach",
+    "cleanup": "cleanup",
+    "config": "config",
+    "delete": "delete",
+    "doctor": "doctor",
+    "done": "done",
+    "exec": "exec",
+    "gator": "gator",
+    "init": "init",
+    "list": "list",
+    "logs": "logs",
+    "opencode": "opencode",
+    "pod-api": "pod_api",
+    "prune": "prune",
+    "rebuild": "rebuild",
+    "review": "review",
+    "run": "run",
+    "ssh-config": "ssh_config",
+    "start": "start",
+    "status": "status",
+    "stop": "stop",
+    "up": "up",
+    "web": "web",
+}
+
+# verb -> its one-line help, so that --help lists the verbs without importing them
+# (tests/unit/test_cli.py checks that each is what its command says)
+SUMMARIES: dict[str, str] = {
+    'attach': "Open tmux with WORKSPACE's agent TUI in one pane and a shell in the other.",
+    'cleanup': "Remove this instance's volumes, secrets, containers and SSH configs "
+               "left without a pod.",
+    'config': 'Show the configuration devaipod uses, and where it came from.',
+    'delete': 'Delete WORKSPACE: its pod, containers, volumes and secrets.',
+    'doctor': 'Check that podman, git, tmux and the default image work.',
+    'done': 'Mark WORKSPACE done, or active again with --undo.',
+    'exec': "Run CMD (default: bash) in WORKSPACE's agent container, or -W workspace.",
+    'gator': "Show and change a workspace's service-gator grants.",
+    'init': 'Write a first config file and store your API keys as podman secrets.',
+    'list': 'List workspaces: name, agent state, mode, repository, task, last activity.',
+    'logs': "Show the logs of one of WORKSPACE's containers (default: the agent).",
+    'opencode': "Talk to WORKSPACE's agent: send messages, list sessions, abort.",
+    'pod-api': "Serve the pod's API sidecar (runs inside the pod).",
+    'prune': 'Delete the workspaces marked done, with their volumes and secrets.',
+    'rebuild': "Recreate WORKSPACE's containers (e.g. with a new --image), keeping its volumes.",
+    'review': "Show the agent's commits that WORKSPACE lacks; merge them or drop them.",
+    'run': 'Create a workspace for SOURCE and start the agent on TASK.',
+    'ssh-config': "Write WORKSPACE's SSH config and print its path.",
+    'start': "Start WORKSPACE's pod (its trees are kept in volumes).",
+    'status': 'Show the state of WORKSPACE: pod, containers, sidecar port (labels with --json).',
+    'stop': "Stop WORKSPACE's pod; `devaipod start` brings it back as it was.",
+    'up': 'Create a workspace for SOURCE with an idle agent.',
+    'web': "Serve the control plane: workspaces, tasks, agents' progress, terminals.",
+}
+
