@@ -15,13 +15,13 @@ import os
 import sys
 
 from devaipod import __version__
-from devaipod.verbs import SUMMARIES, VERBS  # noqa: F401 (devaipod.cli.VERBS is public)
+from devaipod.verbs import ALIASES, SUMMARIES, VERBS  # noqa: F401 (cli.VERBS is public)
 
 
 def program_args(argv0: str, args: list[str]) -> list[str]:
     """``devaipod-up X`` is ``devaipod up X``."""
     prog = os.path.basename(argv0)
-    if prog.startswith("devaipod-") and prog[len("devaipod-"):] in VERBS:
+    if prog.startswith("devaipod-") and prog[len("devaipod-"):] in {*VERBS, *ALIASES}:
         return [prog[len("devaipod-"):], *args]
     return args
 

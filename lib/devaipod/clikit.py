@@ -9,6 +9,7 @@ CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 
 
 class Settings:
     debug: bool = False
+    quiet: bool = False  # -q: warnings and errors only on stderr
     config: str | None = None
     progress: str = "text"  # --progress: "json" prints progress events on stdout
 
@@ -22,6 +23,14 @@ def _set_debug(ctx: click.Context, _param: click.Parameter, value: bool) -> None
 
         settings.debug = True
         logging.getLogger("devaipod").setLevel(logging.DEBUG)
+
+
+def _set_quiet(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value and not settings.debug:  # --debug wins
+        import logging
+
+        settings.quiet = True
+        logging.getLogger("devaipod").setLevel(logging.WARNING)
 
 
 def _set_url(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
@@ -49,11 +58,23 @@ def global_options(func):
         "the rootless socket, then /run/podman/podman.sock).",
     )(func)
     func = click.option(
+        "-q", "--quiet", is_flag=True, expose_value=False, callback=_set_quiet,
+        help="Log only warnings and errors on stderr (results on stdout are kept).",
+    )(func)
+    func = click.version_option(_version(), "--version", prog_name="devaipod",
+                                help="Print the version and exit.")(func)
+    func = click.option(
         "--debug", is_flag=True, expose_value=False, is_eager=True, callback=_set_debug,
         help="Log every command run (secrets redacted) and show tracebacks "
         "(also DEVAIPOD_DEBUG=1).",
     )(func)
     return func
+
+
+def _version() -> str:
+    from devaipod import __version__
+
+    return __version__
 
 
 def dry_run_option(func):

@@ -9,9 +9,8 @@ import sys
 
 import click
 
-from devaipod import __version__
 from devaipod.clikit import CONTEXT_SETTINGS, global_options, progress_event, settings
-from devaipod.verbs import SUMMARIES, VERBS
+from devaipod.verbs import ALIASES, SUMMARIES, VERBS
 
 
 class LazyGroup(click.Group):
@@ -34,7 +33,7 @@ class LazyGroup(click.Group):
             formatter.write_dl(rows)
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        module = VERBS.get(name)
+        module = VERBS.get(ALIASES.get(name, name))
         if module is None:
             return None
         return importlib.import_module(f"devaipod.commands.{module}").cli
@@ -59,7 +58,6 @@ class LazyGroup(click.Group):
 
 
 @click.group(cls=LazyGroup, context_settings=CONTEXT_SETTINGS)
-@click.version_option(__version__, "--version", prog_name="devaipod")
 @global_options
 def cli() -> None:
     """Run AI coding agents (OpenCode) sandboxed in podman pods.
@@ -85,7 +83,8 @@ def setup_logging() -> None:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(Formatter())
         logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG if settings.debug else logging.INFO)
+    logger.setLevel(logging.DEBUG if settings.debug
+                    else logging.WARNING if settings.quiet else logging.INFO)
     logger.propagate = False
 
 

@@ -58,3 +58,6 @@ SUMMARIES: dict[str, str] = {
     'web': "Serve the control plane: workspaces, tasks, agents' progress, terminals.",
 }
 
+
+# other names of a verb (the original's): they run the verb, --help lists only the verb
+ALIASES: dict[str, str] = {"service-gator": "gator"}

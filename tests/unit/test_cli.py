@@ -180,3 +180,55 @@ def test_help_lists_every_verb_from_the_table_without_importing_them():
     assert "attach" in code.stdout and "Open tmux with" in code.stdout
     assert "devaipod.commands" not in code.stderr  # the import-time log
     assert " logging\n" not in code.stderr
+
+
+def test_service_gator_is_gator(capsys):
+    """The original's verb name runs the same command; --help lists the verb once."""
+    from click.testing import CliRunner
+
+    from devaipod.verbs import ALIASES
+
+    assert set(ALIASES.values()) <= set(cli.VERBS) and not set(ALIASES) & set(cli.VERBS)
+    ctx = click.Context(dispatch.cli)
+    gator = dispatch.cli.get_command(ctx, "gator")
+    assert dispatch.cli.get_command(ctx, "service-gator") is gator
+    listed = [line.split()[0] for line in CliRunner().invoke(dispatch.cli, ["--help"]).output
+              .split("Commands:")[1].splitlines() if line.startswith("  ")]
+    assert "gator" in listed and "service-gator" not in listed
+    assert cli.program_args("/usr/bin/devaipod-service-gator", ["show"]) == [
+        "service-gator", "show"]
+
+
+def test_version_and_quiet_after_a_verb(capsys, verb):
+    code, out, _ = run_main(["probe", "--version"], capsys)
+    assert code == 0 and out == f"devaipod, version {__version__}\n"
+
+
+def test_quiet_keeps_warnings_only(monkeypatch, capsys):
+    import logging
+
+    @clikit.command("talk")
+    def talk():
+        log = logging.getLogger("devaipod.talk")
+        log.info("step one")
+        log.warning("careful")
+        click.echo("result")
+
+    monkeypatch.setitem(cli.VERBS, "talk", "talk_for_tests")
+    monkeypatch.setitem(sys.modules, "devaipod.commands.talk_for_tests",
+                        types.SimpleNamespace(cli=talk))
+    monkeypatch.setattr(clikit.settings, "quiet", False)
+    code, out, err = run_main(["talk"], capsys)
+    assert (code, out) == (0, "result\n") and "step one" in err and "careful" in err
+    code, out, err = run_main(["talk", "-q"], capsys)
+    assert (code, out) == (0, "result\n") and "step one" not in err and "careful" in err
+    logging.getLogger("devaipod").setLevel(logging.INFO)
+
+
+def test_opencode_subcommand_help_needs_no_workspace(capsys, fp):
+    """`opencode WS send --help` shows the help without looking WS up (no podman call)."""
+    code, out, _ = run_main(["opencode", "no-such-ws", "send", "--help"], capsys)
+    assert code == 0 and "Send MESSAGE" in out
+    code, out, _ = run_main(["opencode", "no-such-ws", "mcp", "tools", "--help"], capsys)
+    assert code == 0 and "--server" in out
+    assert list(fp.calls) == []

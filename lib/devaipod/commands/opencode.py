@@ -7,20 +7,14 @@ import click
 from devaipod.clikit import emit_json, group, json_option, say
 
 
-def _resolve(ctx: click.Context, _param, value: str) -> str:
-    if ctx.resilient_parsing:
-        return value
-    from devaipod.workspace import lookup
-
-    return lookup.resolve(value)
-
-
 def client(ctx: click.Context):
-    """The agent's client, once OpenCode answers (it starts in a few seconds)."""
+    """The agent's client, once OpenCode answers (it starts in a few seconds). WORKSPACE is
+    resolved here, when a sub-verb runs, so that `opencode WS send --help` needs no pod."""
     from devaipod.agent import task
     from devaipod.agent.client import Client
+    from devaipod.workspace import lookup
 
-    c = Client.for_pod(ctx.obj)
+    c = Client.for_pod(lookup.resolve(ctx.obj))
     task.wait_ready(c, timeout=90)
     return c
 
@@ -37,7 +31,7 @@ def pick_session(c, sid: str | None, create: bool = False) -> str:
 
 
 @group("opencode")
-@click.argument("workspace", callback=_resolve)
+@click.argument("workspace")
 @click.pass_context
 def cli(ctx: click.Context, workspace: str) -> None:
     """Talk to WORKSPACE's agent: send messages, list sessions, abort."""
@@ -120,6 +114,29 @@ def mcp_list(ctx, as_json) -> None:
         return
     for name, info in sorted(servers.items()):
         say(f"{name}  {(info or {}).get('status', '')}")
+
+
+@mcp.command("tools")
+@click.option("-s", "--server", metavar="SERVER", help="Only the tools of MCP server SERVER.")
+@json_option
+@click.pass_context
+def mcp_tools(ctx, server, as_json) -> None:
+    """List the tools the agent can call (an MCP server's are named SERVER_TOOL)."""
+    ids = sorted(str(i) for i in client(ctx).get("/experimental/tool/ids") or [])
+    if server:
+        ids = [i for i in ids if i.startswith(f"{tool_prefix(server)}_")]
+    if as_json:
+        emit_json(ids)
+        return
+    for tool in ids:
+        say(tool)
+
+
+def tool_prefix(server: str) -> str:
+    """How OpenCode names an MCP server in its tools' ids (other characters become _)."""
+    import re
+
+    return re.sub(r"[^a-zA-Z0-9_-]", "_", server)
 
 
 @cli.command("status")
