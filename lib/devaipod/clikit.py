@@ -210,9 +210,24 @@ def workspace_argument(func):
             value = None
         return lookup.resolve(value, latest)
 
-    func = click.argument("workspace", required=False, callback=resolve)(func)
+    func = click.argument("workspace", required=False, callback=resolve,
+                          shell_complete=complete_workspace)(func)
     return click.option("-l", "--latest", is_flag=True, is_eager=True, expose_value=False,
                         callback=_remember_latest, help="Act on the newest workspace.")(func)
+
+
+def complete_workspace(ctx: click.Context, _param, incomplete: str) -> list[str]:
+    """The short names of this instance's workspaces that start with what is typed."""
+    from devaipod.workspace import lookup
+
+    try:
+        names = [p.get("Name", "") for p in lookup.pods()]
+    except Exception:  # no podman: no names, not a traceback in the shell
+        return []
+    from devaipod import layout
+
+    shorts = [layout.short(n) for n in names]
+    return [s for s in shorts if s.startswith(incomplete)]
 
 
 def _remember_latest(ctx: click.Context, _param, value):

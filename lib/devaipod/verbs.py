@@ -6,6 +6,7 @@ group) both read it."""
 VERBS: dict[str, str] = {
     "attach": "attach",
     "cleanup": "cleanup",
+    "completions": "completions",
     "config": "config",
     "delete": "delete",
     "doctor": "doctor",
@@ -35,6 +36,7 @@ SUMMARIES: dict[str, str] = {
     'attach': "Open tmux with WORKSPACE's agent TUI in one pane and a shell in the other.",
     'cleanup': "Remove this instance's volumes, secrets, containers and SSH configs "
                "left without a pod.",
+    'completions': 'Print the completion script for SHELL (bash, zsh or fish).',
     'config': 'Show the configuration devaipod uses, and where it came from.',
     'delete': 'Delete WORKSPACE: its pod, containers, volumes and secrets.',
     'doctor': 'Check that podman, git, tmux and the default image work.',
