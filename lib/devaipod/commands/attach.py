@@ -25,7 +25,12 @@ def cli(workspace, in_workspace, worker, sid) -> None:
     same tmux session. Without a terminal, the session is made and its name
     printed, for `tmux attach -t NAME` later.
     """
-    role = "workspace" if in_workspace else "worker" if worker else "agent"
+    attach(workspace, "workspace" if in_workspace else "worker" if worker else "agent", sid)
+
+
+def attach(workspace: str, role: str = "agent", sid: str | None = None) -> None:
+    """Attach this terminal to the tmux session of ROLE's TUI (made if missing); without a
+    terminal, print the session's name."""
     if not container.exists(layout.container(workspace, role)):
         raise click.ClickException(f"workspace '{layout.short(workspace)}' has no {role} "
                                    "container")

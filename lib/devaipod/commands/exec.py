@@ -40,7 +40,11 @@ def cli(workspace, in_workspace, worker, stdio, cmd) -> None:
 
         sshserver.main(target)
         return
-    tty = sys.stdin.isatty() and sys.stdout.isatty() and not stdio
-    argv = container.exec_argv(target,
-                               secret.with_env(list(cmd) or ["bash"]), interactive=True, tty=tty)
-    podman.replace(argv)
+    exec_into(target, list(cmd) or ["bash"], tty=not stdio)
+
+
+def exec_into(target: str, cmd: list[str], tty: bool = True) -> None:
+    """Replace this process with CMD in container TARGET, with the container's credentials
+    (a TTY when both stdin and stdout are terminals)."""
+    tty = tty and sys.stdin.isatty() and sys.stdout.isatty()
+    podman.replace(container.exec_argv(target, secret.with_env(cmd), interactive=True, tty=tty))

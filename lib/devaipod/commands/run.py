@@ -8,7 +8,13 @@ import click
 
 from devaipod import errors
 from devaipod.clikit import command, context, say
-from devaipod.commands.up import create_workspace, report, request, workspace_options
+from devaipod.commands.up import (
+    create_workspace,
+    default_source,
+    report,
+    request,
+    workspace_options,
+)
 
 
 def choose_task(source: str, given: str | None) -> str:
@@ -29,7 +35,9 @@ def choose_task(source: str, given: str | None) -> str:
 @click.option("-c", "--command", "task_option", metavar="TASK", help="The task (as TASK).")
 @click.option("--wait", is_flag=True,
               help="Follow the agent: print each step, exit when it is done.")
-def cli(source, task, task_option, wait, as_json, **options) -> None:
+@click.option("-A", "--attach", "then_attach", is_flag=True,
+              help="Then attach to the agent's TUI (as `devaipod attach`).")
+def cli(source, task, task_option, wait, then_attach, as_json, **options) -> None:
     """Create a workspace for SOURCE and start the agent on TASK.
 
     For an issue URL the default task is "Fix <issue url>"; for a pull
@@ -37,10 +45,14 @@ def cli(source, task, task_option, wait, as_json, **options) -> None:
     forge's API, when it answers). With no task on a terminal,
     devaipod asks for it. With --wait, each step of the agent is printed as
     it happens and the exit status says whether it finished without error.
+    Without SOURCE, the dotfiles repository ([dotfiles] url) is used.
     """
     from devaipod.agent import task as agent_task
     from devaipod.agent.client import Client
 
+    if wait and then_attach:
+        raise click.UsageError("--wait and --attach both wait for the agent: give one")
+    source = default_source(source)
     task = choose_task(source, task or task_option)
     p = create_workspace(request(source, "run", task, options))
     if context().dry_run:
@@ -53,6 +65,10 @@ def cli(source, task, task_option, wait, as_json, **options) -> None:
     report(p, as_json, {"session": session})
     if follower:
         sys.exit(follow(client, follower, session))
+    if then_attach:
+        from devaipod.commands.attach import attach
+
+        attach(p.pod, "agent", session)
 
 
 def follow(client, follower, session: str) -> int:

@@ -27,7 +27,7 @@ def pull_option(func):
 def workspace_options(func):
     """Options shared by `up` and `run`."""
     for option in reversed([
-        click.argument("source"),
+        click.argument("source", required=False),
         click.argument("task", required=False),
         click.option("--name", metavar="NAME", help="Workspace name (default: project + hex)."),
         click.option("--image", metavar="IMAGE", help="Image for the workspace and agent."),
@@ -59,6 +59,19 @@ def workspace_options(func):
     ]):
         func = option(func)
     return func
+
+
+def default_source(source: str | None) -> str:
+    """SOURCE, else the dotfiles repository ([dotfiles] url), else a clear error."""
+    if source:
+        return source
+    dotfiles = context().config.dotfiles
+    if dotfiles is None:
+        from devaipod import errors
+
+        raise errors.DevaipodError("no SOURCE given", "give a repository URL or path, or set "
+                                   "[dotfiles] url in devaipod.toml to use that one")
+    return dotfiles.url
 
 
 def request(source: str, mode: str, task: str | None, options: dict):
@@ -93,12 +106,21 @@ def report(p, as_json: bool, extra: dict | None = None) -> None:
 
 @command("up")
 @workspace_options
-def cli(source, task, as_json, **options) -> None:
+@click.option("-S", "--exec", "then_exec", is_flag=True,
+              help="Then open a shell in the workspace container (as `exec -W`).")
+def cli(source, task, as_json, then_exec, **options) -> None:
     """Create a workspace for SOURCE with an idle agent.
 
     SOURCE is a git URL (https, http, git, git@host:owner/repo), a forge
     pull-request or issue URL, bare github.com/owner/repo, or a local
-    repository path (on the host only). TASK is stored as the agent's
+    repository path (on the host only); without SOURCE, the dotfiles
+    repository ([dotfiles] url). TASK is stored as the agent's
     instructions but not started; `devaipod run` starts a task.
     """
-    report(create_workspace(request(source, "up", task, options)), as_json)
+    p = create_workspace(request(default_source(source), "up", task, options))
+    report(p, as_json)
+    if then_exec and not context().dry_run:
+        from devaipod import layout
+        from devaipod.commands.exec import exec_into
+
+        exec_into(layout.container(p.pod, "workspace"), ["bash"])
