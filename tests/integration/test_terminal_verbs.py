@@ -64,3 +64,20 @@ def test_delete_of_a_running_workspace_asks_on_a_terminal(workspace_factory, pod
         "pods": [], "containers": [], "volumes": [], "secrets": []}
     rc, _out, err = run_devaipod("delete", name)  # gone: one clear line
     assert rc != 0 and len(err.strip().splitlines()) == 1
+
+
+def test_up_exec_opens_a_shell_in_the_workspace(gitserver, podman_service, tmp_path):
+    """`up -S` ends in bash in {pod}-workspace, on the terminal it was started from."""
+    name = f"{podman_service.instance}-upx"
+    pane = Pane(tmp_path)
+    try:
+        pane.start([sys.executable, "-m", "devaipod", "up", gitserver.git_url, "--name", name,
+                    "--network", gitserver.network, "-S"])
+        pane.wait_for(f"devaipod-{name}\n", timeout=240)  # up printed the name, then exec'd
+        pane.keys("sed -n 's/^name=\"\\(.*\\)\"/IN:\\1:/p' /run/.containerenv", "Enter")
+        pane.wait_for(f"IN:devaipod-{name}-workspace:", timeout=60)
+        pane.keys("exit", "Enter")
+        pane.wait_for("[exit 0]")
+    finally:
+        pane.stop()
+        run_devaipod("delete", "--force", name)

@@ -232,3 +232,29 @@ def test_opencode_subcommand_help_needs_no_workspace(capsys, fp):
     code, out, _ = run_main(["opencode", "no-such-ws", "mcp", "tools", "--help"], capsys)
     assert code == 0 and "--server" in out
     assert list(fp.calls) == []
+
+
+def test_source_defaults_to_the_dotfiles_repository(tmp_path):
+    """`up` without SOURCE uses [dotfiles] url; without that, one clear line."""
+    repo = tmp_path / "dots"
+    git_env = {"GIT_CONFIG_GLOBAL": "/dev/null", "HOME": str(tmp_path), "PATH": os.environ["PATH"],
+               "GIT_AUTHOR_NAME": "A", "GIT_AUTHOR_EMAIL": "a@x", "GIT_COMMITTER_NAME": "A",
+               "GIT_COMMITTER_EMAIL": "a@x"}
+    subprocess.run(["git", "init", "-q", str(repo)], check=True, env=git_env)
+    subprocess.run(["git", "-C", str(repo), "commit", "-q", "--allow-empty", "-m", "x"],
+                   check=True, env=git_env)
+    conf = tmp_path / "devaipod.toml"
+    conf.write_text("")
+    env = {**os.environ, "DEVAIPOD_PODMAN_URL": f"unix://{tmp_path}/no.sock",
+           "DEVAIPOD_CONFIG": str(conf), "DEVAIPOD_STATE_DIR": str(tmp_path)}
+    up = [sys.executable, "-m", "devaipod", "up", "--dry-run", "--use-default-devcontainer",
+          "--name", "dots"]
+    proc = subprocess.run(up, capture_output=True, text=True, env=env, timeout=60)
+    assert proc.returncode == 1 and proc.stdout == ""
+    assert proc.stderr.strip().splitlines() == [
+        "Error: no SOURCE given; give a repository URL or path, or set [dotfiles] url in "
+        "devaipod.toml to use that one"]
+    conf.write_text(f'[dotfiles]\nurl = "{repo}"\n')
+    proc = subprocess.run(up, capture_output=True, text=True, env=env, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert f"io.devaipod.source={repo}" in proc.stdout
