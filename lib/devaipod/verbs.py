@@ -8,6 +8,7 @@ VERBS: dict[str, str] = {
     "cleanup": "cleanup",
     "completions": "completions",
     "config": "config",
+    "debug": "debug",
     "delete": "delete",
     "doctor": "doctor",
     "done": "done",
@@ -38,6 +39,8 @@ SUMMARIES: dict[str, str] = {
                "left without a pod.",
     'completions': 'Print the completion script for SHELL (bash, zsh or fish).',
     'config': 'Show the configuration devaipod uses, and where it came from.',
+    'debug': "Show WORKSPACE's diagnostics: containers, mounts, secrets, agent, MCP, gator, "
+             "logs.",
     'delete': 'Delete WORKSPACE: its pod, containers, volumes and secrets.',
     'doctor': 'Check that podman, git, tmux and the default image work.',
     'done': 'Mark WORKSPACE done, or active again with --undo.',
