@@ -24,6 +24,10 @@ POD = f"{LABEL}.pod"
 INSTANCE = f"{LABEL}.instance"
 ROLE = f"{LABEL}.role"
 DONE = f"{LABEL}.done"
+# a small volume that marks a workspace (kind done or title), so that `list` finds every
+# mark with one `podman volume ls`: io.devaipod.mark=KIND, io.devaipod.KIND=VALUE
+MARK = f"{LABEL}.mark"
+TITLE = f"{LABEL}.title"
 GATOR = f"{LABEL}.service-gator"  # the gator's grants at creation (for display)
 
 ROLES = ("workspace", "agent", "api", "gator", "worker")
@@ -114,6 +118,10 @@ def volumes(pod: str, worker: bool = False) -> list[str]:
 
 def done_volume(pod: str) -> str:
     return f"{pod}-done"
+
+
+def mark_volume(pod: str, kind: str) -> str:
+    return f"{pod}-{kind}"
 
 
 def password_secret(pod: str) -> str:

@@ -27,6 +27,7 @@ VERBS: dict[str, str] = {
     "start": "start",
     "status": "status",
     "stop": "stop",
+    "title": "title",
     "up": "up",
     "web": "web",
 }
@@ -59,6 +60,7 @@ SUMMARIES: dict[str, str] = {
     'start': "Start WORKSPACE's pod (its trees are kept in volumes).",
     'status': 'Show the state of WORKSPACE: pod, containers, sidecar port (labels with --json).',
     'stop': "Stop WORKSPACE's pod; `devaipod start` brings it back as it was.",
+    'title': "Show WORKSPACE's title, or set it to TITLE ('' removes it).",
     'up': 'Create a workspace for SOURCE with an idle agent.',
     'web': "Serve the control plane: workspaces, tasks, agents' progress, terminals.",
 }

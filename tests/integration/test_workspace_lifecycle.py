@@ -148,3 +148,20 @@ def test_cleanup_removes_orphans_only(workspace_factory, podman_service):
     assert rc == 0 and f"volume {orphan}" in out, err
     assert podman_service.podman("volume", "exists", orphan, check=False).returncode == 1
     assert run_devaipod("status", name)[0] == 0
+
+
+def test_title_is_set_shown_listed_and_removed(workspace_factory, podman_service):
+    name = f"{podman_service.instance}-ttl"
+    workspace_factory(name, "--title", "first")
+    assert run_devaipod("title", name)[1] == "first\n"  # the label given at creation
+    rc, out, err = run_devaipod("title", name, "Fix  the\tREADME")
+    assert (rc, out) == (0, "Fix the README\n"), err
+    rows = {r["short"]: r for r in json.loads(run_devaipod("list", "--json")[1])}
+    assert rows[name]["title"] == "Fix the README"
+    assert run_devaipod("stop", name, "-t", "0")[0] == 0
+    assert run_devaipod("title", name)[1] == "Fix the README\n"  # kept while stopped
+    rc, _out, err = run_devaipod("title", name, "bad\x1b]52;c;eA==\x07")
+    assert rc == 1 and "printable" in err and len(err.strip().splitlines()) == 1
+    assert run_devaipod("title", name)[1] == "Fix the README\n"  # a refused title changes nothing
+    assert run_devaipod("title", name, "")[1] == "(no title set)\n"
+    assert run_devaipod("title", name)[1] == "first\n"  # back to the label

@@ -28,9 +28,30 @@ def start(workspace: str) -> None:
 
 def mark_done(workspace: str, done: bool = True) -> None:
     """The mark is a volume labelled io.devaipod.done: `list` sees it in one podman call."""
-    marker = layout.done_volume(workspace)
+    marker = layout.mark_volume(workspace, "done")
     if not done:
         volume.rm([marker], force=True)
     elif not volume.exists(marker):
         now = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
-        volume.create(marker, labels={**layout.base_labels(workspace), layout.DONE: now})
+        volume.create(marker, labels={**layout.base_labels(workspace), layout.MARK: "done",
+                                      layout.DONE: now})
+
+
+TITLE_MAX = 200
+
+
+def set_title(workspace: str, title: str) -> str:
+    """Give the workspace a new title (the label it was made with stays as it was): a
+    volume labelled io.devaipod.title, replaced on each change; an empty title removes it."""
+    from devaipod import errors, printable
+
+    title = " ".join(title.split())
+    if len(title) > TITLE_MAX or printable.printable(title) != title:
+        raise errors.DevaipodError("a title is one line of at most 200 printable characters",
+                                   "shorten it")
+    marker = layout.mark_volume(workspace, "title")
+    volume.rm([marker], force=True)
+    if title:
+        volume.create(marker, labels={**layout.base_labels(workspace), layout.MARK: "title",
+                                      layout.TITLE: title})
+    return title

@@ -44,17 +44,24 @@ def pods() -> list[dict[str, Any]]:
     return sorted(found, key=lambda p: p.get("Created", ""), reverse=True)
 
 
-def done_pods() -> set[str]:
+def marks() -> dict[str, dict[str, str]]:
+    """pod -> its marks ({"done": TIME, "title": TEXT}), from one `podman volume ls`."""
+    found: dict[str, dict[str, str]] = {}
     # podman 4.3 ORs repeated label filters on volumes: filter here
-    labels = [v.get("Labels") or {} for v in volume.ls({"label": layout.DONE})]
-    return {lb.get(layout.POD, "") for lb in labels if layout.in_instance(lb)}
+    for v in volume.ls({"label": layout.MARK}):
+        lb = v.get("Labels") or {}
+        kind = lb.get(layout.MARK, "")
+        if layout.in_instance(lb) and kind in ("done", "title"):
+            value = lb.get(f"{layout.LABEL}.{kind}", "")
+            found.setdefault(lb.get(layout.POD, ""), {})[kind] = value
+    return found
 
 
 def _label(labels: dict[str, str], key: str) -> str:
     return layout.read_label(labels, key) or ""
 
 
-def row(info: dict[str, Any], done: set[str]) -> Row:
+def row(info: dict[str, Any], marked: dict[str, dict[str, str]]) -> Row:
     labels = info.get("Labels") or {}
     prefix = info["Name"] + "-"
     containers = {
@@ -66,8 +73,9 @@ def row(info: dict[str, Any], done: set[str]) -> Row:
         name=info["Name"], short=layout.short(info["Name"]), status=info.get("Status", ""),
         mode=_label(labels, "mode"), repo=_label(labels, "repo"),
         source=_label(labels, "source"), task=_label(labels, "task"),
-        title=_label(labels, "title"), created=_label(labels, "created"),
-        done=info["Name"] in done, containers=containers, labels=labels,
+        title=marked.get(info["Name"], {}).get("title") or _label(labels, "title"),
+        created=_label(labels, "created"),
+        done="done" in marked.get(info["Name"], {}), containers=containers, labels=labels,
     )
 
 
@@ -77,7 +85,7 @@ def rows(agent: bool = False) -> list[Row]:
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(3) as pool:  # the look-ups do not depend on each other
-        infos_f, done_f = pool.submit(pods), pool.submit(done_pods)
+        infos_f, done_f = pool.submit(pods), pool.submit(marks)
         if agent:
             from devaipod.agent.client import api_containers
 

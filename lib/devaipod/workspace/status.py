@@ -26,7 +26,7 @@ def gather(name: str) -> dict:
                       "Labels": info.get("Labels"),
                       "Containers": [{"Names": c["Name"], "Status": c.get("State", "")}
                                      for c in info.get("Containers") or []]},
-                     lookup.done_pods())
+                     lookup.marks())
     from devaipod.agent.state import summaries
 
     data = row.with_agent(summaries([row.name])[row.name]).as_dict()
