@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from podfixtures import leftovers, run_devaipod
+from podfixtures import exec_in, leftovers, run_devaipod
 from tmuxpane import Pane
 
 pytestmark = pytest.mark.podman
@@ -74,8 +74,11 @@ def test_up_exec_opens_a_shell_in_the_workspace(gitserver, podman_service, tmp_p
         pane.start([sys.executable, "-m", "devaipod", "up", gitserver.git_url, "--name", name,
                     "--network", gitserver.network, "-S"])
         pane.wait_for(f"devaipod-{name}\n", timeout=240)  # up printed the name, then exec'd
-        pane.keys("sed -n 's/^name=\"\\(.*\\)\"/IN:\\1:/p' /run/.containerenv", "Enter")
-        pane.wait_for(f"IN:devaipod-{name}-workspace:", timeout=60)
+        # /tmp is the container's own: only a shell in {pod}-workspace sees this file
+        exec_in(podman_service, f"devaipod-{name}-workspace", "sh", "-c",
+                "echo in-the-workspace > /tmp/where")
+        pane.keys("echo $(cat /tmp/where)-$((6*7))", "Enter")
+        pane.wait_for("in-the-workspace-42", timeout=60)
         pane.keys("exit", "Enter")
         pane.wait_for("[exit 0]")
     finally:
