@@ -93,3 +93,13 @@ def test_the_pump_sends_stdout_then_disconnect_at_the_end(term, sleeps):
     terminal.pump_output(master, conn)
     assert conn.sent == [["stdout", "bye"], ["disconnect", "the terminal closed"]]
     assert conn.closed
+
+
+def test_the_last_output_of_a_stream_goes_out_before_the_end(term, sleeps):
+    master, slave = term
+    out = terminal.Output(master)
+    os.write(slave, b"a")
+    out.frame()  # a stream now: the next frame gathers
+    os.write(slave, b"last words")
+    os.close(slave)
+    assert out.frame() == "last words"

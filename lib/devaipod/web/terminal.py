@@ -58,7 +58,10 @@ class Output:
         if (wait := self.last + LINGER - time.monotonic()) > 0:  # a stream: let it gather
             time.sleep(wait)
             while len(data) < FRAME and select.select([self.fd], [], [], 0)[0]:
-                more = os.read(self.fd, FRAME - len(data))
+                try:
+                    more = os.read(self.fd, FRAME - len(data))
+                except OSError:  # the end (EIO): this frame still goes out
+                    break
                 if not more:
                     break
                 data += more
