@@ -145,6 +145,32 @@ def test_terminal_runs_a_command(control_plane, web_pod):
         assert "hello-from-42" in seen
 
 
+def test_a_reopened_terminal_shows_the_same_screen(control_plane, web_pod):
+    """Closing the browser's tab keeps the session: a new socket shows its screen again
+    (tmux redraws it), without a keystroke."""
+    host = control_plane.base.removeprefix("http://")
+    url = f"ws://{host}/ws/terminal/{web_pod}?kind=workspace"
+
+    def shows(ws, wanted: str) -> bool:
+        seen, deadline = "", time.monotonic() + 30
+        while wanted not in seen and time.monotonic() < deadline:
+            kind, *data = json.loads(ws.recv(timeout=30))
+            if kind == "stdout":
+                seen += data[0]
+        return wanted in seen
+
+    cookie, key = control_plane.login()
+    opened = {"additional_headers": {"Cookie": cookie, "Origin": control_plane.base},
+              "subprotocols": ["devaipod", f"key.{key}"]}
+    with connect(url, **opened) as ws:
+        ws.send(json.dumps(["set_size", 24, 100]))
+        ws.send(json.dumps(["stdin", "clear; echo kept-$((6*7))\r"]))
+        assert shows(ws, "kept-42")
+    with connect(url, **opened) as ws:
+        ws.send(json.dumps(["set_size", 24, 100]))
+        assert shows(ws, "kept-42")
+
+
 @pytest.mark.parametrize(("headers", "with_key", "status"), [
     ({"Origin": "http://evil.example"}, True, "403"),     # logged in, from another origin
     ({"Origin": "ORIGIN", "Cookie": ""}, True, "401"),    # same origin, no cookie

@@ -13,13 +13,18 @@ import fcntl
 import json
 import logging
 import os
+import select
 import struct
 import termios
 import threading
+import time
 
 from devaipod import runner, terminals, tmux
 
 log = logging.getLogger("devaipod")
+
+FRAME = 1 << 18  # the most output bytes in one WebSocket frame
+LINGER = 0.01  # how long a frame gathers a stream of output (seconds)
 
 
 def ensure_session(pod: str, kind: str) -> str:
@@ -32,14 +37,43 @@ def set_size(fd: int, rows: int, cols: int) -> None:
     fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
 
 
+class Output:
+    """A terminal's output in frames: a write after a quiet moment goes out at once (a
+    keystroke's echo), while a stream of writes (tmux draws in many small writes, and a
+    pty read gives at most 4 KiB) gathers in the pty until LINGER seconds after the last
+    frame and goes out in one frame of up to FRAME bytes: at most 1/LINGER frames a
+    second. While it gathers, tmux finds the pty full and draws less (it skips to the
+    screen as it is when the pty drains)."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self.last = 0.0  # when the last frame was read
+
+    def frame(self) -> str | None:
+        """The next frame's text (waiting for it); None at the terminal's end."""
+        data = os.read(self.fd, FRAME)
+        if not data:
+            return None
+        if (wait := self.last + LINGER - time.monotonic()) > 0:  # a stream: let it gather
+            time.sleep(wait)
+            while len(data) < FRAME and select.select([self.fd], [], [], 0)[0]:
+                try:
+                    more = os.read(self.fd, FRAME - len(data))
+                except OSError:  # the end (EIO): this frame still goes out
+                    break
+                if not more:
+                    break
+                data += more
+        self.last = time.monotonic()
+        return self.decoder.decode(data)
+
+
 def pump_output(fd: int, conn) -> None:
-    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    output = Output(fd)
     try:
-        while True:
-            data = os.read(fd, 65536)
-            if not data:
-                break
-            conn.send(json.dumps(["stdout", decoder.decode(data)]))
+        while (text := output.frame()) is not None:
+            conn.send(json.dumps(["stdout", text]))
     except OSError:
         pass  # the terminal closed (EIO) or the browser went away
     finally:
