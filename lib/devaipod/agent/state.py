@@ -4,18 +4,21 @@ the same time, within one short deadline.
 A sidecar shares its pod's network namespace with the agent, so its answer is treated as
 untrusted: at most ``MAX_BYTES`` are read, only the fields ``list`` shows are kept, with
 their types checked. A sidecar that has not answered by the deadline (slow, or hostile and
-dripping its answer) is shown as ``unknown``; its socket is then shut down, so that no
-thread outlives the deadline by more than a moment and the list never waits for it.
+dripping its answer) is shown as ``unknown``: each read waits at most until the deadline,
+so no thread outlives it by more than a moment and the list never waits longer.
+
+HTTP is spoken with h11 over a plain socket (http.client would cost ``list`` the import of
+the email package and ssl, and could not bound the time of a whole answer).
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import socket
 import threading
 import time
-from http.client import HTTPConnection, HTTPException
+
+import h11
 
 from devaipod import errors, layout
 from devaipod.agent.client import address, api_containers, token
@@ -31,75 +34,113 @@ def starting(why: str) -> dict:
     return {"state": "starting", "message": why[:200], "last_activity": None}
 
 
+def unknown(why: str) -> dict:
+    return {**UNKNOWN, "message": why}
+
+
 def clean(answer: object) -> dict:
     """The fields of a sidecar's /summary that list shows, checked (anything else: unknown)."""
     if not isinstance(answer, dict):
-        return {**UNKNOWN, "message": "the sidecar's answer is not a summary"}
+        return unknown("the sidecar's answer is not a summary")
     state, message, last = (answer.get(k) for k in ("state", "message", "last_activity"))
     return {"state": state if state in STATES else "unknown",
             "message": message[-500:] if isinstance(message, str) else "",
             "last_activity": last[:40] if isinstance(last, str) else None}
 
 
-class Sockets:
-    """The sockets of the fetches under way; ``close`` shuts them down (the deadline)."""
-
-    def __init__(self) -> None:
-        self.lock, self.open, self.closed = threading.Lock(), set(), False
-
-    def add(self, sock: socket.socket) -> None:
-        with self.lock:
-            if not self.closed:
-                self.open.add(sock)
-                return
-        sock.close()
-        raise TimeoutError("the deadline passed")
-
-    def close(self) -> None:
-        with self.lock:
-            self.closed = True
-            for sock in self.open:
-                with contextlib.suppress(OSError):  # already closed
-                    sock.shutdown(socket.SHUT_RDWR)
+class TooLong(Exception):
+    pass
 
 
-def fetch(pod: str, where: tuple[str, int], sockets: Sockets, timeout: float) -> dict:
-    """GET /summary from one sidecar (raises OSError, HTTPException, DevaipodError)."""
-    bearer = token(pod)
-    sock = socket.create_connection(where, timeout=timeout)
-    sockets.add(sock)
-    try:
-        conn = HTTPConnection(*where, timeout=timeout)
-        conn.sock = sock
-        conn.request("GET", "/summary", headers={"Authorization": f"Bearer {bearer}"})
-        resp = conn.getresponse()
-        body = resp.read(MAX_BYTES + 1)
-    finally:
-        sock.close()
-    if resp.status != 200:
-        return starting(f"the sidecar answers HTTP {resp.status}")
-    if len(body) > MAX_BYTES:
-        return {**UNKNOWN, "message": "the sidecar's answer is too long"}
-    try:
-        return clean(json.loads(body))
-    except (ValueError, RecursionError):
-        return {**UNKNOWN, "message": "the sidecar's answer is not JSON"}
+def get(where: tuple[str, int], path: str, bearer: str, end: float) -> tuple[int, bytes]:
+    """GET path from where: (status, body), all of it before ``end`` (time.monotonic).
+    Raises TimeoutError after ``end``, OSError, h11.ProtocolError, TooLong."""
+
+    def left() -> float:
+        remaining = end - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError("the deadline passed")
+        return remaining
+
+    conn = h11.Connection(h11.CLIENT, max_incomplete_event_size=MAX_BYTES)
+    with socket.create_connection(where, timeout=left()) as sock:
+        request = h11.Request(method="GET", target=path, headers=[
+            ("Host", f"{where[0]}:{where[1]}"), ("Authorization", f"Bearer {bearer}"),
+            ("Connection", "close")])
+        sock.sendall(conn.send(request) + conn.send(h11.EndOfMessage()))
+        status, body = 0, bytearray()
+        while True:
+            event = conn.next_event()
+            if event is h11.NEED_DATA:
+                sock.settimeout(left())
+                conn.receive_data(sock.recv(65536))
+            elif isinstance(event, h11.Response):
+                status = event.status_code
+            elif isinstance(event, h11.Data):
+                body += event.data
+                if len(body) > MAX_BYTES:
+                    raise TooLong
+            elif isinstance(event, h11.EndOfMessage | h11.ConnectionClosed):
+                return status, bytes(body)
 
 
-def summary(pod: str, info: dict | None, sockets: Sockets, timeout: float) -> dict:
+def summary(pod: str, info: dict | None, end: float) -> dict:
+    """One sidecar's summary of its agent, asked for before ``end``."""
     if not info or info.get("State") != "running":
         return dict(STOPPED)
     where = address(info)
     if where is None:
         return starting(f"workspace '{layout.short(pod)}' has no published api port")
     try:
-        return fetch(pod, where, sockets, timeout)
+        status, body = get(where, "/summary", token(pod), end)
     except TimeoutError:
         return dict(UNKNOWN)
     except (OSError, errors.DevaipodError) as exc:
         return starting(f"the pod's API sidecar does not answer: {exc}")
-    except HTTPException as exc:  # a broken answer
-        return {**UNKNOWN, "message": f"the sidecar's answer is broken: {type(exc).__name__}"}
+    except TooLong:
+        return unknown("the sidecar's answer is too long")
+    except h11.ProtocolError as exc:
+        return unknown(f"the sidecar's answer is broken: {str(exc)[:100]}")
+    if status != 200:
+        return starting(f"the sidecar answers HTTP {status}")
+    try:
+        return clean(json.loads(body))
+    except (ValueError, RecursionError):
+        return unknown("the sidecar's answer is not JSON")
+
+
+class Asking:
+    """The summaries of running sidecars, asked for at once (``ask``) while the caller does
+    its other look-ups; ``result`` waits for them until the deadline, and no longer."""
+
+    def __init__(self, infos: dict[str, dict], deadline: float) -> None:
+        self.infos, self.found = infos, {}
+        self.end = time.monotonic() + deadline
+        running = [pod for pod, info in infos.items() if (info or {}).get("State") == "running"]
+        # daemon threads: one still reading at the deadline never delays the exit
+        self.threads = [threading.Thread(target=self._one, args=(pod,), daemon=True)
+                        for pod in running]
+        for thread in self.threads:
+            thread.start()
+
+    def _one(self, pod: str) -> None:
+        self.found[pod] = summary(pod, self.infos[pod], self.end)
+
+    def result(self, pods: list[str]) -> dict[str, dict]:
+        """pod -> its summary; unknown if its sidecar has not answered by the deadline."""
+        for thread in self.threads:
+            thread.join(max(0.0, self.end - time.monotonic()))
+        answered = dict(self.found)  # what comes after the deadline is not taken
+        running = {pod for pod, info in self.infos.items()
+                   if (info or {}).get("State") == "running"}
+        return {p: answered.get(p) or dict(UNKNOWN if p in running else STOPPED)
+                for p in pods}
+
+
+def ask(infos: dict[str, dict] | None = None, deadline: float = DEADLINE) -> Asking:
+    """Start asking every running sidecar of ``infos`` (pod -> its api container, from
+    ``api_containers``) for its summary."""
+    return Asking(api_containers() if infos is None else infos, deadline)
 
 
 def summaries(pods: list[str], infos: dict[str, dict] | None = None,
@@ -109,19 +150,4 @@ def summaries(pods: list[str], infos: dict[str, dict] | None = None,
     if not pods:
         return {}
     infos = api_containers() if infos is None else infos
-    found: dict[str, dict] = {}
-    sockets = Sockets()
-
-    def one(pod: str) -> None:
-        found[pod] = summary(pod, infos.get(pod), sockets, deadline)
-
-    # daemon threads: a thread still waiting at the deadline never delays the exit
-    threads = [threading.Thread(target=one, args=(p,), daemon=True) for p in pods]
-    end = time.monotonic() + deadline
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(max(0.0, end - time.monotonic()))
-    answered = dict(found)  # what came after the deadline is not taken
-    sockets.close()
-    return {p: answered.get(p) or dict(UNKNOWN) for p in pods}
+    return ask({p: infos[p] for p in pods if p in infos}, deadline).result(pods)
