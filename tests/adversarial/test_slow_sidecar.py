@@ -39,7 +39,7 @@ def test_a_frozen_opencode_does_not_hold_the_list(hostile_pod, control_plane):
     sidecar's /summary waits on OpenCode for seconds, each time, to hold every
     `devaipod list` and the control plane's pod list behind it."""
     pod = hostile_pod()
-    deadline = time.monotonic() + 180
+    deadline = time.monotonic() + 300
     while agent_state(pod.name) != "idle" and time.monotonic() < deadline:
         time.sleep(1)
     assert agent_state(pod.name) == "idle"
