@@ -114,7 +114,8 @@ class Asking:
     its other look-ups; ``result`` waits for them until the deadline, and no longer."""
 
     def __init__(self, infos: dict[str, dict], deadline: float) -> None:
-        self.infos, self.found = infos, {}
+        self.infos = infos
+        self.found: dict[str, dict] = {}
         self.end = time.monotonic() + deadline
         running = [pod for pod, info in infos.items() if (info or {}).get("State") == "running"]
         # daemon threads: one still reading at the deadline never delays the exit
