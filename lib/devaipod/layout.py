@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
 from collections.abc import Mapping
 
 PREFIX = "devaipod-"
@@ -90,6 +89,8 @@ def slug(text: str) -> str:
 def new_pod_name(project: str, name: str | None = None) -> str:
     if name:
         return normalize(name)
+    import secrets  # imported here: it costs `devaipod list` a few ms (hashlib, random)
+
     return f"{PREFIX}{slug(project)[:40]}-{secrets.token_hex(3)}"
 
 

@@ -11,6 +11,12 @@ Commands that change something are run with ``mutating=True``; under
 instead of run, while read-only look-ups still run so that the plan printed
 is the plan a real run would carry out. ``--debug`` logs every command run,
 with secrets redacted: ``+ argv`` for a change, ``. argv`` for a look-up.
+
+A read-only ``capture`` (the look-ups of ``devaipod list``, ``status``, the control
+plane's pod list) starts its child with ``subprocess`` directly: importing plumbum costs
+more than such a command's own run (tens of ms), and plumbum would add nothing there (the
+environment and the working dir are passed explicitly). Everything else goes through
+plumbum.
 """
 
 from __future__ import annotations
@@ -130,6 +136,14 @@ def _command(argv: list[str]):
     return local[full[0]][full[1:]]
 
 
+def _popen(argv: list[str], mutating: bool, **kwargs) -> subprocess.Popen:
+    """Start argv with pipes: a look-up without plumbum (see the module's doc)."""
+    if mutating:
+        return _command(argv).popen(**kwargs)
+    return subprocess.Popen(resolve(argv), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, **kwargs)
+
+
 def _plan(argv: list[str]) -> Result:
     # the plan is printed exactly: secrets never travel on a command line
     options.planned.append(list(argv))
@@ -165,13 +179,12 @@ def capture(
     if planned is not None and options.dry_run:
         return Result(list(argv), 0, planned, "")
     log.debug("%s %s", "+" if mutating else ".", display(argv))
-    cmd = _command(argv)
     # plumbum snapshots os.environ at import; always pass the current one
     # its own process group: a timeout or Ctrl-C ends the child and its children
     kwargs: dict = {"env": {**os.environ, **(env or {})}, "start_new_session": True}
     if cwd is not None:
         kwargs["cwd"] = cwd
-    proc = cmd.popen(**kwargs)
+    proc = _popen(argv, mutating, **kwargs)
     try:
         out, err = proc.communicate(input=input.encode() if input is not None else None,
                                     timeout=timeout)

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
@@ -32,7 +30,8 @@ def api_containers() -> dict[str, dict]:
             if lb.get(layout.ROLE) == "api" and layout.in_instance(lb)}
 
 
-def endpoint(info: dict) -> str | None:
+def address(info: dict) -> tuple[str, int] | None:
+    """(host, port) to reach the sidecar of api container ``info`` (from ``podman ps``)."""
     for port in info.get("Ports") or []:
         if port.get("container_port") == layout.API_PORT and port.get("host_port"):
             host = port.get("host_ip") or "0.0.0.0"
@@ -40,8 +39,13 @@ def endpoint(info: dict) -> str | None:
                 host = os.environ.get("DEVAIPOD_HOST_GATEWAY", "host.containers.internal")
             elif host in ("0.0.0.0", ""):
                 host = "127.0.0.1"
-            return f"http://{host}:{port['host_port']}"
+            return host, int(port["host_port"])
     return None
+
+
+def endpoint(info: dict) -> str | None:
+    where = address(info)
+    return f"http://{where[0]}:{where[1]}" if where else None
 
 
 def token(pod: str) -> str:
@@ -69,6 +73,9 @@ class Client:
         return cls(pod, base, token(pod))
 
     def _open(self, method: str, path: str, body: Any = None, timeout: float | None = 30):
+        import urllib.error  # imported here: `devaipod list` asks the sidecars without it
+        import urllib.request
+
         data = json.dumps(body).encode() if body is not None else None
         req = urllib.request.Request(self.base + path, data=data, method=method)
         req.add_header("Authorization", f"Bearer {self.token}")

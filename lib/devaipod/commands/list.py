@@ -18,7 +18,7 @@ def _short(text: str, width: int) -> str:
 def cli(as_json: bool) -> None:
     """List workspaces: name, agent state, mode, repository, task, last activity.
 
-    The agent state is starting, working, idle, error, stopped or done.
+    The agent state is starting, working, idle, error, stopped, unknown or done.
     """
     rows = lookup.rows(agent=True)
     if as_json:

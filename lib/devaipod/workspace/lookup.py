@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -81,22 +80,21 @@ def row(info: dict[str, Any], marked: dict[str, dict[str, str]]) -> Row:
 
 def rows(agent: bool = False) -> list[Row]:
     """Every workspace of this instance: two podman calls however many there are
-    (three with the agents' states, which come over HTTP from each pod's sidecar)."""
+    (three with the agents' states, which come over HTTP from each pod's sidecar: asked
+    for as soon as the third call names the sidecars, while the other two still run)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    with ThreadPoolExecutor(3) as pool:  # the look-ups do not depend on each other
+    with ThreadPoolExecutor(2) as pool:  # the look-ups do not depend on each other
         infos_f, done_f = pool.submit(pods), pool.submit(marks)
+        asking = None
         if agent:
-            from devaipod.agent.client import api_containers
+            from devaipod.agent import state
 
-            api_f = pool.submit(api_containers)
-        infos, done = infos_f.result(), done_f.result()
-        found = [row(info, done) for info in infos]
-        if agent and found:
-            from devaipod.agent.state import summaries
-
-            states = summaries([r.name for r in found], api_f.result())
-            found = [r.with_agent(states[r.name]) for r in found]
+            asking = state.ask()
+        found = [row(info, done_f.result()) for info in infos_f.result()]
+    if asking is not None:
+        states = asking.result([r.name for r in found])
+        found = [r.with_agent(states[r.name]) for r in found]
     return found
 
 
@@ -117,6 +115,8 @@ def resolve(name: str | None, latest: bool = False) -> str:
 
 
 def not_found(name: str, existing: list[str]) -> errors.DevaipodError:
+    import difflib  # imported here: `devaipod list` does without it
+
     shorts = [layout.short(e) for e in existing]
     close = difflib.get_close_matches(layout.short(layout.normalize(name)), shorts, n=3)
     hint = (f"did you mean {', '.join(close)}?" if close
