@@ -43,7 +43,8 @@ def listed(fp, podman_cmd, tmp_path, monkeypatch):
         apis = [api_info(name, "exited") for name in names[:-1]]
         apis.append(api_info(names[-1], "running", side.port))
         done = [{"Name": layout.done_volume(names[0]),
-                 "Labels": {**layout.base_labels(names[0]), layout.DONE: "true"}}]
+                 "Labels": {**layout.base_labels(names[0]), layout.MARK: "done",
+                            layout.DONE: "true"}}]
         fp.register(podman_cmd("pod", "ps", "--format", "json", "--filter",
                                f"label={layout.MANAGED}=true", fp.any()), stdout=json.dumps(pods))
         fp.register(podman_cmd("volume", "ls", fp.any()), stdout=json.dumps(done))
