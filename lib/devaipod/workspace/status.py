@@ -29,7 +29,8 @@ def gather(name: str) -> dict:
                      lookup.marks())
     from devaipod.agent.state import summaries
 
-    data = row.with_agent(summaries([row.name])[row.name]).as_dict()
+    # one workspace asked for by name: its sidecar gets longer than in a list
+    data = row.with_agent(summaries([row.name], deadline=5.0)[row.name]).as_dict()
     binding = api_binding(info)
     data["api_address"], data["api_port"] = binding or (None, None)
     return data
