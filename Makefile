@@ -53,7 +53,7 @@ test-unit: venv ## Only the fast unit tests
 	$(VPY) -m pytest tests/unit -q $(PYTEST_ARGS)
 
 lint: venv ## ruff and mypy
-	$(VENV)/bin/ruff check lib tests bench
+	$(VENV)/bin/ruff check lib tests bench $$(find bench -type f -perm -u+x)  # the benchmarks have no .py
 	$(VENV)/bin/mypy
 
 man: ## Render man/*.md into build/man
