@@ -220,8 +220,9 @@ async def serve(scope_file: str, endpoints: list[tuple[str, bool, str]]) -> None
     async with anyio.create_task_group() as group:
         for addr, readonly, token in endpoints:
             host, port = _address(addr)
+            # no WebSockets (MCP does not use them) and no logging.config: less to import
             config = uvicorn.Config(app(scopes, gh, readonly, token, host, others), host=host,
-                                    port=port,
+                                    port=port, ws="none", log_config=None,
                                     log_level="warning")
             group.start_soon(uvicorn.Server(config).serve)
             log.info("serving MCP on http://%s:%d/mcp%s", host, port,
