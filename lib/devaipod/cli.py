@@ -42,6 +42,7 @@ VERBS: dict[str, str] = {
     "start": "start",
     "status": "status",
     "stop": "stop",
+    "tui": "tui",
     "up": "up",
     "web": "web",
 }
@@ -71,6 +72,7 @@ SUMMARIES: dict[str, str] = {
     'start': "Start WORKSPACE's pod (its trees are kept in volumes).",
     'status': 'Show the state of WORKSPACE: pod, containers, sidecar port (labels with --json).',
     'stop': "Stop WORKSPACE's pod; `devaipod start` brings it back as it was.",
+    'tui': 'A live dashboard of the workspaces: attach, exec, start/stop, review, launch.',
     'up': 'Create a workspace for SOURCE with an idle agent.',
     'web': "Serve the control plane: workspaces, tasks, agents' progress, terminals.",
 }
