@@ -152,8 +152,8 @@ async def test_help_opens_and_any_key_closes():
         await settle(pilot, app)
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
-        await pilot.press("x")
-        assert not isinstance(app.screen, HelpScreen)
+        await pilot.press("q")  # closes the help, does not quit
+        assert not isinstance(app.screen, HelpScreen) and app.is_running
         assert cursor(app) == "alpha"  # the key closed the help, nothing else
 
 

@@ -24,7 +24,7 @@ class Dashboard(Actions, App):
     #filter.shown { display: block; }
     #progress { height: 8; display: none; border-top: solid $accent; }
     #progress.shown { display: block; }
-    #detail { height: 1; color: $text-muted; }
+    #detail { height: 2; color: $text-muted; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("j", "move(1)", "down", show=False), Binding("k", "move(-1)", "up", show=False),

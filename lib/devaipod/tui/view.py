@@ -69,14 +69,17 @@ def shown(rows: list, query: str) -> list:
 
 
 def detail(row: Any) -> Text:
-    """The status line under the table for the selected workspace."""
+    """The lines under the table for the selected workspace: its name, status and
+    containers; its last message in full (as far as the screen is wide)."""
     parts = [f"{field(row, 'name')}", f"pod {field(row, 'status')}",
              f"source {field(row, 'source')}"]
     containers = field(row, "containers") or {}
     if containers:
         parts.append("containers " + ", ".join(f"{k}:{v.split(' ')[0]}"
                                                for k, v in sorted(containers.items())))
-    return plain("   ".join(parts))
+    line = plain("   ".join(parts))
+    line.append("\n")
+    return line.append_text(plain(field(row, "last_message") or "(no message)"))
 
 
 def launch_sources(text: str) -> list[str]:
