@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 import threading
 
-from textual.widgets import DataTable, Input
+from textual.widgets import DataTable, Input, Log
 
 from devaipod.tui import view
 from devaipod.tui.app import Dashboard
-from devaipod.tui.screens import ConfirmScreen, HelpScreen, LaunchScreen
+from devaipod.tui.screens import ConfirmScreen, HelpScreen, LaunchScreen, Pager, ReviewScreen
 
 
 def row(short: str, agent: str = "idle", **more) -> dict:
@@ -46,6 +46,27 @@ class FakeSource:
     def done(self, name, done):
         self.record("done", name, done)
 
+    def review(self, name):
+        self.record("review", name)
+        return REVIEW
+
+    def merge(self, name, shown):
+        self.record("merge", name, shown["head"])
+        return "c" * 40
+
+    def reject(self, name):
+        self.record("reject", name)
+
+    def logs(self, name):
+        self.record("logs", name)
+        return "line one\n[red]line two\x1b[2J\n"
+
+    def attach(self, name):
+        self.record("attach", name)
+
+    def exec(self, name, role):
+        self.record("exec", name, role)
+
     def launch(self, source, task, on_line):
         self.record("launch", source, task)
         on_line("step one")
@@ -57,10 +78,15 @@ def sync(test):
     import functools
 
     @functools.wraps(test)
-    def run():
-        asyncio.run(test())
+    def run(*args, **kwargs):
+        asyncio.run(test(*args, **kwargs))
 
     return run
+
+
+REVIEW = {"base": "a" * 40, "head": "b" * 40, "branch": "main",
+          "commits": [{"sha": "b" * 40, "subject": "[bold]agent: add x[/bold]"}],
+          "files": [{"path": "x", "diff": "diff --git a/x b/x\n+hello\x1b]52;c;eA==\x07"}]}
 
 
 ROWS = [row("alpha"), row("beta", "working"), row("gamma", "error")]
@@ -203,6 +229,58 @@ async def test_agent_text_is_not_markup():
             cell = table.get_cell_at((0, column))
             assert cell.plain.startswith("\\x1b]52;c;ZXZpbA==\\x07[bold red]P")
             assert not cell.spans and "\x1b" not in cell.plain
+
+
+@sync
+async def test_review_pager_and_merge_after_confirmation():
+    source = FakeSource(list(ROWS))
+    app = Dashboard(source, interval=3600)
+    async with app.run_test() as pilot:
+        await settle(pilot, app)
+        await pilot.press("v")
+        await settle(pilot, app)
+        assert isinstance(app.screen, ReviewScreen)
+        lines = list(app.screen.query_one(Log).lines)
+        assert any("[bold]agent: add x[/bold]" in line for line in lines)
+        assert "+hello\\x1b]52;c;eA==\\x07" in lines
+        await pilot.press("m")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        await settle(pilot, app)
+        assert ("merge", "devaipod-alpha", "b" * 40) in source.calls
+        assert not isinstance(app.screen, ReviewScreen)
+        await pilot.press("v")
+        await settle(pilot, app)
+        await pilot.press("x", "n", "q")  # reject, but not confirmed
+        await settle(pilot, app)
+        assert not [c for c in source.calls if c[0] == "reject"]
+        assert not isinstance(app.screen, ReviewScreen)
+
+
+@sync
+async def test_logs_pager():
+    app = Dashboard(FakeSource(list(ROWS)), interval=3600)
+    async with app.run_test() as pilot:
+        await settle(pilot, app)
+        await pilot.press("l")
+        await settle(pilot, app)
+        assert isinstance(app.screen, Pager)
+        assert list(app.screen.query_one(Log).lines) == ["line one", "[red]line two\\x1b[2J"]
+        await pilot.press("escape")
+        assert not isinstance(app.screen, Pager)
+
+
+@sync
+async def test_enter_and_a_attach_the_dashboard_suspended(monkeypatch):
+    app = Dashboard(FakeSource(list(ROWS)), interval=3600)
+    ran: list[tuple] = []
+    monkeypatch.setattr(Dashboard, "foreground", lambda self, func, *args: ran.append(
+        (func.__name__, *args)))
+    async with app.run_test() as pilot:
+        await settle(pilot, app)
+        await pilot.press("enter", "j", "a", "e", "E")
+    assert ran == [("attach", "devaipod-alpha"), ("attach", "devaipod-beta"),
+                   ("exec", "devaipod-beta", "agent"), ("exec", "devaipod-beta", "workspace")]
 
 
 def test_filter_matches_every_word():

@@ -146,6 +146,10 @@ class Dashboard(Actions, App):
     def on_data_table_row_highlighted(self, _event) -> None:
         self.update_detail()
 
+    def on_data_table_row_selected(self, _event) -> None:
+        """Enter on a row (the table's own binding): attach."""
+        self.action_attach()
+
     def error(self, exc: BaseException) -> None:
         self.notify(printable(str(exc)), severity="error", markup=False, timeout=10)
 
