@@ -97,22 +97,28 @@ def test_dashboard_lists_attaches_and_deletes(screen, cleanup, gitserver, podman
     assert name not in listed
 
 
-def test_launch_creates_a_workspace_with_progress(screen, cleanup, gitserver, podman_service):
+def test_launch_creates_a_workspace_per_url_with_progress(screen, cleanup, gitserver,
+                                                         podman_service):
     screen.devaipod("tui", "--interval", "1")
     screen.wait_for("LAST MESSAGE")
     screen.keys("L")
     screen.wait_for("Repository, issue or PR URLs")
     screen.wait_for("ctrl+s: launch")
-    screen.keys(gitserver.git_url, literal=True)
+    urls = [gitserver.git_url, gitserver.http_url]
+    screen.keys(urls[0], literal=True)
+    screen.keys("Enter")
+    screen.keys(urls[1], literal=True)
+    screen.wait_for(urls[1])
     screen.save("launch-form")
     screen.keys("C-s")
-    done = screen.wait(lambda s: re.search(r"created (devaipod-\S+)", s)
-                       or "failed" in s, "the launch's end", timeout=300)
+    made = re.compile(r"^(\S+): created (devaipod-\S+)", re.MULTILINE)
+    done = screen.wait(lambda s: len(made.findall(s)) == 2 or "failed" in s,
+                       "both launches' end", timeout=400)
     screen.save("launch-progress")
-    made = re.search(r"created (devaipod-\S+)", done)
-    assert made, done
-    pod = made.group(1)
-    cleanup.append(pod)
-    assert pod_exists(podman_service, pod)
-    screen.wait_for(pod.removeprefix("devaipod-"))  # in the table too
+    created = dict(made.findall(done))
+    cleanup.extend(created.values())
+    assert sorted(created) == sorted(urls), done
+    for pod in created.values():
+        assert pod_exists(podman_service, pod)
+        screen.wait_for(pod.removeprefix("devaipod-"))  # in the table too
     screen.keys("q")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 
+import pytest
 from textual.widgets import DataTable, Input, Log
 
 from devaipod.tui import view
@@ -290,3 +291,57 @@ def test_filter_matches_every_word():
 
 def test_launch_sources_one_per_word():
     assert view.launch_sources("a\n b a\n\nc") == ["a", "b", "c"]
+
+
+def test_attach_argv_outside_and_inside_tmux(monkeypatch):
+    from devaipod.tui.source import attach_argv
+
+    monkeypatch.delenv("TMUX", raising=False)
+    assert attach_argv("devaipod-x", None) == ["tmux", "attach-session", "-t", "=devaipod-x"]
+    # inside tmux: a client of the same server nested in the dashboard's pane
+    assert attach_argv("devaipod-x", "/tmp/tmux-0/default,123,0") == [
+        "env", "-u", "TMUX", "tmux", "-S", "/tmp/tmux-0/default", "attach-session", "-t",
+        "=devaipod-x"]
+
+
+def fake_watch(events: list[dict], rc: int = 0):
+    import json
+
+    from devaipod import runner
+
+    calls = []
+
+    def watch(argv, on_line, **kwargs):
+        calls.append(argv)
+        for event in events:
+            on_line(json.dumps(event))
+        return runner.Result(list(argv), rc, "", "boom" if rc else "")
+
+    return watch, calls
+
+
+def test_launch_runs_run_with_progress_events(monkeypatch):
+    from devaipod.tui import source
+
+    watch, calls = fake_watch([{"step": "pull images", "state": "started"},
+                               {"output": "Trying to pull"},
+                               {"state": "succeeded", "pod": "devaipod-repo-1a2b"}])
+    monkeypatch.setattr(source.runner, "watch", watch)
+    lines: list[str] = []
+    made = source.Source().launch("https://example.com/o/r", "fix it", lines.append)
+    assert made == "devaipod-repo-1a2b"
+    assert lines == ["pull images", "  Trying to pull"]
+    argv = calls[0]
+    assert argv[1:5] == ["-m", "devaipod", "run", "--progress=json"]
+    assert argv[-3:] == ["--", "https://example.com/o/r", "fix it"]
+
+
+def test_launch_without_a_task_is_up_and_a_failure_raises(monkeypatch):
+    from devaipod import errors
+    from devaipod.tui import source
+
+    watch, calls = fake_watch([{"state": "failed", "error": "no such repository"}], rc=1)
+    monkeypatch.setattr(source.runner, "watch", watch)
+    with pytest.raises(errors.DevaipodError, match="no such repository"):
+        source.Source().launch("https://example.com/o/r", "", lambda _line: None)
+    assert calls[0][3] == "up" and calls[0][-1] == "https://example.com/o/r"
