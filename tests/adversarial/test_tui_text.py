@@ -28,7 +28,7 @@ def test_the_agents_text_is_inert_on_the_dashboard(hostile_pod, tmp_path, monkey
     pod = hostile_pod()
     short = pod.name.removeprefix("devaipod-")
     rc, _out, err = run_devaipod("opencode", short, "send", f"RUN_BASH printf '{PAYLOAD}'",
-                                 timeout=180)
+                                 timeout=300)
     assert rc == 0, err
     screen = Screen(tmp_path, width=250)
     try:
