@@ -8,6 +8,9 @@ style, link or hide the dashboard's text, set the pane's title, or write the cli
 
 from __future__ import annotations
 
+import json
+import time
+
 import pytest
 
 from podfixtures import run_devaipod
@@ -27,6 +30,7 @@ def test_the_agents_text_is_inert_on_the_dashboard(hostile_pod, tmp_path, monkey
     human watching `devaipod tui`."""
     pod = hostile_pod()
     short = pod.name.removeprefix("devaipod-")
+    wait_idle(short)  # OpenCode can take minutes to start on a loaded machine
     rc, _out, err = run_devaipod("opencode", short, "send", f"RUN_BASH printf '{PAYLOAD}'",
                                  timeout=300)
     assert rc == 0, err
@@ -48,3 +52,15 @@ def test_the_agents_text_is_inert_on_the_dashboard(hostile_pod, tmp_path, monkey
         assert not screen.tmux("list-buffers", check=False).strip()  # clipboard untouched
     finally:
         screen.close()
+
+
+def wait_idle(short: str, timeout: float = 600) -> None:
+    deadline = time.monotonic() + timeout
+    state = ""
+    while time.monotonic() < deadline:
+        rc, out, _err = run_devaipod("status", short, "--json")
+        state = json.loads(out).get("agent", "") if rc == 0 else ""
+        if state == "idle":
+            return
+        time.sleep(2)
+    pytest.fail(f"the agent never became idle (last: {state!r})")
