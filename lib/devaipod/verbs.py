@@ -28,6 +28,7 @@ VERBS: dict[str, str] = {
     "status": "status",
     "stop": "stop",
     "title": "title",
+    "tui": "tui",
     "up": "up",
     "web": "web",
 }
@@ -61,6 +62,7 @@ SUMMARIES: dict[str, str] = {
     'status': 'Show the state of WORKSPACE: pod, containers, sidecar port (labels with --json).',
     'stop': "Stop WORKSPACE's pod; `devaipod start` brings it back as it was.",
     'title': "Show WORKSPACE's title, or set it to TITLE ('' removes it).",
+    'tui': 'A live dashboard of the workspaces: attach, exec, start/stop, review, launch.',
     'up': 'Create a workspace for SOURCE with an idle agent.',
     'web': "Serve the control plane: workspaces, tasks, agents' progress, terminals.",
 }
