@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from podfixtures import exec_in, leftovers, run_devaipod
-from tmuxpane import Pane
+from tmuxscreen import Screen
 
 pytestmark = pytest.mark.podman
 BIN = Path(__file__).resolve().parents[2] / "bin"
@@ -44,22 +44,22 @@ def test_delete_of_a_running_workspace_asks_on_a_terminal(workspace_factory, pod
     name = f"{podman_service.instance}-ask"
     pod = f"devaipod-{name}"
     workspace_factory(name)
-    pane = Pane(tmp_path)
+    pane = Screen(tmp_path)
     try:
-        pane.start([sys.executable, "-m", "devaipod", "delete", name])
+        pane.devaipod("delete", name)
         pane.wait_for("stop it and delete it with its volumes? [y/N]")
         pane.keys("n", "Enter")
-        screen = pane.wait_for("[exit 1]")
+        screen = pane.wait_for("Pane is dead (status 1,")
         assert "not deleted" in screen
         assert json.loads(run_devaipod("status", name, "--json")[1])["status"] == "Running"
 
-        pane.tmux("kill-session", "-t", "t")
-        pane.start([sys.executable, "-m", "devaipod", "delete", name])
+        pane.tmux("kill-session", "-t", "main")
+        pane.devaipod("delete", name)
         pane.wait_for("[y/N]")
         pane.keys("y", "Enter")
-        pane.wait_for("[exit 0]", timeout=120)
+        pane.wait_for("Pane is dead (status 0,", timeout=120)
     finally:
-        pane.stop()
+        pane.close()
     assert leftovers(podman_service, pod) == {
         "pods": [], "containers": [], "volumes": [], "secrets": []}
     rc, _out, err = run_devaipod("delete", name)  # gone: one clear line
@@ -69,10 +69,10 @@ def test_delete_of_a_running_workspace_asks_on_a_terminal(workspace_factory, pod
 def test_up_exec_opens_a_shell_in_the_workspace(gitserver, podman_service, tmp_path):
     """`up -S` ends in bash in {pod}-workspace, on the terminal it was started from."""
     name = f"{podman_service.instance}-upx"
-    pane = Pane(tmp_path)
+    pane = Screen(tmp_path)
     try:
-        pane.start([sys.executable, "-m", "devaipod", "up", gitserver.git_url, "--name", name,
-                    "--network", gitserver.network, "-S"])
+        pane.devaipod("up", gitserver.git_url, "--name", name, "--network", gitserver.network,
+                      "-S")
         pane.wait_for(f"devaipod-{name}\n", timeout=240)  # up printed the name, then exec'd
         # /tmp is the container's own: only a shell in {pod}-workspace sees this file
         exec_in(podman_service, f"devaipod-{name}-workspace", "sh", "-c",
@@ -80,7 +80,7 @@ def test_up_exec_opens_a_shell_in_the_workspace(gitserver, podman_service, tmp_p
         pane.keys("echo $(cat /tmp/where)-$((6*7))", "Enter")
         pane.wait_for("in-the-workspace-42", timeout=60)
         pane.keys("exit", "Enter")
-        pane.wait_for("[exit 0]")
+        pane.wait_for("Pane is dead (status 0,")
     finally:
-        pane.stop()
+        pane.close()
         run_devaipod("delete", "--force", name)
