@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -49,10 +50,21 @@ def started(what: str) -> None:
 
 
 @contextmanager
+def timed(what: str) -> Iterator[None]:
+    """Log (--debug) how long the block took: the step table of ``devaipod --debug``."""
+    t0 = time.monotonic()
+    try:
+        yield
+    finally:
+        log.debug("took %4.0f ms: %s", (time.monotonic() - t0) * 1000, what)
+
+
+@contextmanager
 def step(what: str) -> Iterator[None]:
     started(what)
     try:
-        yield
+        with timed(what):
+            yield
     except errors.CommandError as exc:
         detail = errors.last_line(exc.stderr)
         raise StepFailed(f"{what} failed: {detail}", exc.hint) from exc
@@ -109,8 +121,9 @@ def create(request: Request, ctx: Context) -> Plan:
     from devaipod.workspace import inputs
     from devaipod.workspace import plan as plan_
 
-    i = inputs.make(request, ctx.config)
-    inputs.preflight(i)
+    with timed("the inputs (checks, devcontainer.json, images)"):
+        i = inputs.make(request, ctx.config)
+        inputs.preflight(i)
     token = inputs.new_token()
     p = plan_.build(i, inputs.new_password(), token)
     execute(p, after_start=lambda: runner.local(state.save_pod_token, p.pod, token),
@@ -129,29 +142,55 @@ def execute(plan: Plan, after_start: Callable[[], None] | None = None,
     secrets = {n: v for n, v in plan.secrets.items() if n not in keep.secrets}
     volumes = [v for v in plan.volumes if v not in keep.volumes]
     with rollback_on_failure(plan.pod, dry_run, keep, [c.name for c in plan.containers]):
-        if secrets:
-            with step("creating secrets"):
-                for name, value in secrets.items():
-                    secret.create(name, value, labels=_labels(plan))
-        if volumes:
-            with step("creating volumes"):
-                for name in volumes:
-                    volume.create(name, labels=_labels(plan))
-        for spec in plan.init:
-            if writes_any(spec, volumes):
-                run_init(spec, describe_init(spec.name, plan), plan.explain.get(spec.name))
-        if not keep.pod:
-            with step("creating the pod"):
-                pod.create(plan.pod, **plan.pod_create)
-        for spec in plan.containers:
-            with step(f"creating container {spec.name}"):
-                container.create(spec)
+        together(partial(make_secrets, plan, secrets), partial(make_volumes, plan, volumes))
+        # the git trees are laid out while the pod and its containers are made: neither
+        # needs the other, and nothing starts before both are done
+        together(partial(run_inits, plan, volumes), partial(make_pod, plan, keep))
         with step("starting the pod"):
             pod.start(plan.pod)
         copy_home_files(plan.copies)
         run_steps(plan.after_start)
         if after_start:
             after_start()
+
+
+def together(*calls: Callable[[], None]) -> None:
+    """CALLS at the same time (in order under --dry-run); when one fails, the others
+    still finish (so that a rollback finds all they made), then the first error."""
+    failed = runner.in_parallel(list(calls))
+    if failed:
+        raise failed[0]
+
+
+def make_secrets(plan: Plan, secrets: dict[str, str]) -> None:
+    if secrets:
+        with step("creating secrets"):
+            for name, value in secrets.items():
+                secret.create(name, value, labels=_labels(plan))
+
+
+def make_volumes(plan: Plan, volumes: list[str]) -> None:
+    if volumes:
+        with step("creating volumes"):
+            for name in volumes:
+                volume.create(name, labels=_labels(plan))
+
+
+def run_inits(plan: Plan, volumes: list[str]) -> None:
+    """The init containers, in order, each only when a volume it writes is new."""
+    for spec in plan.init:
+        if writes_any(spec, volumes):
+            run_init(spec, describe_init(spec.name, plan), plan.explain.get(spec.name))
+
+
+def make_pod(plan: Plan, keep: Keep) -> None:
+    """The pod (unless KEEP has it) and its containers, created, not started."""
+    if not keep.pod:
+        with step("creating the pod"):
+            pod.create(plan.pod, **plan.pod_create)
+    for spec in plan.containers:
+        with step(f"creating container {spec.name}"):
+            container.create(spec)
 
 
 def copy_home_files(copies: Iterable[Copy]) -> None:
