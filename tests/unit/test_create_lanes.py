@@ -42,6 +42,8 @@ class Podman:
         m.setattr(create.pod, "start", lambda name: self.did(f"start {name}"))
         m.setattr(create.container, "create", self.create)
         m.setattr(create.container, "run", self.run)
+        m.setattr(create.container, "rm", lambda names, force, ignore:
+                  self.did(f"rm {' '.join(names)}"))
         m.setattr(create.remove, "purge", lambda pod, keep, pod_kept, names:
                   self.did(f"purge {pod}"))
 
@@ -80,7 +82,23 @@ def test_a_failed_clone_removes_all_once_the_pod_lane_is_done(monkeypatch):
         create.execute(a_plan())
     assert podman.done[-1] == f"purge {POD}"  # after the containers the other lane made
     assert f"{POD}-agent" in podman.done
-    assert f"{POD}-init-agent" not in podman.done and f"start {POD}" not in podman.done
+    assert f"rm {POD}-init-agent" in podman.done  # it waited for the clone: stopped
+    assert f"start {POD}" not in podman.done
+
+
+def test_the_agents_clone_waits_for_the_workspaces(monkeypatch):
+    """Both start at once: the agent's script is told to wait for the workspace's."""
+    podman = Podman(monkeypatch)
+    seen = {}
+    run = podman.run
+    monkeypatch.setattr(create.container, "run",
+                        lambda spec, check=False: (seen.setdefault(spec.name, spec.command),
+                                                   run(spec, check))[1])
+    plan = a_plan()
+    plan.init[1].command = ["sh", "-c", "script", "sh", "project"]
+    create.execute(plan)
+    assert seen[f"{POD}-init-agent"] == ["sh", "-c", "script", "sh", "project", "wait"]
+    assert plan.init[1].command[-1] == "project"  # the plan itself is unchanged
 
 
 def test_at_once_returns_in_order_and_raises_the_first_error():

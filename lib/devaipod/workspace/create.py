@@ -14,17 +14,18 @@ from __future__ import annotations
 
 import logging
 import signal
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import TYPE_CHECKING
 
 from devaipod import errors, layout, podman, runner, sshconfig, state
 from devaipod.context import Context
 from devaipod.podman import container, pod, secret, volume
-from devaipod.workspace import remove
+from devaipod.workspace import remove, scripts
 from devaipod.workspace.plan import Plan
 from devaipod.workspace.request import Request
 
@@ -177,10 +178,42 @@ def make_volumes(plan: Plan, volumes: list[str]) -> None:
 
 
 def run_inits(plan: Plan, volumes: list[str]) -> None:
-    """The init containers, in order, each only when a volume it writes is new."""
-    for spec in plan.init:
-        if writes_any(spec, volumes):
-            run_init(spec, describe_init(spec.name, plan), plan.explain.get(spec.name))
+    """The init containers, in order, each only when a volume it writes is new. When both
+    clones are made, the agent's container starts with the workspace's and waits for it
+    inside (its own start-up meanwhile); it is removed if the workspace's fails."""
+    todo = [spec for spec in plan.init if writes_any(spec, volumes)]
+    names = [spec.name for spec in todo]
+    clone, agent = f"{plan.pod}-init-clone", f"{plan.pod}-init-agent"
+    if names[:2] == [clone, agent]:
+        first, second = todo[:2]
+        second = replace(second, command=scripts.waiting(second.command))
+        done = threading.Event()
+        together(partial(_clone_or_stop, first, plan, agent, done),
+                 partial(_until_done, done, run_init, second, describe_init(agent, plan)))
+        todo = todo[2:]
+    for spec in todo:
+        run_init(spec, describe_init(spec.name, plan), plan.explain.get(spec.name))
+
+
+def _clone_or_stop(spec: Spec, plan: Plan, waiting: str, done: threading.Event) -> None:
+    """The workspace's clone; if it fails, the container WAITING for it is removed (also
+    when it is created a moment later) until it is DONE, at most 30 s."""
+    try:
+        run_init(spec, describe_init(spec.name, plan), plan.explain.get(spec.name))
+    except BaseException:
+        for _ in range(60):
+            with suppress(errors.DevaipodError):  # the clone's error is the one to show
+                container.rm([waiting], force=True, ignore=True)
+            if done.wait(0.5):
+                break
+        raise
+
+
+def _until_done(done: threading.Event, call: Callable[..., None], *args) -> None:
+    try:
+        call(*args)
+    finally:
+        done.set()
 
 
 def make_pod(plan: Plan, keep: Keep) -> None:
