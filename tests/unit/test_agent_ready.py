@@ -37,7 +37,7 @@ class Hanging:
 
 
 def test_a_hanging_probe_does_not_hold_back_the_next():
-    client = Hanging(hang=3)
+    client = Hanging(hang=2)
     try:
         task.wait_ready(client, timeout=60, every=0.01, each=30)
     finally:
@@ -53,3 +53,29 @@ class Down:
 def test_never_ready_is_one_clear_error():
     with pytest.raises(AgentError, match=r"did not become ready.*connection refused"):
         task.wait_ready(Down(), timeout=0.2, every=0.02, each=0.05)
+
+
+class Counting(Hanging):
+    """Probes hang until released; counts how many hang at once."""
+
+    def __init__(self) -> None:
+        super().__init__(hang=10**6)
+        self.hanging = self.most = 0
+
+    def get(self, path: str, timeout: float = 30):
+        with self.lock:
+            self.hanging += 1
+            self.most = max(self.most, self.hanging)
+        try:
+            self.release.wait(timeout)
+            raise AgentError("timed out")
+        finally:
+            with self.lock:
+                self.hanging -= 1
+
+
+def test_a_slow_sidecar_gets_at_most_three_probes_at_a_time():
+    client = Counting()
+    with pytest.raises(AgentError, match="did not become ready"):
+        task.wait_ready(client, timeout=0.5, every=0.01, each=0.2)
+    assert 1 < client.most <= 3

@@ -27,14 +27,16 @@ def checked_id(value: object) -> str:
 
 
 def wait_ready(client: Client, timeout: float = 120, every: float = 0.1,
-               each: float = 2) -> None:
+               each: float = 2, at_most: int = 3) -> None:
     """Until OpenCode answers its health check through the sidecar.
 
     A probe goes out EVERY seconds, each in a thread of its own and waiting up to
-    EACH seconds: OpenCode accepts connections a moment before it answers any, and
-    a probe caught in that moment must not hold back the next one."""
+    EACH seconds, AT_MOST of them at a time: OpenCode accepts connections a moment
+    before it answers any, and a probe caught in that moment must not hold back the
+    next one; a slow sidecar is not flooded."""
     deadline = time.monotonic() + timeout
     ready = threading.Event()
+    slots = threading.Semaphore(at_most)
     last = [""]
 
     def probe() -> None:
@@ -43,9 +45,12 @@ def wait_ready(client: Client, timeout: float = 120, every: float = 0.1,
             ready.set()
         except (AgentError, OSError, ValueError) as exc:  # a read that timed out, bad JSON
             last[0] = str(exc)
+        finally:
+            slots.release()
 
     while time.monotonic() < deadline:
-        threading.Thread(target=probe, daemon=True).start()
+        if slots.acquire(blocking=False):
+            threading.Thread(target=probe, daemon=True).start()
         if ready.wait(every):
             return
     if ready.wait(each):  # the probes still out
