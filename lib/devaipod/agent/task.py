@@ -27,7 +27,7 @@ def checked_id(value: object) -> str:
 
 
 def wait_ready(client: Client, timeout: float = 120, every: float = 0.1,
-               each: float = 2, at_most: int = 3) -> None:
+               each: float = 1, at_most: int = 10) -> None:
     """Until OpenCode answers its health check through the sidecar.
 
     A probe goes out EVERY seconds, each in a thread of its own and waiting up to
