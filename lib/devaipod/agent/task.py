@@ -26,19 +26,36 @@ def checked_id(value: object) -> str:
                      "session ids look like ses_0123abcd...")
 
 
-def wait_ready(client: Client, timeout: float = 120) -> None:
-    """Until OpenCode answers its health check through the sidecar."""
+def wait_ready(client: Client, timeout: float = 120, every: float = 0.1,
+               each: float = 1, at_most: int = 10) -> None:
+    """Until OpenCode answers its health check through the sidecar.
+
+    A probe goes out EVERY seconds, each in a thread of its own and waiting up to
+    EACH seconds, AT_MOST of them at a time: OpenCode accepts connections a moment
+    before it answers any, and a probe caught in that moment must not hold back the
+    next one; a slow sidecar is not flooded."""
     deadline = time.monotonic() + timeout
-    last = ""
-    while time.monotonic() < deadline:
+    ready = threading.Event()
+    slots = threading.Semaphore(at_most)
+    last = [""]
+
+    def probe() -> None:
         try:
-            # short: OpenCode accepts connections a moment before it answers any
-            client.get("/global/health", timeout=1)
+            client.get("/global/health", timeout=each)
+            ready.set()
+        except (AgentError, OSError, ValueError) as exc:  # a read that timed out, bad JSON
+            last[0] = str(exc)
+        finally:
+            slots.release()
+
+    while time.monotonic() < deadline:
+        if slots.acquire(blocking=False):
+            threading.Thread(target=probe, daemon=True).start()
+        if ready.wait(every):
             return
-        except AgentError as exc:
-            last = str(exc)
-        time.sleep(0.2)
-    raise AgentError(f"the agent did not become ready in {timeout:.0f}s: {last}",
+    if ready.wait(each):  # the probes still out
+        return
+    raise AgentError(f"the agent did not become ready in {timeout:.0f}s: {last[0]}",
                      "see 'devaipod logs WORKSPACE -c agent'")
 
 

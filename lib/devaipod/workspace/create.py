@@ -14,16 +14,18 @@ from __future__ import annotations
 
 import logging
 import signal
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import TYPE_CHECKING
 
 from devaipod import errors, layout, podman, runner, sshconfig, state
 from devaipod.context import Context
 from devaipod.podman import container, pod, secret, volume
-from devaipod.workspace import remove
+from devaipod.workspace import remove, scripts
 from devaipod.workspace.plan import Plan
 from devaipod.workspace.request import Request
 
@@ -49,10 +51,21 @@ def started(what: str) -> None:
 
 
 @contextmanager
+def timed(what: str) -> Iterator[None]:
+    """Log (--debug) how long the block took: the step table of ``devaipod --debug``."""
+    t0 = time.monotonic()
+    try:
+        yield
+    finally:
+        log.debug("took %4.0f ms: %s", (time.monotonic() - t0) * 1000, what)
+
+
+@contextmanager
 def step(what: str) -> Iterator[None]:
     started(what)
     try:
-        yield
+        with timed(what):
+            yield
     except errors.CommandError as exc:
         detail = errors.last_line(exc.stderr)
         raise StepFailed(f"{what} failed: {detail}", exc.hint) from exc
@@ -109,8 +122,9 @@ def create(request: Request, ctx: Context) -> Plan:
     from devaipod.workspace import inputs
     from devaipod.workspace import plan as plan_
 
-    i = inputs.make(request, ctx.config)
-    inputs.preflight(i)
+    with timed("the inputs (checks, devcontainer.json, images)"):
+        i = inputs.make(request, ctx.config)
+        inputs.preflight(i)
     token = inputs.new_token()
     p = plan_.build(i, inputs.new_password(), token)
     execute(p, after_start=lambda: runner.local(state.save_pod_token, p.pod, token),
@@ -129,29 +143,87 @@ def execute(plan: Plan, after_start: Callable[[], None] | None = None,
     secrets = {n: v for n, v in plan.secrets.items() if n not in keep.secrets}
     volumes = [v for v in plan.volumes if v not in keep.volumes]
     with rollback_on_failure(plan.pod, dry_run, keep, [c.name for c in plan.containers]):
-        if secrets:
-            with step("creating secrets"):
-                for name, value in secrets.items():
-                    secret.create(name, value, labels=_labels(plan))
-        if volumes:
-            with step("creating volumes"):
-                for name in volumes:
-                    volume.create(name, labels=_labels(plan))
-        for spec in plan.init:
-            if writes_any(spec, volumes):
-                run_init(spec, describe_init(spec.name, plan), plan.explain.get(spec.name))
-        if not keep.pod:
-            with step("creating the pod"):
-                pod.create(plan.pod, **plan.pod_create)
-        for spec in plan.containers:
-            with step(f"creating container {spec.name}"):
-                container.create(spec)
+        together(partial(make_secrets, plan, secrets), partial(make_volumes, plan, volumes))
+        # the git trees are laid out while the pod and its containers are made: neither
+        # needs the other, and nothing starts before both are done
+        together(partial(run_inits, plan, volumes), partial(make_pod, plan, keep))
         with step("starting the pod"):
             pod.start(plan.pod)
         copy_home_files(plan.copies)
         run_steps(plan.after_start)
         if after_start:
             after_start()
+
+
+def together(*calls: Callable[[], None]) -> None:
+    """CALLS at the same time (in order under --dry-run); when one fails, the others
+    still finish (so that a rollback finds all they made), then the first error."""
+    failed = runner.in_parallel(list(calls))
+    if failed:
+        raise failed[0]
+
+
+def make_secrets(plan: Plan, secrets: dict[str, str]) -> None:
+    if secrets:
+        with step("creating secrets"):
+            for name, value in secrets.items():
+                secret.create(name, value, labels=_labels(plan))
+
+
+def make_volumes(plan: Plan, volumes: list[str]) -> None:
+    if volumes:
+        with step("creating volumes"):
+            for name in volumes:
+                volume.create(name, labels=_labels(plan))
+
+
+def run_inits(plan: Plan, volumes: list[str]) -> None:
+    """The init containers, in order, each only when a volume it writes is new. When both
+    clones are made, the agent's container starts with the workspace's and waits for it
+    inside (its own start-up meanwhile); it is removed if the workspace's fails."""
+    todo = [spec for spec in plan.init if writes_any(spec, volumes)]
+    names = [spec.name for spec in todo]
+    clone, agent = f"{plan.pod}-init-clone", f"{plan.pod}-init-agent"
+    if names[:2] == [clone, agent]:
+        first, second = todo[:2]
+        second = replace(second, command=scripts.waiting(second.command))
+        done = threading.Event()
+        together(partial(_clone_or_stop, first, plan, agent, done),
+                 partial(_until_done, done, run_init, second, describe_init(agent, plan)))
+        todo = todo[2:]
+    for spec in todo:
+        run_init(spec, describe_init(spec.name, plan), plan.explain.get(spec.name))
+
+
+def _clone_or_stop(spec: Spec, plan: Plan, waiting: str, done: threading.Event) -> None:
+    """The workspace's clone; if it fails, the container WAITING for it is removed (also
+    when it is created a moment later) until it is DONE, at most 30 s."""
+    try:
+        run_init(spec, describe_init(spec.name, plan), plan.explain.get(spec.name))
+    except BaseException:
+        for _ in range(60):
+            with suppress(errors.DevaipodError):  # the clone's error is the one to show
+                container.rm([waiting], force=True, ignore=True)
+            if done.wait(0.5):
+                break
+        raise
+
+
+def _until_done(done: threading.Event, call: Callable[..., None], *args) -> None:
+    try:
+        call(*args)
+    finally:
+        done.set()
+
+
+def make_pod(plan: Plan, keep: Keep) -> None:
+    """The pod (unless KEEP has it) and its containers, created, not started."""
+    if not keep.pod:
+        with step("creating the pod"):
+            pod.create(plan.pod, **plan.pod_create)
+    for spec in plan.containers:
+        with step(f"creating container {spec.name}"):
+            container.create(spec)
 
 
 def copy_home_files(copies: Iterable[Copy]) -> None:

@@ -6,8 +6,9 @@ import dataclasses
 import logging
 import os
 import secrets as _secrets
-from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable, Mapping
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
 from devaipod import config, devcontainer, errors, forges, images, layout, runner, source
 from devaipod.podman import network as network_
@@ -63,8 +64,6 @@ def make(request: Request, cfg: config.Config, *, new: bool = True) -> Inputs:
     sg = cfg.service_gator
     scopes = gator_.plan_scopes(sg, src, tuple(r.service_gator), r.service_gator_ro)
     pod_name = layout.new_pod_name(src.project, r.name)
-    if new:
-        check_name(pod_name)
     home_copies = homefiles.plan(pod_name, cfg, in_container=in_container(),
                                  worker=cfg.orchestration.enabled)
     if src.kind == "local" and not os.path.isdir(os.path.join(src.clone_url, ".git")):
@@ -79,11 +78,15 @@ def make(request: Request, cfg: config.Config, *, new: bool = True) -> Inputs:
     volume = (devcontainer.Volume(r.workspace_volume, src.project)
               if r.workspace_volume and (src.pr_ref is None or r.trust_source) else None)
     auth = clone_auth(src, cfg)
-    found = details(src, cfg)  # a PR's or issue's title and fork, from the forge
     hidden = frozenset(credentials.trusted_names(credential_inputs(cfg)))
-    dc, json_rel, dc_src = apply_devcontainer(src, pod_name, r.devcontainer_json,
-                                              r.use_default_devcontainer, api_image, network,
-                                              dotfiles, r.trust_source, volume, auth, hidden)
+    # independent look-ups, at the same time (each may run a container); the name's
+    # error comes first
+    _free, found, (dc, json_rel, dc_src) = at_once(
+        partial(check_name, pod_name) if new else lambda: None,
+        partial(details, src, cfg),  # a PR's or issue's title and fork, from the forge
+        partial(apply_devcontainer, src, pod_name, r.devcontainer_json,
+                r.use_default_devcontainer, api_image, network, dotfiles, r.trust_source,
+                volume, auth, hidden))
     repo_auth = auth if dc_src is not dotfiles else None
     creds = credentials.partition(pod_name,
                                   credential_inputs(cfg, dc.env_allowlist if dc else ()))
@@ -122,6 +125,20 @@ def make(request: Request, cfg: config.Config, *, new: bool = True) -> Inputs:
         home_copies=home_copies, gpu_roles=gpu_roles(cfg.gpu), pull=pull,
         clone_auth=auth, fork=found.fork if found else None,
     )
+
+
+def at_once(*calls: Callable[[], Any]) -> list[Any]:
+    """What CALLS return, run at the same time (in order under --dry-run); the first
+    error, in the order of CALLS, once all are done."""
+    results: list[Any] = [None] * len(calls)
+
+    def keep(n: int) -> None:
+        results[n] = calls[n]()
+
+    failed = runner.in_parallel([partial(keep, n) for n in range(len(calls))])
+    if failed:
+        raise failed[0]
+    return results
 
 
 CDI_DIRS = ("/etc/cdi", "/var/run/cdi")

@@ -40,21 +40,30 @@ elif [ "$url" = /mnt/host-git ]; then
 fi
 git remote add agent "/mnt/agent-workspace/$project"
 git config remote.agent.uploadpack "$uploadpack"
+: > .git/devaipod-cloned  # the agent's init container, started meanwhile, waits for it
 echo "cloned $(git rev-parse --abbrev-ref HEAD) at $(git rev-parse --short HEAD)"
 """.replace("@AUTH@", AUTH_SH.lstrip("\n"))
 
 # $1 project dir name, $2 the stored task's instructions (or ""), $3 "worker" or "",
-# $4 the gator's instructions (or ""), $5 the workspace's user (or ""), $6 the agent's uid;
+# $4 the gator's instructions (or ""), $5 the workspace's user (or ""), $6 the agent's uid,
+# $7 "wait" when the workspace's clone is still being made (see ``waiting``);
 # run as root: the agent's tree and home are given to the agent's user at the end
 CLONE_AGENT = r"""
 set -eu
-project=$1 task=$2 worker=$3 gator=$4 wsuser=$5 uid=$6
+project=$1 task=$2 worker=$3 gator=$4 wsuser=$5 uid=$6 wait=${7:-}
 if [ -n "$wsuser" ] && [ "$(id -u "$wsuser" 2>/dev/null || echo "$wsuser")" = "$uid" ]; then
   echo "the workspace's user $wsuser has uid $uid, the agent's: git in the workspace" \
        "could not tell the agent's repository from its own" >&2
   exit 3
 fi
 p=/workspaces/$project m=/mnt/main-workspace/$project
+if [ -n "$wait" ]; then  # for the workspace's clone, made at the same time (10 min at most)
+  n=0
+  until [ -e "$m/.git/devaipod-cloned" ]; do
+    n=$((n + 1)); [ "$n" -le 6000 ] || { echo "the workspace's clone never finished" >&2; exit 4; }
+    sleep 0.1
+  done
+fi
 git() { command git -c safe.directory='*' "$@"; }
 git clone --quiet --shared "$m" "$p"
 cd "$p"
@@ -108,3 +117,9 @@ def clone_agent_argv(project: str, task_text: str | None = None,
                      workspace_user: str | None = None) -> list[str]:
     return ["sh", "-c", CLONE_AGENT, "sh", project, task_text or "", "worker" if worker else "",
             gator_text or "", workspace_user or "", str(AGENT_UID)]
+
+
+def waiting(command: list[str]) -> list[str]:
+    """The agent's init COMMAND (``clone_agent_argv``) that first waits until the
+    workspace's clone, made at the same time, is done."""
+    return [*command, "wait"]
