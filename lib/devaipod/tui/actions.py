@@ -4,13 +4,26 @@ review with merge/reject, logs, and launching workspaces with their progress."""
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING, Any
+
+from textual.app import App
 
 from devaipod.printable import printable
 from devaipod.tui import screens, view
 
 
-class Actions:
-    """Mixed into the Dashboard (which provides source, current_name, in_thread...)."""
+class Actions(App):
+    """Mixed into the Dashboard, which provides what is declared here."""
+
+    if TYPE_CHECKING:
+        source: Any
+        progress: Any
+
+        def current_name(self) -> str | None: ...
+        def error(self, exc: BaseException) -> None: ...
+        def say(self, text: str) -> None: ...
+        def in_thread(self, what: str, func, *args) -> None: ...
+        def action_refresh(self) -> None: ...
 
     def foreground(self, func, *args) -> None:
         """Run FUNC in the terminal, the dashboard suspended; back to it afterwards."""

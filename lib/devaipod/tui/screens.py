@@ -160,6 +160,6 @@ class ReviewScreen(Pager):
         def answered(yes: bool | None) -> None:
             if yes:
                 self.dismiss(None)
-                self.app.verdict(self.name_, what, self.shown)
+                self.app.verdict(self.name_, what, self.shown)  # type: ignore[attr-defined]
 
         self.app.push_screen(ConfirmScreen(question, [self.name_]), answered)

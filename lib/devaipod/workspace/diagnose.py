@@ -83,7 +83,7 @@ def gather(pod_name: str) -> dict[str, Any]:
              if c.get("Name", "").startswith(f"{pod_name}-")]
     reports = [container_report(c, pod_name) for c in container.inspect(names)] if names else []
     running = {r["role"] for r in reports if r["state"] == "running"}
-    agent = agent_report(pod_name) if "api" in running else {
+    agent: dict[str, Any] = agent_report(pod_name) if "api" in running else {
         "healthy": False, "error": "the api sidecar is not running", "mcp": {}}
     return {"name": pod_name, "short": layout.short(pod_name), "state": info.get("State", ""),
             "containers": sorted(reports, key=lambda r: r["role"]), "agent": agent,
