@@ -122,3 +122,36 @@ def test_launch_creates_a_workspace_per_url_with_progress(screen, cleanup, gitse
         assert pod_exists(podman_service, pod)
         screen.wait_for(pod.removeprefix("devaipod-"))  # in the table too
     screen.keys("q")
+
+
+def test_run_without_source_asks_in_a_form(screen, cleanup, gitserver, podman_service,
+                                           fakellm):
+    """`devaipod run` with no SOURCE on a terminal: the form completes a source the
+    instance has used, and Enter runs the task in a new workspace."""
+    first = f"{podman_service.instance}-tuif1"
+    cleanup.append(first)
+    up(gitserver, first)  # its source is the one to complete from
+    name = f"{podman_service.instance}-tuif2"
+    cleanup.append(name)
+    screen.devaipod("run", "--name", name)
+    screen.wait_for("Tab completes")
+    screen.keys(gitserver.git_url[:8], literal=True)
+    screen.wait_for(gitserver.git_url)  # suggested
+    screen.keys("Right", "Enter")
+    screen.keys("say hello from the form", literal=True)
+    screen.save("run-form")
+    screen.keys("Enter")
+    screen.wait_for("Pane is dead (status 0,", timeout=400)
+    labels = json.loads(podman_service.podman("pod", "inspect", f"devaipod-{name}").stdout)
+    labels = (labels[0] if isinstance(labels, list) else labels)["Labels"]
+    assert labels["io.devaipod.task"] == "say hello from the form"
+    assert labels["io.devaipod.source"] == gitserver.git_url
+
+
+def test_run_without_source_or_terminal_is_one_clear_line(tui_config, monkeypatch):
+    monkeypatch.setenv("DEVAIPOD_CONFIG", str(tui_config))
+    rc, out, err = run_devaipod("run", "-c", "task")
+    assert rc == 1 and out == ""
+    assert err.strip().splitlines() == [
+        "Error: no SOURCE given; give a repository URL or path, or set [dotfiles] url in "
+        "devaipod.toml to use that one"]

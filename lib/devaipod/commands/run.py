@@ -45,13 +45,17 @@ def cli(source, task, task_option, wait, then_attach, as_json, **options) -> Non
     forge's API, when it answers). With no task on a terminal,
     devaipod asks for it. With --wait, each step of the agent is printed as
     it happens and the exit status says whether it finished without error.
-    Without SOURCE, the dotfiles repository ([dotfiles] url) is used.
+    Without SOURCE, a form asks for it on a terminal (completing the
+    sources of your workspaces); elsewhere [dotfiles] url is used.
     """
     from devaipod.agent import task as agent_task
     from devaipod.agent.client import Client
 
     if wait and then_attach:
         raise click.UsageError("--wait and --attach both wait for the agent: give one")
+    if not source and sys.stdin.isatty() and sys.stdout.isatty():
+        source, task, form_attach = launch_form(task or task_option)
+        then_attach = then_attach or (form_attach and not wait)
     source = default_source(source)
     task = choose_task(source, task or task_option)
     p = create_workspace(request(source, "run", task, options))
@@ -69,6 +73,17 @@ def cli(source, task, task_option, wait, then_attach, as_json, **options) -> Non
         from devaipod.commands.attach import attach
 
         attach(p.pod, "agent", session)
+
+
+def launch_form(task: str | None) -> tuple[str, str | None, bool]:
+    """SOURCE, TASK and whether to attach, asked in a form (devaipod.tui.launcher)."""
+    from devaipod.tui import launcher
+
+    dotfiles = context().config.dotfiles
+    answer = launcher.ask(dotfiles.url if dotfiles else "")
+    if answer is None:
+        raise click.Abort()
+    return answer.source, answer.task or task, answer.attach
 
 
 def follow(client, follower, session: str) -> int:
