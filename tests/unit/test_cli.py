@@ -132,19 +132,24 @@ def test_dry_run_prints_the_plan_and_runs_nothing(fp, capsys, verb):
     assert list(fp.calls) == []
 
 
+def one_commit_repo(repo):
+    """A git repository at REPO with one empty commit (no global git config read)."""
+    git_env = {"GIT_CONFIG_GLOBAL": "/dev/null", "HOME": str(repo.parent),
+               "PATH": os.environ["PATH"], "GIT_AUTHOR_NAME": "A", "GIT_AUTHOR_EMAIL": "a@x",
+               "GIT_COMMITTER_NAME": "A", "GIT_COMMITTER_EMAIL": "a@x"}
+    subprocess.run(["git", "init", "-q", str(repo)], check=True, env=git_env)
+    subprocess.run(["git", "-C", str(repo), "commit", "-q", "--allow-empty", "-m", "x"],
+                   check=True, env=git_env)
+    return repo
+
+
 def test_up_dry_run_needs_no_podman_service(tmp_path):
     """Nothing to look up but checks (name free, images, network): the dry run prints the
     plan, and says which checks it could not make."""
     import os
     import subprocess
 
-    repo = tmp_path / "proj"
-    git_env = {"GIT_CONFIG_GLOBAL": "/dev/null", "HOME": str(tmp_path), "PATH": os.environ["PATH"],
-               "GIT_AUTHOR_NAME": "A", "GIT_AUTHOR_EMAIL": "a@x", "GIT_COMMITTER_NAME": "A",
-               "GIT_COMMITTER_EMAIL": "a@x"}
-    subprocess.run(["git", "init", "-q", str(repo)], check=True, env=git_env)
-    subprocess.run(["git", "-C", str(repo), "commit", "-q", "--allow-empty", "-m", "x"],
-                   check=True, env=git_env)
+    repo = one_commit_repo(tmp_path / "proj")
     env = {**os.environ, "DEVAIPOD_PODMAN_URL": f"unix://{tmp_path}/no.sock",
            "DEVAIPOD_CONFIG": str(tmp_path / "none.toml"), "DEVAIPOD_STATE_DIR": str(tmp_path)}
     (tmp_path / "none.toml").write_text("")
@@ -236,13 +241,7 @@ def test_opencode_subcommand_help_needs_no_workspace(capsys, fp):
 
 def test_source_defaults_to_the_dotfiles_repository(tmp_path):
     """`up` without SOURCE uses [dotfiles] url; without that, one clear line."""
-    repo = tmp_path / "dots"
-    git_env = {"GIT_CONFIG_GLOBAL": "/dev/null", "HOME": str(tmp_path), "PATH": os.environ["PATH"],
-               "GIT_AUTHOR_NAME": "A", "GIT_AUTHOR_EMAIL": "a@x", "GIT_COMMITTER_NAME": "A",
-               "GIT_COMMITTER_EMAIL": "a@x"}
-    subprocess.run(["git", "init", "-q", str(repo)], check=True, env=git_env)
-    subprocess.run(["git", "-C", str(repo), "commit", "-q", "--allow-empty", "-m", "x"],
-                   check=True, env=git_env)
+    repo = one_commit_repo(tmp_path / "dots")
     conf = tmp_path / "devaipod.toml"
     conf.write_text("")
     env = {**os.environ, "DEVAIPOD_PODMAN_URL": f"unix://{tmp_path}/no.sock",

@@ -350,45 +350,35 @@ def test_launch_without_a_task_is_up_and_a_failure_raises(monkeypatch):
 # --- `devaipod run`'s form -----------------------------------------------------------------
 
 
-def test_run_form_completes_a_recent_source_and_returns_the_answers():
-    import asyncio
-
-    from textual.widgets import Input
-
+@sync
+async def test_run_form_completes_a_recent_source_and_returns_the_answers():
     from devaipod.tui.launcher import Launch, RunForm
 
-    async def go():
-        app = RunForm(["https://example.invalid/octo/hello", "git://h/repo.git"])
-        async with app.run_test() as pilot:
-            await pilot.press("h", "t", "t", "p")
-            await pilot.pause()
-            await pilot.press("right")  # take the suggestion
-            assert app.query_one("#source", Input).value == "https://example.invalid/octo/hello"
-            await pilot.press("enter")  # to the task
-            for key in "fix it":
-                await pilot.press("space" if key == " " else key)
-            await pilot.press("tab", "space")  # the attach checkbox
-            await pilot.press("ctrl+s")
-        return app.return_value
-
-    assert asyncio.run(go()) == Launch("https://example.invalid/octo/hello", "fix it", True)
+    app = RunForm(["https://example.invalid/octo/hello", "git://h/repo.git"])
+    async with app.run_test() as pilot:
+        await pilot.press("h", "t", "t", "p")
+        await pilot.pause()
+        await pilot.press("right")  # take the suggestion
+        assert app.query_one("#source", Input).value == "https://example.invalid/octo/hello"
+        await pilot.press("enter")  # to the task
+        for key in "fix it":
+            await pilot.press("space" if key == " " else key)
+        await pilot.press("tab", "space")  # the attach checkbox
+        await pilot.press("ctrl+s")
+    assert app.return_value == Launch("https://example.invalid/octo/hello", "fix it", True)
 
 
-def test_run_form_escape_makes_nothing_and_an_empty_source_is_not_sent():
-    import asyncio
-
+@sync
+async def test_run_form_escape_makes_nothing_and_an_empty_source_is_not_sent():
     from devaipod.tui.launcher import RunForm
 
-    async def go():
-        app = RunForm([])
-        async with app.run_test() as pilot:
-            await pilot.press("ctrl+s")  # no source: stays
-            await pilot.pause()
-            assert app.is_running
-            await pilot.press("escape")
-        return app.return_value
-
-    assert asyncio.run(go()) is None
+    app = RunForm([])
+    async with app.run_test() as pilot:
+        await pilot.press("ctrl+s")  # no source: stays
+        await pilot.pause()
+        assert app.is_running
+        await pilot.press("escape")
+    assert app.return_value is None
 
 
 def test_recent_sources_newest_first_once():
