@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 
 import pytest
 
@@ -155,3 +157,23 @@ def test_run_without_source_or_terminal_is_one_clear_line(tui_config, monkeypatc
     assert err.strip().splitlines() == [
         "Error: no SOURCE given; give a repository URL or path, or set [dotfiles] url in "
         "devaipod.toml to use that one"]
+
+
+def test_run_attach_shows_the_agents_tui_and_detach_ends_run(screen, cleanup, gitserver,
+                                                             podman_service, fakellm):
+    """`run -A` on a terminal: the task is sent, then this terminal shows the agent's TUI
+    (tmux, as `devaipod attach`); detaching ends `run` with status 0, the agent goes on."""
+    name = f"{podman_service.instance}-tuia"
+    cleanup.append(name)
+    # a terminal that is not inside tmux (as a person's), with the test's tmux dir
+    screen.start("env", "-u", "TMUX", sys.executable, "-m", "devaipod", "run",
+                 gitserver.git_url, "-c", "hello from run -A", "--name", name, "-A")
+    try:
+        screen.wait_for("Fake Model", timeout=400)
+        screen.wait_for("hello from run -A", timeout=60)  # the session the task went to
+        screen.save("run-attach")
+        screen.keys("C-b", "d")
+        screen.wait_for("Pane is dead (status 0,", timeout=60)
+    finally:
+        subprocess.run(["tmux", "kill-server"], env={**screen.env}, capture_output=True)
+    assert pod_exists(podman_service, f"devaipod-{name}")
