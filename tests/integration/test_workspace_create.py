@@ -185,10 +185,26 @@ def test_dry_run_prints_what_a_real_run_executes(podman_service, gitserver):
         assert rc == 0, err
         prefix = "devaipod: + "
         executed = [ln[len(prefix):] for ln in err.splitlines() if ln.startswith(prefix)]
-        assert normalise(planned.splitlines()) == normalise(executed)
+        # the same commands; steps that run at the same time (secrets with volumes, the
+        # clones while the pod is made) may interleave, what depends on another may not
+        planned_lines = normalise(planned.splitlines())
+        assert sorted(planned_lines) == sorted(normalise(executed))
         assert len(executed) >= 10
+        for lines in (planned_lines, executed):
+            assert " pod start " in lines[-1]
+            kinds = [kind(ln) for ln in lines]
+            assert kinds.index("pod create") < kinds.index("container create")
+            assert kinds.count("pod create") == 1 and "container create" in kinds
     finally:
         run_devaipod("delete", "--force", name)
+
+
+def kind(line: str) -> str:
+    """'pod create', 'container create', 'secret create', ... of a podman command line."""
+    words = line.split()
+    verb = words[words.index("create") - 1] if "create" in words else ""
+    noun = verb if verb in ("pod", "secret", "volume") else "container"
+    return f"{noun} create" if "create" in words else " ".join(words[4:6])
 
 
 def normalise(lines: list[str]) -> list[str]:
