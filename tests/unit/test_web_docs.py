@@ -112,3 +112,11 @@ def test_the_index_escapes_the_name_lines(man):
 def test_man_dir_is_found_in_a_checkout(monkeypatch):
     monkeypatch.delenv("DEVAIPOD_MAN_DIR", raising=False)
     assert docs.man_dir() == MAN
+
+
+def test_every_help_link_of_the_pages_names_a_man_page():
+    web = Path(__file__).resolve().parents[2] / "web"
+    linked = {name for tpl in (web / "templates").glob("*.tpl")
+              for name in re.findall(r'href="/docs/([^"]+)"', tpl.read_text())}
+    assert "devaipod-web.1" in linked
+    assert linked <= set(docs.pages(MAN)), sorted(linked - set(docs.pages(MAN)))
