@@ -120,3 +120,11 @@ def test_every_help_link_of_the_pages_names_a_man_page():
               for name in re.findall(r'href="/docs/([^"]+)"', tpl.read_text())}
     assert "devaipod-web.1" in linked
     assert linked <= set(docs.pages(MAN)), sorted(linked - set(docs.pages(MAN)))
+
+
+def test_go_md2man_definition_lists_and_no_script_links(tmp_path):
+    (tmp_path / "t.1.md").write_text("% t 1\n\n## STATES\n**idle**\n: nothing runs.\n\n"
+                                     "[click](javascript:alert(1))\n")
+    html = docs.page_html(tmp_path, "t.1")
+    assert "<dt><strong>idle</strong></dt>\n<dd>nothing runs.</dd>" in html
+    assert "href=\"javascript:" not in html and "<a" not in html

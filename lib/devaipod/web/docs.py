@@ -14,6 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from markdown_it import MarkdownIt
+from mdit_py_plugins.deflist import deflist_plugin
 
 SUFFIX = ".md"
 # **devaipod-up**(1) → a link, for the pages that exist (the name is then one of ours)
@@ -59,8 +60,9 @@ def summary(text: str) -> str:
 
 @lru_cache(maxsize=1)
 def markdown() -> MarkdownIt:
-    # commonmark with raw HTML off (escaped as text), and GFM tables
-    return MarkdownIt("commonmark", {"html": False}).enable("table")
+    # commonmark with raw HTML off (escaped as text); GFM tables and go-md2man's
+    # definition lists (a term, then lines starting with ": ")
+    return MarkdownIt("commonmark", {"html": False}).enable("table").use(deflist_plugin)
 
 
 def body_html(text: str, known: set[str]) -> str:
