@@ -448,7 +448,7 @@ def test_notify_me_tells_when_the_agent_waits_and_the_title_counts(control_plane
     page.goto(f"{control_plane.base}/")
     row = page.locator(f'[data-pod="{ui_pod.short}"]')
     expect(row.get_by_test_id("state-badge")).to_have_text("idle", timeout=180_000)
-    badges = page.get_by_test_id("pods-body").get_by_test_id("state-badge")
+    badges = page.locator("#pods-body [data-testid=state-badge]")
     waiting = sum(b.get_attribute("data-state") in ("idle", "error") for b in badges.all())
     assert waiting >= 1
     expect(page).to_have_title(waiting_title(waiting))
