@@ -385,3 +385,101 @@ def test_logs_tab_shows_the_agent_log(control_plane, ui_pod, page, shot):
                                                             timeout=60_000)
     expect(page.get_by_test_id("logs-status")).to_have_text("following")
     shot(page)
+
+
+# --- the manual (/docs) ------------------------------------------------------------
+
+
+def test_docs_lists_the_man_pages_and_renders_one(control_plane, page, shot):
+    page.goto(f"{control_plane.base}/")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Docs").click()
+    expect(page).to_have_url(f"{control_plane.base}/docs")
+    expect(page).to_have_title(re.compile(r"Manual · devaipod$"))
+    links = page.get_by_test_id("doc-link")
+    expect(links.filter(has_text=re.compile(r"^devaipod-web\.1$"))).to_have_count(1)
+    assert links.count() >= 20
+    shot(page, "-index")
+    links.filter(has_text=re.compile(r"^devaipod-up\.1$")).click()
+    expect(page).to_have_url(f"{control_plane.base}/docs/devaipod-up.1")
+    doc = page.get_by_test_id("doc")
+    for heading in ("NAME", "SYNOPSIS", "DESCRIPTION"):
+        expect(doc.get_by_role("heading", name=heading, exact=True)).to_be_visible()
+    expect(doc).to_contain_text("create a workspace pod with an idle agent")
+    expect(doc).not_to_contain_text("% devaipod-up 1")
+    doc.get_by_role("link", name="devaipod", exact=True).first.click()  # **devaipod**(1)
+    expect(page).to_have_url(f"{control_plane.base}/docs/devaipod.1")
+    shot(page)
+
+
+def test_pod_page_help_opens_its_man_page(control_plane, ui_pod, page, shot):
+    pod_page(page, control_plane, ui_pod, "logs")
+    page.get_by_test_id("help-logs").click()
+    expect(page).to_have_url(f"{control_plane.base}/docs/devaipod-logs.1")
+    expect(page.get_by_test_id("doc").get_by_role("heading", name="NAME")).to_be_visible()
+    shot(page)
+
+
+# --- attention: the title's count, notifications --------------------------------------
+
+# record every notification the page makes (and still make it)
+RECORD_NOTIFICATIONS = """
+(() => {
+  const Real = window.Notification;
+  window.__notes = [];
+  function Recording(title, options) {
+    window.__notes.push({ title, body: (options || {}).body || "" });
+    try { return new Real(title, options); } catch { return {}; }
+  }
+  Object.defineProperty(Recording, "permission", { get: () => Real.permission });
+  Recording.requestPermission = (...args) => Real.requestPermission(...args);
+  window.Notification = Recording;
+})();
+"""
+
+
+def waiting_title(count: int, title: str = "Workspaces · devaipod") -> str:
+    return f"({count}) {title}" if count else title
+
+
+def test_notify_me_tells_when_the_agent_waits_and_the_title_counts(control_plane, ui_pod,
+                                                                    page, shot):
+    page.context.grant_permissions(["notifications"], origin=control_plane.base)
+    page.add_init_script(RECORD_NOTIFICATIONS)
+    page.goto(f"{control_plane.base}/")
+    row = page.locator(f'[data-pod="{ui_pod.short}"]')
+    expect(row.get_by_test_id("state-badge")).to_have_text("idle", timeout=180_000)
+    badges = page.locator("#pods-body [data-testid=state-badge]")
+    waiting = sum(b.get_attribute("data-state") in ("idle", "error") for b in badges.all())
+    assert waiting >= 1
+    expect(page).to_have_title(waiting_title(waiting))
+    button = page.get_by_test_id("notify-button")
+    expect(button).to_have_text("Notify me")
+    button.click()
+    expect(button).to_have_text("Notifications on")
+    expect(button).to_have_attribute("aria-pressed", "true")
+    shot(page, "-on")
+
+    sent: list = []
+    sender = threading.Thread(daemon=True, target=lambda: sent.append(
+        control_plane.devaipod("opencode", ui_pod.name, "send", "SLOW 20", timeout=240)))
+    sender.start()
+    try:
+        expect(row.get_by_test_id("state-badge")).to_have_text("working", timeout=60_000)
+        expect(page).to_have_title(waiting_title(waiting - 1))  # this one works
+        assert page.evaluate("window.__notes") == []  # nothing to tell yet
+        shot(page, "-working")
+        notes = wait_until(lambda: page.evaluate("window.__notes"), 180,
+                           "a notification that the agent waits")
+    finally:
+        sender.join(240)
+    assert sent and sent[0][0] == 0, sent
+    [note] = notes
+    assert note["title"] == f"{ui_pod.short}: the agent is waiting", note
+    assert "\n" not in note["body"] and len(note["body"]) <= 120, note
+    expect(page).to_have_title(waiting_title(waiting))
+    expect(row.get_by_test_id("state-badge")).to_have_text("idle")
+    shot(page)
+
+    button.click()  # off again: no more notifications
+    expect(button).to_have_text("Notify me")
+    assert page.evaluate("localStorage.getItem('devaipod-notify')") is None

@@ -19,7 +19,8 @@ WEB = Path(__file__).resolve().parents[2] / "web"
 BEARER = {"Authorization": "Bearer the-right-token"}
 # path → (the title, the page's script, the nav link marked current: "" none, None no bar)
 PAGES = {"/": ("Workspaces", "pods", "/"), "/new": ("New workspace", "new", "/new"),
-         "/pods/devaipod-x": ("Workspace", "pod", ""), "/login": ("Log in", "login", None)}
+         "/pods/devaipod-x": ("Workspace", "pod", ""), "/login": ("Log in", "login", None),
+         "/docs": ("Manual", "docs", "/docs")}
 # the scripts of each page: its own and those it loads (pod.js: its header's and its tabs')
 SCRIPTS = {"pods": ["pods"], "new": ["new"], "login": ["login"],
            "pod": ["pod", "gator", "agent", "terminal", "review", "logs"]}
@@ -89,8 +90,8 @@ def test_each_page_has_the_shared_head_and_its_bar(wsgi, path):
         assert page.bars == 0 and "logout-button" not in page.ids
     else:
         assert page.bars == 1 and "logout-button" in page.ids
-        assert page.nav == [("/", "page" if nav == "/" else None),
-                            ("/new", "page" if nav == "/new" else None)]
+        assert page.nav[:3] == [(href, "page" if nav == href else None)
+                                for href in ("/", "/new", "/docs")]
 
 
 def test_a_pod_named_like_a_page_gets_the_pod_page(wsgi):

@@ -275,3 +275,96 @@ export function scopes(text) {
   }
   return out;
 }
+
+// --- attention: the tab's title, and opt-in notifications ------------------------
+// Every page with the top bar follows GET /api/pods (the server answers all clients
+// from one cached list). The title counts the agents waiting on a person, "(2) ...";
+// with "Notify me" on, an agent that goes from working to idle, or to error, makes a
+// browser notification: plain text, from the pod's name and its last message.
+
+const NOTIFY_ITEM = "devaipod-notify";
+export const ATTENTION = ["idle", "error"];
+let seen = null; // pod → its agent state at the last look
+
+/** Agent-written text for a notification: one line, hidden characters shown, short. */
+export function plain(text, max = 120) {
+  const line = String(text ?? "").replace(/[\u0000-\u001F\u007F-\u009F]+/g, " ")
+    .replace(HIDDEN, (c) => `⟪U+${c.codePointAt(0).toString(16).toUpperCase().padStart(4, "0")}⟫`)
+    .replace(/\s+/g, " ").trim();
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+}
+
+function notifying() {
+  return "Notification" in window && Notification.permission === "granted"
+    && localStorage.getItem(NOTIFY_ITEM) === "1";
+}
+
+/** What happened to a pod between two looks: "idle", "error" or null (nothing to tell). */
+export function change(before, now) {
+  if (before === undefined || before === now) return null;
+  if (now === "idle" && before === "working") return "idle";
+  return now === "error" ? "error" : null;
+}
+
+function notify(pod, what) {
+  const name = pod.short || pod.name;
+  const title = what === "error" ? `${plain(name, 60)}: the agent failed` : `${plain(name, 60)}: the agent is waiting`;
+  try {
+    const note = new Notification(title, { body: plain(pod.last_message), tag: `devaipod-${name}` });
+    note.onclick = () => { window.focus(); location.assign(podUrl(pod.name)); };
+  } catch (err) {
+    console.warn("no notification:", err);
+  }
+}
+
+/** Take a new list of pods: the title's count, and a notification per agent that now waits. */
+export function attend(pods) {
+  const waiting = pods.filter((p) => ATTENTION.includes(p.agent)).length;
+  const title = document.title.replace(/^\(\d+\) /, ""); // a page may have renamed itself
+  document.title = waiting ? `(${waiting}) ${title}` : title;
+  const now = new Map(pods.map((p) => [p.name, p.agent]));
+  if (seen && notifying()) {
+    for (const pod of pods) {
+      const what = change(seen.get(pod.name), pod.agent);
+      if (what) notify(pod, what);
+    }
+  }
+  seen = now;
+}
+
+function showNotifyButton(button) {
+  const on = notifying();
+  button.hidden = !("Notification" in window);
+  button.setAttribute("aria-pressed", on ? "true" : "false");
+  setText(button, on ? "Notifications on" : "Notify me");
+  button.title = on ? "Notifying you when an agent waits or fails; click to stop"
+    : "A browser notification when an agent waits or fails";
+}
+
+async function toggleNotify(button) {
+  if (notifying()) {
+    localStorage.removeItem(NOTIFY_ITEM);
+  } else {
+    const answer = await Notification.requestPermission();
+    if (answer === "granted") localStorage.setItem(NOTIFY_ITEM, "1");
+    else showError("the browser does not allow notifications for this page (see its site settings)");
+  }
+  showNotifyButton(button);
+}
+
+(function watchAgents() {
+  const button = document.getElementById("notify-button");
+  if (!button) return; // the login page
+  showNotifyButton(button);
+  button.addEventListener("click", () => toggleNotify(button));
+  // not `every`: a hidden tab is when a notification matters (browsers slow its timers)
+  const look = async () => {
+    try {
+      attend(await api("/api/pods"));
+    } catch (err) {
+      console.warn("attention:", err.message);
+    }
+    setTimeout(look, 3000);
+  };
+  look();
+})();

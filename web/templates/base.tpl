@@ -16,10 +16,11 @@
   <header class="topbar">
     <a class="brand" href="/">devaipod</a>
     <nav aria-label="Main">
-% for href, label in (("/", "Workspaces"), ("/new", "New workspace")):
+% for href, label in (("/", "Workspaces"), ("/new", "New workspace"), ("/docs", "Docs")):
       <a href="{{href}}"{{!' aria-current="page"' if href == nav else ""}}>{{label}}</a>
 % end
     </nav>
+    <button type="button" id="notify-button" class="notify" data-testid="notify-button" hidden>Notify me</button>
     <button type="button" id="logout-button" class="logout" data-testid="logout-button">Log out</button>
   </header>
 % end

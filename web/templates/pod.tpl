@@ -17,6 +17,7 @@
           <input id="gator-add" name="add" type="text" spellcheck="false" data-testid="gator-add"
                  placeholder="github:owner/repo:read,draft" aria-label="Grant GitHub access">
           <button type="submit" data-testid="gator-grant">Grant</button>
+          <a class="help-link" href="/docs/devaipod-gator.1" data-testid="help-gator" title="GitHub access: the manual">help</a>
         </form>
         <div id="pod-task" class="pod-task" data-testid="pod-task"></div>
         <div id="pod-message" class="muted" data-testid="pod-message"></div>
@@ -27,6 +28,7 @@
         <button type="button" id="action-done" data-action="done" data-testid="action-done">Mark done</button>
         <button type="button" id="action-undone" data-action="undone" data-testid="action-undone" hidden>Undo done</button>
         <button type="button" id="action-delete" data-action="delete" data-testid="action-delete" class="danger">Delete</button>
+        <a class="help-link" href="/docs/devaipod-web.1" data-testid="help-pod" title="This page: the manual">help</a>
       </div>
     </section>
 
@@ -58,6 +60,8 @@
         </select>
         <span id="terminal-status" class="muted" data-testid="terminal-status" role="status"></span>
         <button type="button" id="terminal-reconnect" class="link" data-testid="terminal-reconnect" hidden>reconnect</button>
+        <span class="spacer"></span>
+        <a class="help-link" href="/docs/devaipod-attach.1" data-testid="help-terminal" title="Terminals: the manual">help</a>
       </div>
       <div id="terminal" class="terminal-box" data-testid="terminal"></div>
     </section>
@@ -69,6 +73,7 @@
         <button type="button" id="review-refresh" data-testid="review-refresh">Refresh</button>
         <button type="button" id="merge-button" class="primary" data-testid="merge-button" disabled>Merge into workspace</button>
         <button type="button" id="reject-button" class="danger" data-testid="reject-button" disabled>Reject</button>
+        <a class="help-link" href="/docs/devaipod-review.1" data-testid="help-review" title="Review: the manual">help</a>
       </div>
       <p id="review-result" data-testid="review-result" role="status" hidden></p>
       <p id="review-empty" class="empty" data-testid="review-empty" hidden>There is nothing to review: the agent has no commits that the workspace lacks.</p>
@@ -90,6 +95,8 @@
         </select>
         <span id="logs-status" class="muted" data-testid="logs-status" role="status"></span>
         <button type="button" id="logs-reconnect" class="link" data-testid="logs-reconnect" hidden>reconnect</button>
+        <span class="spacer"></span>
+        <a class="help-link" href="/docs/devaipod-logs.1" data-testid="help-logs" title="Logs: the manual">help</a>
       </div>
       <pre id="logs-pre" class="log" data-testid="logs-pre" tabindex="0" aria-label="Container log"></pre>
     </section>

@@ -138,8 +138,28 @@ def make_app(gate: auth.Auth, ctx: Context | None = None):
             raise bottle.HTTPError(404, "no such package")
         return bottle.static_file(path, root=static / "node_modules" / roots[package])
 
+    add_docs(app, static)
     add_api(app)
     return browserauth.with_headers(app, security_headers)
+
+
+def add_docs(app: bottle.Bottle, web: Path) -> None:
+    """/docs and /docs/<page>: the man pages, rendered from man/*.md (web/API.md)."""
+    from devaipod.web import docs
+
+    frame = bottle.SimpleTemplate(name="docs.tpl", lookup=[str(web / "templates")])
+    root = docs.man_dir()
+
+    @app.get("/docs")
+    def docs_index():
+        return frame.render(title="Manual", page="", content=docs.index_html(root))
+
+    @app.get("/docs/<name>")
+    def docs_page(name):
+        content = docs.page_html(root, name)
+        if content is None:
+            raise bottle.HTTPError(404, f"no manual page {name!r}")
+        return frame.render(title=name, page=name, content=content)
 
 
 def add_login(app: bottle.Bottle, gate: auth.Auth, page: str) -> None:
