@@ -1,4 +1,4 @@
-"""Starting a workspace and marking it done: the CLI's and the web's one way."""
+"""A workspace's start, done mark and title, and pruning: the CLI's and the web's one way."""
 
 from __future__ import annotations
 
