@@ -429,7 +429,8 @@ def test_prune_lists_the_done_workspaces_and_deletes_them(control_plane, ui_git,
         rc, _out, err = control_plane.devaipod("done", name)
         assert rc == 0, err
         page.goto(f"{control_plane.base}/")
-        expect(page.locator(f'[data-pod="{name}"]')).to_be_visible()
+        rows = page.get_by_test_id("pods-table")  # the dialog's items have a data-pod too
+        expect(rows.locator(f'[data-pod="{name}"]')).to_be_visible()
         page.get_by_test_id("prune-button").click()
         dialog = page.get_by_test_id("prune-dialog")
         expect(dialog).to_be_visible()
@@ -439,11 +440,11 @@ def test_prune_lists_the_done_workspaces_and_deletes_them(control_plane, ui_git,
         shot(page, "-confirm")
         page.get_by_test_id("prune-confirm").click()
         expect(dialog).to_be_hidden()
-        expect(page.locator(f'[data-pod="{name}"]')).to_have_count(0)
+        expect(rows.locator(f'[data-pod="{name}"]')).to_have_count(0)
         assert podman_service.podman("pod", "exists", f"devaipod-{name}",
                                      check=False).returncode != 0
         assert podman_service.podman("pod", "exists", ui_pod.name, check=False).returncode == 0
-        expect(page.locator(f'[data-pod="{ui_pod.short}"]')).to_be_visible()
+        expect(rows.locator(f'[data-pod="{ui_pod.short}"]')).to_be_visible()
         shot(page)
     finally:
         delete_pod(control_plane, name)
