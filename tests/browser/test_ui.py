@@ -212,6 +212,34 @@ def test_pod_page_shows_and_grants_github_access(control_plane, ui_pod, page, sh
     shot(page, "-gator")
 
 
+def test_pod_page_edits_the_title(control_plane, ui_pod, page, shot):
+    """The title set on the pod's page is `devaipod title`'s, shown as text on both pages."""
+    title = f"Fix <b>the</b> login & more {secrets.token_hex(2)}"
+    pod_page(page, control_plane, ui_pod)
+    page.get_by_test_id("title-edit").click()
+    page.get_by_test_id("title-input").fill(f"  {title}  ")
+    shot(page, "-editing")
+    page.get_by_test_id("title-save").click()
+    expect(page.get_by_test_id("title-form")).to_be_hidden()
+    expect(page.get_by_test_id("pod-title")).to_have_text(title)  # markup shown, not made
+    rc, out, err = control_plane.devaipod("title", ui_pod.name)
+    assert rc == 0 and out.strip() == title, (out, err)
+    page.get_by_test_id("title-edit").click()
+    page.get_by_test_id("title-input").fill("reads \u202eotherwise")  # refused, as the CLI does
+    page.get_by_test_id("title-save").click()
+    expect(page.get_by_test_id("error-banner")).to_contain_text("printable characters")
+    shot(page, "-refused")
+    page.get_by_test_id("title-cancel").click()
+    expect(page.get_by_test_id("title-form")).to_be_hidden()
+    expect(page.get_by_test_id("pod-title")).to_have_text(title)
+    shot(page)
+
+    page.goto(f"{control_plane.base}/")
+    row = page.locator(f'[data-pod="{ui_pod.short}"]')
+    expect(row.locator("td.task")).to_have_text(title)
+    shot(page, "-pods")
+
+
 # --- 4-8: the pod's page -------------------------------------------------------------
 
 
@@ -483,3 +511,38 @@ def test_notify_me_tells_when_the_agent_waits_and_the_title_counts(control_plane
     button.click()  # off again: no more notifications
     expect(button).to_have_text("Notify me")
     assert page.evaluate("localStorage.getItem('devaipod-notify')") is None
+
+
+# --- the workspaces page's Prune -----------------------------------------------------
+
+
+def test_prune_lists_the_done_workspaces_and_deletes_them(control_plane, ui_git, ui_pod,
+                                                          podman_service, page, shot):
+    """A workspace marked done (CLI) is listed by Prune's confirmation, and deleted once
+    confirmed; the other workspace is neither listed nor touched."""
+    name = f"{podman_service.instance}-prune-{secrets.token_hex(2)}"
+    try:
+        rc, _out, err = control_plane.devaipod("up", ui_git.git_url, "--name", name)
+        assert rc == 0, err
+        rc, _out, err = control_plane.devaipod("done", name)
+        assert rc == 0, err
+        page.goto(f"{control_plane.base}/")
+        rows = page.get_by_test_id("pods-table")  # the dialog's items have a data-pod too
+        expect(rows.locator(f'[data-pod="{name}"]')).to_be_visible()
+        page.get_by_test_id("prune-button").click()
+        dialog = page.get_by_test_id("prune-dialog")
+        expect(dialog).to_be_visible()
+        items = page.get_by_test_id("prune-item")
+        expect(items).to_have_count(1)
+        expect(items.first).to_have_attribute("data-pod", name)
+        shot(page, "-confirm")
+        page.get_by_test_id("prune-confirm").click()
+        expect(dialog).to_be_hidden()
+        expect(rows.locator(f'[data-pod="{name}"]')).to_have_count(0)
+        assert podman_service.podman("pod", "exists", f"devaipod-{name}",
+                                     check=False).returncode != 0
+        assert podman_service.podman("pod", "exists", ui_pod.name, check=False).returncode == 0
+        expect(rows.locator(f'[data-pod="{ui_pod.short}"]')).to_be_visible()
+        shot(page)
+    finally:
+        delete_pod(control_plane, name)

@@ -28,7 +28,9 @@ function renderHead(info) {
   $("pod-activity").title = fullTime(info.last_activity);
   const containers = Object.entries(info.containers || {}).sort();
   setText($("pod-containers"), containers.map(([role, state]) => `${role} ${String(state).toLowerCase()}`).join(" · ") || "—");
-  setRevealed($("pod-task"), info.task || info.title || "");
+  setRevealed($("pod-title"), info.title || "");
+  $("title-edit").textContent = info.title ? "Edit title" : "Add a title";
+  setRevealed($("pod-task"), info.task || "");
   setRevealed($("pod-message"), info.last_message || "");
   const running = ["running", "degraded"].includes(String(info.status).toLowerCase());
   $("action-stop").disabled = !running;
@@ -66,6 +68,37 @@ async function act(action, button) {
 for (const button of document.querySelectorAll("[data-action]")) {
   button.addEventListener("click", () => act(button.dataset.action, button));
 }
+
+// --- the title: set as `devaipod title` does (PUT /api/pods/<name>/title) -------------
+
+function editTitle(on) {
+  $("title-form").hidden = !on;
+  $("title-edit").parentElement.hidden = on;
+  if (!on) return;
+  $("title-input").value = current?.title || "";
+  $("title-input").focus();
+}
+
+$("title-edit").addEventListener("click", () => editTitle(true));
+$("title-cancel").addEventListener("click", () => editTitle(false));
+$("title-form").addEventListener("keydown", (ev) => {
+  if (ev.key === "Escape") editTitle(false);
+});
+$("title-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const save = ev.submitter || $("title-form").querySelector("[type=submit]");
+  save.disabled = true;
+  try {
+    await api(apiPod(pod, "/title"), { method: "PUT", body: { title: $("title-input").value } });
+    clearError();
+    editTitle(false);
+  } catch (err) {
+    showError(err);
+  } finally {
+    save.disabled = false;
+  }
+  await loadHead();
+});
 
 // --- tabs ------------------------------------------------------------------------
 

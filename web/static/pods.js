@@ -1,6 +1,8 @@
-// The workspaces page: GET /api/pods every 2 s, rows updated in place.
+// The workspaces page: GET /api/pods every 2 s, rows updated in place; Prune deletes the
+// workspaces marked done, once a confirmation has listed them (GET, then POST /api/prune).
 import {
-  api, badge, clearError, el, every, fullTime, podUrl, relTime, setRevealed, setText, showError,
+  api, badge, clearError, el, every, fullTime, podUrl, relTime, reveal, setRevealed, setText,
+  showError,
 } from "/static/app.js";
 
 const body = document.getElementById("pods-body");
@@ -30,8 +32,8 @@ function fill(row, pod) {
   badge(pod.agent, cell("agent").firstChild).title = `pod ${pod.status || "unknown"}`;
   setText(cell("repo"), pod.repo || pod.source || "");
   cell("repo").title = pod.source || "";
-  setRevealed(cell("task"), pod.task || pod.title || "");
-  cell("task").title = [pod.task, pod.title].filter(Boolean).join("\n");
+  setRevealed(cell("task"), pod.title || pod.task || ""); // a title given is the better name
+  cell("task").title = [pod.title, pod.task].filter(Boolean).join("\n");
   setText(cell("age"), relTime(pod.created));
   cell("age").title = fullTime(pod.created);
   setText(cell("activity"), relTime(pod.last_activity) || "—");
@@ -66,5 +68,55 @@ async function refresh() {
     showError(err, "poll");
   }
 }
+
+// --- prune -----------------------------------------------------------------------------
+
+const dialog = document.getElementById("prune-dialog");
+const pruneButton = document.getElementById("prune-button");
+let toPrune = []; // the names the confirmation lists: the server deletes those still done
+
+async function askPrune() {
+  pruneButton.disabled = true;
+  try {
+    const found = await api("/api/prune");
+    toPrune = found.map((w) => w.name);
+    const list = document.getElementById("prune-list");
+    list.replaceChildren(...found.map((w) => {
+      const item = el("li", { "data-testid": "prune-item", dataset: { pod: w.short || w.name } },
+        el("b", {}, w.short || w.name));
+      const about = w.title || w.task;
+      if (about) item.append(" — ", ...reveal(about));
+      return item;
+    }));
+    document.getElementById("prune-none").hidden = found.length > 0;
+    document.getElementById("prune-some").hidden = found.length === 0;
+    document.getElementById("prune-confirm").hidden = found.length === 0;
+    clearError();
+    dialog.showModal();
+  } catch (err) {
+    showError(err);
+  } finally {
+    pruneButton.disabled = false;
+  }
+}
+
+dialog.addEventListener("close", async () => {
+  if (dialog.returnValue !== "prune" || !toPrune.length) return;
+  pruneButton.disabled = true;
+  try {
+    const { pruned } = await api("/api/prune", { method: "POST", body: { names: toPrune } });
+    const kept = toPrune.filter((name) => !pruned.includes(name));
+    if (kept.length) showError(`Kept, no longer marked done: ${kept.join(", ")}`);
+    else clearError();
+  } catch (err) {
+    showError(err);
+  } finally {
+    pruneButton.disabled = false;
+    toPrune = [];
+  }
+  await refresh();
+});
+
+pruneButton.addEventListener("click", askPrune);
 
 every(2000, refresh);

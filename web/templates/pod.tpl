@@ -19,6 +19,16 @@
           <button type="submit" data-testid="gator-grant">Grant</button>
           <a class="help-link" href="/docs/devaipod-gator.1" data-testid="help-gator" title="GitHub access: the manual">help</a>
         </form>
+        <div class="pod-title">
+          <span id="pod-title" data-testid="pod-title"></span>
+          <button type="button" id="title-edit" class="link" data-testid="title-edit">Edit title</button>
+        </div>
+        <form id="title-form" class="pod-title" data-testid="title-form" hidden>
+          <input id="title-input" name="title" type="text" maxlength="200" spellcheck="false"
+                 data-testid="title-input" aria-label="Title of the workspace" placeholder="A title (empty: none)">
+          <button type="submit" class="primary" data-testid="title-save">Save</button>
+          <button type="button" id="title-cancel" data-testid="title-cancel">Cancel</button>
+        </form>
         <div id="pod-task" class="pod-task" data-testid="pod-task"></div>
         <div id="pod-message" class="muted" data-testid="pod-message"></div>
       </div>

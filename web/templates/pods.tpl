@@ -2,6 +2,8 @@
   <main>
     <div class="page-head">
       <h1>Workspaces</h1>
+      <button type="button" id="prune-button" data-testid="prune-button"
+              title="Delete the workspaces marked done">Prune…</button>
       <a id="new-link" class="button primary" href="/new" data-testid="new-link">New workspace</a>
     </div>
     <div class="table-wrap">
@@ -12,7 +14,7 @@
             <th scope="col">Name</th>
             <th scope="col">Agent</th>
             <th scope="col">Repo</th>
-            <th scope="col">Task</th>
+            <th scope="col">Title or task</th>
             <th scope="col">Age</th>
             <th scope="col">Last activity</th>
             <th scope="col">Last message</th>
@@ -25,4 +27,18 @@
         No workspaces yet. <a href="/new">Create one</a> from a git repository, an issue or a pull request.
       </p>
     </div>
+    <dialog id="prune-dialog" class="confirm" data-testid="prune-dialog" aria-labelledby="prune-title">
+      <form method="dialog">
+        <h2 id="prune-title">Prune</h2>
+        <p id="prune-none" data-testid="prune-none" hidden>No workspace is marked done: there is nothing to prune.</p>
+        <div id="prune-some" hidden>
+          <p>These workspaces are marked done. Delete them, with their containers, volumes and secrets?</p>
+          <ul id="prune-list" data-testid="prune-list"></ul>
+        </div>
+        <div class="actions">
+          <button type="submit" value="cancel" id="prune-cancel" data-testid="prune-cancel">Cancel</button>
+          <button type="submit" value="prune" id="prune-confirm" class="danger" data-testid="prune-confirm">Delete</button>
+        </div>
+      </form>
+    </dialog>
   </main>

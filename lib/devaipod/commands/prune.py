@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from devaipod.clikit import command, dry_run_option, echo_result, emit_json, json_option
-from devaipod.workspace import lookup, remove
+from devaipod.workspace import lifecycle
 
 
 @command("prune")
@@ -11,9 +11,7 @@ from devaipod.workspace import lookup, remove
 @json_option
 def cli(as_json) -> None:
     """Delete the workspaces marked done, with their volumes and secrets."""
-    pruned = [r.name for r in lookup.rows() if r.done]
-    for name in pruned:
-        remove.purge(name)
+    pruned = lifecycle.prune()
     if as_json:
         emit_json(pruned)
     else:

@@ -55,6 +55,34 @@ def lifecycle(name: str, action: str) -> dict:
     return {"ok": True}
 
 
+def set_title(name: str, body) -> dict:
+    """The request's {"title": ...} as the workspace's title, checked as `devaipod title`."""
+    title = body.get("title") if isinstance(body, dict) else None
+    if not isinstance(title, str):
+        raise json_error(400, 'give {"title": "..."}')
+    try:
+        return {"ok": True, "title": workspace_lifecycle.set_title(name, title)}
+    except errors.DevaipodError as exc:
+        fail(exc)
+
+
+def prunable() -> list[dict]:
+    """What `devaipod prune` would delete now."""
+    return [{"name": r.name, "short": r.short, "title": r.title, "task": r.task}
+            for r in workspace_lifecycle.prunable()]
+
+
+def prune(body) -> dict:
+    """Delete the request's {"names": [...]} that are still marked done, and only those."""
+    names = body.get("names") if isinstance(body, dict) else None
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise json_error(400, 'give {"names": ["workspace", ...]} (see GET /api/prune)')
+    try:
+        return {"pruned": workspace_lifecycle.prune(names)}
+    except errors.DevaipodError as exc:
+        fail(exc)
+
+
 def gator(name: str, add: list[str] | None = None) -> dict:
     """The pod's GitHub grants as its gator has them now; ``add`` grants more first."""
     from devaipod.gator.scopes import Scopes

@@ -234,6 +234,23 @@ def add_api(app: bottle.Bottle) -> None:
         pod = actions.resolve(name)
         return gators.update(pod, lambda: actions.gator(pod, scopes))
 
+    @app.put("/api/pods/<name>/title")
+    def pod_title(name):
+        result = actions.set_title(actions.resolve(name), bottle.request.json)
+        pods.invalidate()
+        return result
+
+    @app.get("/api/prune")
+    def prune_list():
+        bottle.response.content_type = "application/json"
+        return json.dumps(actions.prunable())
+
+    @app.post("/api/prune")
+    def prune():
+        result = actions.prune(bottle.request.json)
+        pods.invalidate()
+        return result
+
     @app.post("/api/pods/<name>/<action>")
     def pod_action(name, action):
         result = actions.lifecycle(actions.resolve(name), action)

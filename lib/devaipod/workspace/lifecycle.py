@@ -1,12 +1,14 @@
-"""Starting a workspace and marking it done: the CLI's and the web's one way."""
+"""A workspace's start, done mark and title, and pruning: the CLI's and the web's one way."""
 
 from __future__ import annotations
 
 import datetime
 import json
+from collections.abc import Iterable
 
 from devaipod import layout
 from devaipod.podman import pod, volume
+from devaipod.workspace import lookup
 
 
 def start(workspace: str) -> None:
@@ -55,3 +57,22 @@ def set_title(workspace: str, title: str) -> str:
         volume.create(marker, labels={**layout.base_labels(workspace), layout.MARK: "title",
                                       layout.TITLE: title})
     return title
+
+
+def prunable() -> list[lookup.Row]:
+    """The workspaces `devaipod prune` deletes: those marked done."""
+    return [r for r in lookup.rows() if r.done]
+
+
+def prune(only: Iterable[str] | None = None) -> list[str]:
+    """Delete the workspaces marked done (of ONLY, if given: a name there that is not,
+    or no longer, done stays), with their volumes and secrets; return their names."""
+    from devaipod.workspace import remove
+
+    names = [r.name for r in prunable()]
+    if only is not None:
+        wanted = set(only)
+        names = [n for n in names if n in wanted]
+    for name in names:
+        remove.purge(name)
+    return names
