@@ -35,8 +35,10 @@ class Screen:
         """ARGV in the first pane of a new session, with this process's environment."""
         import shlex
 
+        # the shell says when ARGV has exited, and with what: tmux's own "Pane is dead"
+        # waits until every process holding the terminal has closed it
         self.tmux("new-session", "-d", "-s", "main", "-x", str(self.width), "-y",
-                  str(self.height), shlex.join(argv))
+                  str(self.height), shlex.join(argv) + '; echo "[exited $?]"; sleep 86400')
         self.tmux("set-option", "-t", "main", "remain-on-exit", "on")
 
     def devaipod(self, *args: str) -> None:
@@ -61,6 +63,10 @@ class Screen:
 
     def wait_for(self, text: str, timeout: float = 60) -> str:
         return self.wait(lambda s: text in s, repr(text), timeout)
+
+    def exited(self, code: int, timeout: float = 60) -> str:
+        """The screen once the program started has exited with CODE."""
+        return self.wait_for(f"[exited {code}]", timeout)
 
     def wait_gone(self, text: str, timeout: float = 60) -> str:
         return self.wait(lambda s: text not in s, f"the end of {text!r}", timeout)

@@ -49,15 +49,17 @@ def test_delete_of_a_running_workspace_asks_on_a_terminal(workspace_factory, pod
         pane.devaipod("delete", name)
         pane.wait_for("stop it and delete it with its volumes? [y/N]")
         pane.keys("n", "Enter")
-        screen = pane.wait_for("Pane is dead (status 1,")
+        screen = pane.exited(1)
         assert "not deleted" in screen
         assert json.loads(run_devaipod("status", name, "--json")[1])["status"] == "Running"
-
-        pane.tmux("kill-session", "-t", "main")
+    finally:
+        pane.close()
+    pane = Screen(tmp_path)  # a terminal of its own (a new tmux server) for the yes
+    try:
         pane.devaipod("delete", name)
         pane.wait_for("[y/N]")
         pane.keys("y", "Enter")
-        pane.wait_for("Pane is dead (status 0,", timeout=120)
+        pane.exited(0, timeout=120)
     finally:
         pane.close()
     assert leftovers(podman_service, pod) == {
@@ -80,7 +82,7 @@ def test_up_exec_opens_a_shell_in_the_workspace(gitserver, podman_service, tmp_p
         pane.keys("echo $(cat /tmp/where)-$((6*7))", "Enter")
         pane.wait_for("in-the-workspace-42", timeout=60)
         pane.keys("exit", "Enter")
-        pane.wait_for("Pane is dead (status 0,")
+        pane.exited(0)
     finally:
         pane.close()
         run_devaipod("delete", "--force", name)

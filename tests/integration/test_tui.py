@@ -8,6 +8,7 @@ import json
 import re
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -139,11 +140,15 @@ def test_run_without_source_asks_in_a_form(screen, cleanup, gitserver, podman_se
     screen.wait_for("Tab completes")
     screen.keys(gitserver.git_url[:8], literal=True)
     screen.wait_for(gitserver.git_url)  # suggested
-    screen.keys("Right", "Enter")
+    time.sleep(0.5)  # one key at a time, as a person types (a burst can reach Textual as one)
+    screen.keys("Right")
+    time.sleep(0.5)
+    screen.keys("Enter")  # the source is taken: on to the task
+    time.sleep(0.5)
     screen.keys("say hello from the form", literal=True)
     screen.save("run-form")
     screen.keys("Enter")
-    screen.wait_for("Pane is dead (status 0,", timeout=400)
+    screen.exited(0, timeout=400)
     labels = json.loads(podman_service.podman("pod", "inspect", f"devaipod-{name}").stdout)
     labels = (labels[0] if isinstance(labels, list) else labels)["Labels"]
     assert labels["io.devaipod.task"] == "say hello from the form"
@@ -173,7 +178,7 @@ def test_run_attach_shows_the_agents_tui_and_detach_ends_run(screen, cleanup, gi
         screen.wait_for("hello from run -A", timeout=60)  # the session the task went to
         screen.save("run-attach")
         screen.keys("C-b", "d")
-        screen.wait_for("Pane is dead (status 0,", timeout=60)
+        screen.exited(0, timeout=60)
     finally:
         subprocess.run(["tmux", "kill-server"], env={**screen.env}, capture_output=True)
     assert pod_exists(podman_service, f"devaipod-{name}")
