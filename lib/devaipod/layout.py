@@ -117,14 +117,6 @@ def volumes(pod: str, worker: bool = False) -> list[str]:
     return [volume(pod, k) for k in kinds]
 
 
-def done_volume(pod: str) -> str:
-    return f"{pod}-done"
-
-
-def mark_volume(pod: str, kind: str) -> str:
-    return f"{pod}-{kind}"
-
-
 def password_secret(pod: str) -> str:
     return f"{pod}-opencode-password"
 

@@ -42,7 +42,7 @@ def listed(fp, podman_cmd, tmp_path, monkeypatch):
         pods = [pod_info(name, f"2026-12-01T10:{i:02d}") for i, name in enumerate(names)]
         apis = [api_info(name, "exited") for name in names[:-1]]
         apis.append(api_info(names[-1], "running", side.port))
-        done = [{"Name": layout.done_volume(names[0]),
+        done = [{"Name": layout.volume(names[0], "done"),
                  "Labels": {**layout.base_labels(names[0]), layout.MARK: "done",
                             layout.DONE: "true"}}]
         fp.register(podman_cmd("pod", "ps", "--format", "json", "--filter",

@@ -30,7 +30,7 @@ def start(workspace: str) -> None:
 
 def mark_done(workspace: str, done: bool = True) -> None:
     """The mark is a volume labelled io.devaipod.done: `list` sees it in one podman call."""
-    marker = layout.mark_volume(workspace, "done")
+    marker = layout.volume(workspace, "done")
     if not done:
         volume.rm([marker], force=True)
     elif not volume.exists(marker):
@@ -51,7 +51,7 @@ def set_title(workspace: str, title: str) -> str:
     if len(title) > TITLE_MAX or printable.printable(title) != title:
         raise errors.DevaipodError("a title is one line of at most 200 printable characters",
                                    "shorten it")
-    marker = layout.mark_volume(workspace, "title")
+    marker = layout.volume(workspace, "title")
     volume.rm([marker], force=True)
     if title:
         volume.create(marker, labels={**layout.base_labels(workspace), layout.MARK: "title",
