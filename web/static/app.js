@@ -286,6 +286,12 @@ const NOTIFY_ITEM = "devaipod-notify";
 export const ATTENTION = ["idle", "error"];
 let seen = null; // pod → its agent state at the last look
 
+/** Does this /api/pods entry wait on a person (its agent idle after its work, or failed)?
+ * The title's count, the pods page's badge and chip, and the switcher all ask this. */
+export function needsAttention(pod) {
+  return ATTENTION.includes(pod.agent);
+}
+
 /** Agent-written text for a notification: one line, hidden characters shown, short. */
 export function plain(text, max = 120) {
   const line = String(text ?? "").replace(/[\u0000-\u001F\u007F-\u009F]+/g, " ")
@@ -319,7 +325,7 @@ function notify(pod, what) {
 
 /** Take a new list of pods: the title's count, and a notification per agent that now waits. */
 export function attend(pods) {
-  const waiting = pods.filter((p) => ATTENTION.includes(p.agent)).length;
+  const waiting = pods.filter(needsAttention).length;
   const title = document.title.replace(/^\(\d+\) /, ""); // a page may have renamed itself
   document.title = waiting ? `(${waiting}) ${title}` : title;
   const now = new Map(pods.map((p) => [p.name, p.agent]));

@@ -1,4 +1,5 @@
-// One workspace: its header, actions and GitHub access (gator.js), and its tabs. Each
+// One workspace: its header, actions and GitHub access (gator.js), the switcher to the
+// other workspaces (switcher.js), and its tabs. Each
 // tab is a module of its own (agent.js, terminal.js, review.js, logs.js), loaded the
 // first time the tab is shown: it exports `show(pod)`, called each time its tab is
 // shown, and may export `update(info)`, called with each GET /api/pods/<name>.
@@ -7,6 +8,7 @@ import {
   showError,
 } from "/static/app.js";
 import { startGator } from "/static/gator.js";
+import { startSwitcher } from "/static/switcher.js";
 
 const pod = podFromPath();
 let current = null; // the last GET /api/pods/<name>
@@ -154,6 +156,7 @@ if (!pod) {
   setText($("pod-name"), pod);
   every(5000, loadHead);
   startGator(pod); // reads the grants once: that starts a short-lived container
+  startSwitcher(pod, loadHead); // every workspace, previous and next, "Done, next"
   const wanted = location.hash.slice(1);
   select(names.includes(wanted) ? wanted : "agent");
 }

@@ -1,5 +1,16 @@
 % rebase("base.tpl", title="Workspace", script="pod", nav="")
   <main>
+    <nav id="switcher" class="switcher" aria-label="Go through the workspaces" data-testid="switcher">
+      <a class="button" href="/" data-testid="switch-list" title="All the workspaces">All</a>
+      <button type="button" id="switch-prev" data-testid="switch-prev" title="The previous workspace (key [)" disabled>‹ Previous</button>
+      <span id="switch-dot" class="dot" data-testid="switch-dot"></span>
+      <select id="switch-select" data-testid="switch-select" aria-label="Go to the workspace"></select>
+      <button type="button" id="switch-next" data-testid="switch-next" title="The next workspace (key ])" disabled>Next ›</button>
+      <span id="switch-pos" class="muted" data-testid="switch-pos"></span>
+      <button type="button" id="switch-done" class="primary" data-testid="switch-done"
+              title="Mark this workspace done (as devaipod done), then go to the next">Done, next ›</button>
+      <span class="muted"><kbd>[</kbd> <kbd>]</kbd> previous, next</span>
+    </nav>
     <section class="pod-head" aria-labelledby="pod-name">
       <div>
         <h1><span id="pod-name" data-testid="pod-name"></span>

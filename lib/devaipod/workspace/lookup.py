@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from devaipod import errors, layout
@@ -26,11 +26,15 @@ class Row:
     agent: str = ""  # starting, working, idle, error, stopped, done
     last_message: str = ""
     last_activity: str | None = None
+    ports: list[dict[str, Any]] = field(default_factory=list)  # see published()
 
-    def with_agent(self, summary: dict) -> Row:
+    def with_agent(self, summary: dict, api: dict | None = None) -> Row:
+        """The agent's summary, and the pod's published ports from ``api`` (its sidecar
+        container as `podman ps` has it)."""
         self.agent = "done" if self.done else summary.get("state", "")
         self.last_message = summary.get("message", "")
         self.last_activity = summary.get("last_activity")
+        self.ports = published(api)
         return self
 
     def as_dict(self) -> dict[str, Any]:
@@ -54,6 +58,26 @@ def marks() -> dict[str, dict[str, str]]:
             value = lb.get(f"{layout.LABEL}.{kind}", "")
             found.setdefault(lb.get(layout.POD, ""), {})[kind] = value
     return found
+
+
+def published(api: dict | None) -> list[dict[str, Any]]:
+    """The pod's forwarded ports (devcontainer ``forwardPorts``) from the `podman ps` entry of
+    one of its containers (every container of a pod shows the pod's published ports):
+    ``[{"port", "host_ip", "host_port"}]`` by container port, TCP only, the sidecar's port left
+    out (the Agent tab is the way to it). A range is one entry per port, its first 32."""
+    found = []
+    for p in (api or {}).get("Ports") or []:
+        try:
+            port, host, count = (int(p.get(k) or 0)
+                                 for k in ("container_port", "host_port", "range"))
+        except (TypeError, ValueError):
+            continue
+        if p.get("protocol", "tcp") != "tcp" or port <= 0 or host <= 0:
+            continue
+        address = p.get("host_ip") or "0.0.0.0"
+        found += [{"port": port + i, "host_ip": address, "host_port": host + i}
+                  for i in range(min(max(count, 1), 32)) if port + i != layout.API_PORT]
+    return sorted(found, key=lambda p: p["port"])
 
 
 def _label(labels: dict[str, str], key: str) -> str:
@@ -86,15 +110,16 @@ def rows(agent: bool = False) -> list[Row]:
 
     with ThreadPoolExecutor(2) as pool:  # the look-ups do not depend on each other
         infos_f, done_f = pool.submit(pods), pool.submit(marks)
-        asking = None
+        asking, apis = None, {}
         if agent:
-            from devaipod.agent import state
+            from devaipod.agent import client, state
 
-            asking = state.ask()
+            apis = client.api_containers()  # also the pods' published ports
+            asking = state.ask(apis)
         found = [row(info, done_f.result()) for info in infos_f.result()]
     if asking is not None:
         states = asking.result([r.name for r in found])
-        found = [r.with_agent(states[r.name]) for r in found]
+        found = [r.with_agent(states[r.name], apis.get(r.name)) for r in found]
     return found
 
 
