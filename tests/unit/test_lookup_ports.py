@@ -52,3 +52,15 @@ def test_rows_carry_the_ports_of_the_lists_podman_ps(listed, monkeypatch):  # no
     assert [r.as_dict()["ports"] for r in rows] == [
         [{"port": 3000, "host_ip": "127.0.0.1", "host_port": 43001}],
         [{"port": 3000, "host_ip": "127.0.0.1", "host_port": 43000}]]
+
+
+def test_the_pod_pages_ports_come_from_pod_inspect_the_same():
+    from devaipod.workspace.status import as_ps_ports
+
+    info = {"InfraConfig": {"PortBindings": {
+        f"{layout.API_PORT}/tcp": [{"HostIp": "127.0.0.1", "HostPort": "40000"}],
+        "3000/tcp": [{"HostIp": "", "HostPort": "40002"}], "53/udp": [{"HostPort": "40053"}],
+        "9/tcp": None}}}
+    assert lookup.published(as_ps_ports(info)) == [
+        {"port": 3000, "host_ip": "0.0.0.0", "host_port": 40002}]
+    assert lookup.published(as_ps_ports({})) == []

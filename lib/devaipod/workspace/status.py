@@ -18,6 +18,19 @@ def api_binding(info: dict) -> tuple[str, str] | None:
     return bindings[0].get("HostIp") or "0.0.0.0", bindings[0].get("HostPort")
 
 
+def as_ps_ports(info: dict) -> dict:
+    """The pod's published ports from its ``podman pod inspect`` in the shape `podman ps`
+    gives them (what ``lookup.published`` reads)."""
+    published = (info.get("InfraConfig") or {}).get("PortBindings") or {}
+    ports = []
+    for key, bindings in published.items():
+        port, _, protocol = key.partition("/")
+        ports += [{"container_port": port, "protocol": protocol or "tcp",
+                   "host_ip": b.get("HostIp"), "host_port": b.get("HostPort"), "range": 1}
+                  for b in bindings or []]
+    return {"Ports": ports}
+
+
 def gather(name: str) -> dict:
     """The workspace as `devaipod list --json` has it, plus ``api_address`` and
     ``api_port``."""
@@ -30,7 +43,8 @@ def gather(name: str) -> dict:
     from devaipod.agent.state import summaries
 
     # one workspace asked for by name: its sidecar gets longer than in a list
-    data = row.with_agent(summaries([row.name], deadline=5.0)[row.name]).as_dict()
+    summary = summaries([row.name], deadline=5.0)[row.name]
+    data = row.with_agent(summary, as_ps_ports(info)).as_dict()
     binding = api_binding(info)
     data["api_address"], data["api_port"] = binding or (None, None)
     return data
