@@ -302,3 +302,29 @@ def test_many_pods_sort_and_filter_and_agent_text_stays_text(control_plane, page
     page.get_by_test_id("chip-all").click()
     expect(page.get_by_test_id("pods-count")).to_have_text("14")
     shot(page)
+
+
+def test_search_terms_are_parsed_as_documented(control_plane, page):
+    """podlist.js's parseQuery and matches, in the page's own browser."""
+    page.goto(f"{control_plane.base}/")
+    parsed = page.evaluate("""async () => {
+        const m = await import('/static/podlist.js');
+        return m.parseQuery('repo:Octo task:"two words" state:idle http://x/y "a b" plain Bad:key');
+    }""")
+    assert parsed == [{"key": "repo", "value": "octo"}, {"key": "task", "value": "two words"},
+                      {"key": "state", "value": "idle"}, {"key": "", "value": "http://x/y"},
+                      {"key": "", "value": "a b"}, {"key": "", "value": "plain"},
+                      {"key": "", "value": "bad:key"}]
+    found = page.evaluate("""async () => {
+        const m = await import('/static/podlist.js');
+        const pods = [
+          {name: 'devaipod-a', short: 'a', agent: 'idle', repo: 'octo/x', task: 'fix it'},
+          {name: 'devaipod-b', short: 'b', agent: 'error', repo: 'octo/y', title: 'Fix'},
+          {name: 'devaipod-c', short: 'c', agent: 'working', repo: 'z', task: 'fix'}];
+        const names = (q) => pods.filter((p) => m.matches(p, m.parseQuery(q))).map((p) => p.short);
+        return {fix: names('FIX'), octo_fix: names('repo:octo fix'),
+                att: names('state:attention'), work: names('state:work'),
+                title: names('title:fix'), none: names('task:fix repo:q')};
+    }""")
+    assert found == {"fix": ["a", "b", "c"], "octo_fix": ["a", "b"], "att": ["a", "b"],
+                     "work": ["c"], "title": ["b"], "none": []}
