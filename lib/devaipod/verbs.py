@@ -5,6 +5,7 @@ group) both read it."""
 # verb -> module under devaipod.commands (each module defines `cli`)
 VERBS: dict[str, str] = {
     "attach": "attach",
+    "audit": "audit",
     "cleanup": "cleanup",
     "completions": "completions",
     "config": "config",
@@ -37,6 +38,7 @@ VERBS: dict[str, str] = {
 # (tests/unit/test_cli.py checks that each is what its command says)
 SUMMARIES: dict[str, str] = {
     'attach': "Open tmux with WORKSPACE's agent TUI in one pane and a shell in the other.",
+    'audit': "Show WORKSPACE's audit trail: gator calls, pushes and what humans did.",
     'cleanup': "Remove this instance's volumes, secrets, containers and SSH configs "
                "left without a pod.",
     'completions': 'Print the completion script for SHELL (bash, zsh or fish).',

@@ -546,3 +546,32 @@ def test_prune_lists_the_done_workspaces_and_deletes_them(control_plane, ui_git,
         shot(page)
     finally:
         delete_pod(control_plane, name)
+
+
+# --- the Audit tab ---------------------------------------------------------------------
+
+
+def test_audit_tab_shows_the_trail_with_the_agents_text_as_text(control_plane, ui_pod,
+                                                               podman_service, page, shot):
+    """A grant (a human's action) and the agent's gator call show in the Audit tab; the
+    agent's HTML in a tool argument is shown as text, never made into an element."""
+    from adversarial.conftest import Pod
+    from adversarial.test_gator import mcp
+
+    rc, _out, err = control_plane.devaipod("gator", "add", ui_pod.name,
+                                           "github:owner/audited:read")
+    assert rc == 0, err
+    hostile = '<img src=x onerror="document.title=\'pwned\'">'
+    pod = Pod(ui_pod.name, podman_service)
+    answer = mcp(pod, "agent", [["github_api_tool", {"endpoint": f"repos/{hostile}/x/pulls"}]])
+    assert answer["status"] == 200 and answer["results"][0]["error"], answer
+    pod_page(page, control_plane, ui_pod, "audit")
+    page.get_by_test_id("tab-audit").click()
+    rows = page.get_by_test_id("audit-row")
+    expect(rows.first).to_contain_text(hostile)  # newest first: the refused call
+    expect(rows.first).to_have_attribute("data-kind", "gator")
+    expect(rows.first).to_have_class(re.compile("refused"))
+    expect(page.get_by_test_id("panel-audit")).to_contain_text("github:owner/audited:read")
+    assert page.locator("#panel-audit img").count() == 0 and page.title() != "pwned"
+    expect(page.get_by_test_id("audit-status")).to_contain_text("events")
+    shot(page)

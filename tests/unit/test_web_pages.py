@@ -23,7 +23,7 @@ PAGES = {"/": ("Workspaces", "pods", "/"), "/new": ("New workspace", "new", "/ne
          "/docs": ("Manual", "docs", "/docs")}
 # the scripts of each page: its own and those it loads (pod.js: its header's and its tabs')
 SCRIPTS = {"pods": ["pods"], "new": ["new"], "login": ["login"],
-           "pod": ["pod", "gator", "agent", "terminal", "review", "logs"]}
+           "pod": ["pod", "gator", "agent", "terminal", "review", "logs", "audit"]}
 
 
 class Page(HTMLParser):
@@ -112,7 +112,7 @@ def test_every_element_a_script_looks_up_is_on_its_page(wsgi, script):
 
 def test_each_tab_of_the_pod_page_has_a_module_that_shows_it(wsgi):
     tabs = Page(wsgi("/pods/devaipod-x", BEARER).body.decode()).tabs
-    assert tabs == ["agent", "terminal", "review", "logs"]
+    assert tabs == ["agent", "terminal", "review", "logs", "audit"]
     for tab in tabs:
         text = (WEB / "static" / f"{tab}.js").read_text()
         assert re.search(r"^export (async )?function show\(", text, re.M), tab

@@ -58,6 +58,7 @@
       <button type="button" role="tab" id="tab-terminal" data-testid="tab-terminal" data-tab="terminal" aria-controls="panel-terminal" aria-selected="false" tabindex="-1">Terminal</button>
       <button type="button" role="tab" id="tab-review" data-testid="tab-review" data-tab="review" aria-controls="panel-review" aria-selected="false" tabindex="-1">Review</button>
       <button type="button" role="tab" id="tab-logs" data-testid="tab-logs" data-tab="logs" aria-controls="panel-logs" aria-selected="false" tabindex="-1">Logs</button>
+      <button type="button" role="tab" id="tab-audit" data-testid="tab-audit" data-tab="audit" aria-controls="panel-audit" aria-selected="false" tabindex="-1">Audit</button>
     </div>
 
     <section id="panel-agent" class="tabpanel" role="tabpanel" aria-labelledby="tab-agent" data-testid="panel-agent">
@@ -120,5 +121,18 @@
         <a class="help-link" href="/docs/devaipod-logs.1" data-testid="help-logs" title="Logs: the manual">help</a>
       </div>
       <pre id="logs-pre" class="log" data-testid="logs-pre" tabindex="0" aria-label="Container log"></pre>
+    </section>
+
+    <section id="panel-audit" class="tabpanel" role="tabpanel" aria-labelledby="tab-audit" data-testid="panel-audit" hidden>
+      <div class="toolbar">
+        <span id="audit-status" class="muted" data-testid="audit-status" role="status"></span>
+        <span class="spacer"></span>
+        <button type="button" id="audit-refresh" data-testid="audit-refresh">Refresh</button>
+        <a class="help-link" href="/docs/devaipod-audit.1" data-testid="help-audit" title="The audit trail: the manual">help</a>
+      </div>
+      <table class="audit" data-testid="audit-table">
+        <thead><tr><th>time</th><th>kind</th><th>by</th><th>what</th></tr></thead>
+        <tbody id="audit-rows"></tbody>
+      </table>
     </section>
   </main>

@@ -12,6 +12,7 @@ from devaipod.clikit import command, emit_json, json_option, say, workspace_argu
 @json_option
 def cli(workspace, as_json) -> None:
     """Show WORKSPACE's diagnostics: containers, mounts, secrets, agent, MCP, gator, logs."""
+    from devaipod import audit
     from devaipod.printable import printable
     from devaipod.workspace.diagnose import gather
 
@@ -31,6 +32,10 @@ def cli(workspace, as_json) -> None:
         click.echo(f"gator     {reach}")
         for grant in gator["grants"] or [gator["error"] or "no access granted"]:
             click.echo(f"  grant   {grant}")
+    trail = data["audit"]
+    click.echo(f"audit     {trail['error'] or str(trail['events']) + ' events'}")
+    for ev in trail["last"]:
+        say(f"  event   {audit.render(ev)}")
     for c in data["containers"]:
         code = f" (exit {c['exit_code']})" if c["state"] == "exited" else ""
         click.echo(f"\n{c['role']}: {c['state']}{code}  {c['image']}")

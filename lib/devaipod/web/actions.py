@@ -223,4 +223,11 @@ def logs_argv(name: str, role: str, tail: int, follow: bool) -> list[str]:
                                tail=max(0, min(tail, 5000)))
 
 
+def audit(name: str) -> dict:
+    """The workspace's audit trail, oldest event first."""
+    from devaipod.workspace import audit as trail
 
+    try:
+        return {"events": trail.read(name)}
+    except errors.DevaipodError as exc:
+        fail(exc, 404 if isinstance(exc, errors.NotFound) else 400)

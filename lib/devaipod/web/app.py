@@ -275,6 +275,10 @@ def add_api(app: bottle.Bottle) -> None:
     def review_verdict(name, verdict):
         return actions.verdict(actions.resolve(name), verdict)
 
+    @app.get("/api/pods/<name>/audit")
+    def audit(name):
+        return actions.audit(actions.resolve(name))
+
     @app.get("/api/pods/<name>/logs")
     def logs(name):
         pod, q = actions.resolve(name), bottle.request.query

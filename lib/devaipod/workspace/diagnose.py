@@ -77,6 +77,19 @@ def gator_report(pod_name: str, present: bool, mcp: dict[str, str]) -> dict[str,
             "reachable": mcp.get("service-gator") == "connected"}
 
 
+AUDIT_TAIL = 10  # the last events of the audit trail that debug shows
+
+
+def audit_report(pod_name: str) -> dict[str, Any]:
+    from devaipod.workspace import audit
+
+    try:
+        events = audit.read(pod_name)
+    except errors.DevaipodError as exc:
+        return {"events": 0, "last": [], "error": exc.format_message()}
+    return {"events": len(events), "last": events[-AUDIT_TAIL:], "error": None}
+
+
 def gather(pod_name: str) -> dict[str, Any]:
     info = pod.inspect(pod_name)
     names = [c["Name"] for c in info.get("Containers") or []
@@ -88,4 +101,5 @@ def gather(pod_name: str) -> dict[str, Any]:
     return {"name": pod_name, "short": layout.short(pod_name), "state": info.get("State", ""),
             "containers": sorted(reports, key=lambda r: r["role"]), "agent": agent,
             "gator": gator_report(pod_name, "gator" in {r["role"] for r in reports},
-                                  agent["mcp"])}
+                                  agent["mcp"]),
+            "audit": audit_report(pod_name)}

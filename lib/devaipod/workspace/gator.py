@@ -21,10 +21,11 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from devaipod import errors, layout, podman
+from devaipod import audit, errors, layout, podman
 from devaipod.gator.scopes import GL_OPS, OPS, ScopeError, Scopes, parse_scope, repo_grant
 from devaipod.podman.container import Spec
 from devaipod.podman.secret import with_env
+from devaipod.workspace import audit as trail
 
 if TYPE_CHECKING:
     from devaipod.config_schema import ItemPerms, RepoPerms, ServiceGatorConfig
@@ -183,6 +184,7 @@ def write(pod: str, scopes: Scopes) -> None:
     spec = write_spec(pod, helper_image(pod), scopes, layout.base_labels(pod))
     spec.name = f"{pod}-gator-write-{secrets.token_hex(3)}"
     container_.run(spec)
+    trail.note(pod, "human", action="grants", grants=scopes.describe())
 
 
 def add(pod: str, flags: list[str]) -> Scopes:
@@ -208,7 +210,7 @@ def container(pod: str, image: str, port: int, env: dict[str, str],
               secret_flags: list[list[str]], labels: dict[str, str],
               readonly_port: int | None = None) -> Spec:
     cmd = ["service-gator", "--mcp-server", f"127.0.0.1:{port}", "--token-file", TOKEN_FILE,
-           "--scope-file", SCOPE_FILE]
+           "--scope-file", SCOPE_FILE, "--audit-file", audit.FILE]
     if readonly_port:
         cmd += ["--read-only-server", f"127.0.0.1:{readonly_port}",
                 "--read-only-token-file", RO_TOKEN_FILE]
@@ -219,7 +221,7 @@ def container(pod: str, image: str, port: int, env: dict[str, str],
         security=["--cap-drop", "ALL", "--security-opt", "no-new-privileges"],
         mounts=[f"{layout.volume(pod, 'agent-workspace')}:/workspaces:ro",
                 f"{layout.volume(pod, 'workspace')}:/mnt/main-workspace:ro",
-                f"{volume(pod)}:{SCOPE_DIR}:ro"],
+                f"{volume(pod)}:{SCOPE_DIR}:ro", trail.mount(pod)],
     )
 
 

@@ -16,6 +16,7 @@ from devaipod import __version__, devcontainer, forges, gitsafe, layout
 from devaipod.agent import config as agent_config
 from devaipod.podman.container import Spec
 from devaipod.podman.secret import BIN_DIR, env_flag, program_flag, with_env
+from devaipod.workspace import audit as audit_
 from devaipod.workspace import dotfiles, homefiles, scripts
 from devaipod.workspace import gator as gator_
 from devaipod.workspace import worker as worker_
@@ -253,7 +254,8 @@ def api(i: Inputs, project: str) -> Spec:
         labels=_role_labels(i, "api"), health=health,
         security=["--cap-drop", "ALL", "--security-opt", "no-new-privileges"],
         mounts=[f"{layout.volume(i.pod, 'agent-workspace')}:/mnt/agent-workspace:ro",
-                f"{layout.volume(i.pod, 'workspace')}:/mnt/main-workspace:ro"],
+                f"{layout.volume(i.pod, 'workspace')}:/mnt/main-workspace:ro",
+                audit_.mount(i.pod)],
     )
 
 
@@ -373,7 +375,7 @@ def build(i: Inputs, password: str, api_token: str,
                               *devcontainer.publish(i.devcontainer, i.publish_address)]}
     init = [init_clone(i, project), init_agent(i, project)]
     containers = [workspace(i, project, labels), agent(i, project), api(i, project)]
-    volumes = layout.volumes(i.pod, worker=i.orchestration)
+    volumes = [*layout.volumes(i.pod, worker=i.orchestration), audit_.volume_name(i.pod)]
     if i.gator is not None:
         volumes.append(gator_.volume(i.pod))
         init.append(gator_.write_spec(i.pod, i.api_image, i.gator, _role_labels(i, "init")))

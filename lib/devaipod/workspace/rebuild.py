@@ -21,6 +21,7 @@ from collections.abc import Callable
 from devaipod import errors, layout
 from devaipod.context import Context
 from devaipod.podman import pod, secret, volume
+from devaipod.workspace import audit as trail
 from devaipod.workspace import create
 from devaipod.workspace import plan as plan_
 from devaipod.workspace.request import Request
@@ -106,6 +107,8 @@ def rebuild(name: str, ctx: Context, image: str | None = None,
     """New containers for workspace NAME; its volumes and secrets are kept. ``pull``:
     when images are pulled (else the configuration's [podman] pull)."""
     p = replan(name, ctx, image, run_create, pull)
+    trail.note(name, "human", action="recreate", image=next(
+        (s.image for s in p.containers if s.labels.get(layout.ROLE) == "agent"), image))
     kept_secrets = keep_secrets(name, p.secrets, secret.exists)
     if f"{name}-opencode-config" not in kept_secrets and secret.exists(f"{name}-opencode-config"):
         log.warning(

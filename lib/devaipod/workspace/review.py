@@ -17,6 +17,7 @@ import re
 
 from devaipod import errors, layout
 from devaipod.podman import container, pod
+from devaipod.workspace import audit as trail
 
 SHA = re.compile(r"[0-9a-f]{40}([0-9a-f]{24})?")
 UPLOAD_PACK = "/run/devaipod-bin/devaipod-git-shadow upload-pack"
@@ -108,7 +109,9 @@ def merge(name: str, head: str, base: str, agent_head: str | None) -> str:
     except errors.CommandError as exc:
         raise ReviewError(f"merging {head[:12]} failed: {errors.last_line(exc.stderr)}",
                           "see the workspace's terminal (git status)") from None
-    return result.stdout.strip().splitlines()[-1]
+    merged = result.stdout.strip().splitlines()[-1]
+    trail.note(name, "review", action="merge", reviewed=head, base=base, merged=merged)
+    return merged
 
 
 def reject(name: str) -> None:
@@ -119,3 +122,4 @@ def reject(name: str) -> None:
     except errors.CommandError as exc:
         raise ReviewError(f"resetting the agent's branch failed: "
                           f"{errors.last_line(exc.stderr)}") from None
+    trail.note(name, "review", action="reject")
