@@ -14,6 +14,7 @@ from devaipod.workspace import comments, lookup, reviewlog
 from devaipod.workspace import review as library
 
 from .test_review import BASE, HEAD, LATER, REVIEW, FakeSidecar, run
+from .test_web_auth import clock, gate, wsgi_call  # noqa: F401
 
 DIFF = """diff --git a/x.py b/x.py
 index 1111111..2222222 100644
@@ -267,3 +268,44 @@ def test_the_cli_refuses_a_file_the_review_does_not_show(cli_pod, capsys):
     code, _out, err = run(capsys, "ws", "--comment", "x.py:1:x", "--merge")
     assert code == 2 and "give one of --merge, --reject or --comment" in err
     assert cli_pod.posted == []
+
+
+# --- the control plane's route --------------------------------------------------------------
+
+
+@pytest.fixture
+def web(monkeypatch, state_dir, gate):  # noqa: F811
+    from devaipod.agent import client as agent_client
+    from devaipod.web import app as web_app
+
+    api = AgentSidecar(REVIEW, HEAD, SESSIONS)
+    monkeypatch.setattr(lookup, "resolve", lambda name, latest=False: f"devaipod-{name}")
+    monkeypatch.setattr(agent_client.Client, "for_pod", classmethod(lambda cls, name: api))
+    application = web_app.make_app(gate)
+
+    def send(path, method="GET", body=None):
+        data = json.dumps(body).encode() if body is not None else b""
+        return wsgi_call(application, path, {"Authorization": "Bearer the-right-token",
+                                             "Content-Type": "application/json"},
+                         method=method, body=data)
+    send.api = api
+    return send
+
+
+def test_the_route_sends_the_comments_and_the_review_shows_them(web):
+    comment = {"path": "README.md", "line": 2, "text": "fix"}
+    answer = web("/api/pods/ws/review/comments", "POST",
+                 {"head": HEAD, "base": BASE, "comments": [comment]})
+    assert answer.code == 200, answer.body
+    assert answer.json()["sent"]["head"] == HEAD
+    assert [p for _m, p, _b in web.api.posted] == ["/session/ses_task/prompt_async"]
+    shown = web("/api/pods/ws/review").json()
+    assert [c["text"] for c in shown["sent"][0]["comments"]] == ["fix"]
+
+
+@pytest.mark.parametrize("body", [{}, {"head": HEAD, "base": BASE, "comments": []},
+                                  {"head": "HEAD", "base": BASE, "comments": [{}]}, ["x"]])
+def test_the_route_refuses_bad_comments_with_a_400(web, body):
+    answer = web("/api/pods/ws/review/comments", "POST", body)
+    assert answer.code == 400 and answer.json()["error"]
+    assert web.api.posted == []

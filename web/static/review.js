@@ -79,9 +79,12 @@ function renderPending() {
   }
   node.hidden = pending.comments.length === 0;
   for (const span of document.querySelectorAll("pre.diff .commented")) span.classList.remove("commented");
+  for (const note of document.querySelectorAll("pre.diff .inline-comment")) note.remove();
   for (const c of pending.comments) {
     const file = [...document.querySelectorAll('[data-testid="review-file"]')].find((f) => f.dataset.path === c.path);
-    file?.querySelector(`span[data-side="${c.side}"][data-line="${c.line}"]`)?.classList.add("commented");
+    const span = file?.querySelector(`span[data-side="${c.side}"][data-line="${c.line}"]`);
+    span?.classList.add("commented");
+    span?.after(el("div", { class: "inline-comment", "data-testid": "inline-comment" }, c.text));
   }
 }
 
