@@ -80,8 +80,10 @@ class FakeSidecar:
 
 
 @pytest.fixture
-def pod(monkeypatch):
-    """`devaipod review ws` against a fake sidecar; merges and rejects are recorded."""
+def pod(monkeypatch, tmp_path):
+    """`devaipod review ws` against a fake sidecar; merges and rejects are recorded (the
+    review record in a state dir of the test's)."""
+    monkeypatch.setenv("DEVAIPOD_STATE_DIR", str(tmp_path))
     state = {"sidecar": FakeSidecar(REVIEW, HEAD), "merged": [], "rejected": []}
     monkeypatch.setattr(lookup, "resolve", lambda name, latest=False: f"devaipod-{name}")
     monkeypatch.setattr(library, "sidecar", lambda name: state["sidecar"])
@@ -116,7 +118,7 @@ def test_the_review_is_printed_escaped(pod, capsys):
 
 def test_json_is_the_sidecars_answer(pod, capsys):
     code, out, _ = run(capsys, "ws", "--json")
-    assert code == 0 and json.loads(out) == REVIEW
+    assert code == 0 and json.loads(out) == {**REVIEW, "sent": [], "history": []}
 
 
 def test_merge_lands_the_range_shown(pod, capsys):
@@ -130,7 +132,8 @@ def test_merge_lands_the_range_shown(pod, capsys):
 
 def test_merge_with_json(pod, capsys):
     code, out, _ = run(capsys, "ws", "--merge", "--json")
-    assert code == 0 and json.loads(out) == {**REVIEW, "merged": HEAD}
+    assert code == 0 and json.loads(out) == {**REVIEW, "merged": HEAD, "sent": [],
+                                             "history": []}
 
 
 def test_merge_is_refused_when_the_agent_moved(pod, capsys):
@@ -165,7 +168,7 @@ def test_reject(pod, capsys):
 def test_merge_and_reject_together_are_an_error(pod, capsys):
     code, out, err = run(capsys, "ws", "--merge", "--reject")
     assert code == 2 and out == ""
-    assert "give --merge or --reject, not both" in err
+    assert "give one of --merge, --reject or --comment" in err
     assert pod["sidecar"].asked == [] and pod["merged"] == pod["rejected"] == []
 
 

@@ -1,25 +1,106 @@
 // The Review tab: the agent's commits that the workspace lacks, their diffs (hidden
-// and bidirectional characters shown as markers), and Merge or Reject. Merge sends the
-// range shown ({head, base}): the server merges only what was reviewed.
+// and bidirectional characters shown as markers), line comments, and Merge or Reject.
+// Merge sends the range shown ({head, base}): the server merges only what was reviewed.
+// A click on a diff line opens a comment box; the comments wait in a pending review
+// until "Send review" sends them, with the range they were written on, as one message
+// to the agent. The paths and diffs are the agent's text: shown as text, never as HTML.
 import { $, api, apiPod, el, fullTime, relTime, reveal, setText } from "/static/app.js";
+import { commentsView, historyView, sentView } from "/static/review-comments.js";
 
 let pod = null;
 let reviewed = null; // the review shown
+// the comments not sent yet, and the range they were written on ({head, base})
+const pending = { comments: [], range: null };
+const CONTEXT = 3; // lines of the diff sent with a comment, the commented one last
+const HUNK = /^@@ -(\d+)(?:,\d+)? \+(\d+)(?:,\d+)? @@/;
 
-function diffView(text) {
+function diffView(text, path) {
   const pre = el("pre", { class: "diff" });
   let header = true; // the lines before a file's first hunk
+  let old = 0, now = 0; // the next line's numbers on either side
+  const shown = []; // this hunk's lines so far, for a comment's context
   for (const line of text.replace(/\n$/, "").split("\n")) {
-    let kind = null;
+    let kind = null, side = null, number = null;
     if (line.startsWith("diff --git ")) header = true;
-    if (line.startsWith("@@")) [kind, header] = ["hunk", false];
-    else if (header) kind = "meta";
-    else if (line.startsWith("+")) kind = "add";
-    else if (line.startsWith("-")) kind = "del";
+    const hunk = HUNK.exec(line);
+    if (hunk) {
+      [kind, header] = ["hunk", false];
+      [old, now] = [Number(hunk[1]), Number(hunk[2])];
+      shown.length = 0;
+    } else if (header) kind = "meta";
     else if (line.startsWith("\\")) kind = "meta"; // "\ No newline at end of file"
-    pre.append(el("span", { class: kind }, ...reveal(line)));
+    else if (line.startsWith("-")) [kind, side, number] = ["del", "old", old++];
+    else {
+      [kind, side, number] = [line.startsWith("+") ? "add" : null, "new", now++];
+      if (kind === null) old++;
+    }
+    const span = el("span", { class: kind }, ...reveal(line));
+    if (side) {
+      shown.push(line);
+      const context = shown.slice(-CONTEXT);
+      Object.assign(span.dataset, { side, line: number });
+      span.classList.add("commentable");
+      span.title = `comment on ${side === "old" ? "removed " : ""}line ${number}`;
+      span.addEventListener("click", () => openBox(span, { path, side, line: number, context }));
+    }
+    pre.append(span);
   }
   return pre;
+}
+
+/** The comment box under a diff line; one at a time. */
+function openBox(span, where) {
+  document.querySelector(".comment-box")?.remove();
+  const text = el("textarea", { rows: 3, "data-testid": "comment-text", "aria-label": `comment on line ${where.line}` });
+  const box = el("div", { class: "comment-box", "data-testid": "comment-box" },
+    text,
+    el("div", { class: "actions" },
+      el("button", { type: "button", class: "primary", "data-testid": "comment-add", onclick: () => {
+        if (!text.value.trim()) return;
+        if (!pending.comments.length) pending.range = { head: reviewed?.head, base: reviewed?.base };
+        pending.comments.push({ ...where, text: text.value.trim() });
+        box.remove();
+        renderPending();
+      } }, "Add comment"),
+      el("button", { type: "button", onclick: () => box.remove() }, "Cancel")));
+  span.after(box);
+  text.focus();
+}
+
+function renderPending() {
+  const node = $("review-pending");
+  node.replaceChildren(...commentsView(pending.comments, {
+    title: `Your review: ${pending.comments.length} comment(s), not sent yet`,
+    onRemove: (i) => { pending.comments.splice(i, 1); renderPending(); },
+  }));
+  if (pending.comments.length) {
+    node.append(el("button", { type: "button", class: "primary", "data-testid": "review-send", onclick: sendReview },
+      "Send review to the agent"));
+  }
+  node.hidden = pending.comments.length === 0;
+  for (const span of document.querySelectorAll("pre.diff .commented")) span.classList.remove("commented");
+  for (const note of document.querySelectorAll("pre.diff .inline-comment")) note.remove();
+  for (const c of pending.comments) {
+    const file = [...document.querySelectorAll('[data-testid="review-file"]')].find((f) => f.dataset.path === c.path);
+    const span = file?.querySelector(`span[data-side="${c.side}"][data-line="${c.line}"]`);
+    span?.classList.add("commented");
+    span?.after(el("div", { class: "inline-comment", "data-testid": "inline-comment" }, c.text));
+  }
+}
+
+async function sendReview() {
+  const button = $("review-pending").querySelector("button.primary");
+  if (button) button.disabled = true;
+  try {
+    const body = { ...pending.range, comments: pending.comments };
+    await api(apiPod(pod, "/review/comments"), { method: "POST", body });
+    result(`Sent ${pending.comments.length} comment(s) to the agent, on ${body.head.slice(0, 10)}.`);
+    pending.comments = [];
+    pending.range = null;
+  } catch (err) {
+    result(err.message, true);
+  }
+  await load();
 }
 
 function fileView(file) {
@@ -32,7 +113,7 @@ function fileView(file) {
     el("span", { class: "adds", "aria-label": `${file.additions || 0} added lines` }, `+${file.additions || 0}`),
     el("span", { class: "dels", "aria-label": `${file.deletions || 0} removed lines` }, `−${file.deletions || 0}`));
   const details = el("details", { class: "file", open: true, dataset: { path: file.path }, "data-testid": "review-file" }, summary);
-  if (file.diff) details.append(diffView(file.diff));
+  if (file.diff) details.append(diffView(file.diff, file.path));
   if (file.truncated) details.append(el("p", { class: "muted" }, "(the diff is cut short here)"));
   return details;
 }
@@ -46,9 +127,13 @@ function render(review) {
   setText($("review-summary"), summary + range);
   $("review-commits").replaceChildren(...commits.map((c) => el("li", { dataset: { sha: c.sha }, "data-testid": "review-commit" },
     el("code", { class: "sha" }, c.sha.slice(0, 10)),
+    c.new ? el("span", { class: "new-badge", "data-testid": "review-commit-new", title: "made since your comments were sent" }, "new") : null,
     el("span", { class: "subject" }, ...reveal(c.subject)),
     el("span", { class: "by", title: fullTime(c.date) }, `${c.author} · ${relTime(c.date)}`))));
   $("review-files").replaceChildren(...files.map(fileView));
+  sentView($("review-sent"), review.sent || [], review.rewritten);
+  historyView($("review-history"), review.history || []);
+  renderPending();
   $("review-empty").hidden = commits.length > 0 || Boolean(review.error);
   $("review-commits-title").hidden = commits.length === 0;
   $("review-files-title").hidden = files.length === 0;

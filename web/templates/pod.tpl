@@ -98,11 +98,14 @@
         <a class="help-link" href="/docs/devaipod-review.1" data-testid="help-review" title="Review: the manual">help</a>
       </div>
       <p id="review-result" data-testid="review-result" role="status" hidden></p>
+      <section id="review-pending" class="review-comments" data-testid="review-pending" hidden></section>
+      <section id="review-sent" class="review-comments" data-testid="review-sent" hidden></section>
       <p id="review-empty" class="empty" data-testid="review-empty" hidden>There is nothing to review: the agent has no commits that the workspace lacks.</p>
       <h2 id="review-commits-title" hidden>Commits</h2>
       <ul id="review-commits" class="commits" data-testid="review-commits" aria-labelledby="review-commits-title"></ul>
       <h2 id="review-files-title" hidden>Files</h2>
       <div id="review-files" data-testid="review-files" aria-labelledby="review-files-title"></div>
+      <section id="review-history" data-testid="review-history" hidden></section>
     </section>
 
     <section id="panel-logs" class="tabpanel" role="tabpanel" aria-labelledby="tab-logs" data-testid="panel-logs" hidden>

@@ -76,6 +76,12 @@ def oldest_root_session(client: Client) -> str | None:
     return sessions[0]["id"] if sessions else None
 
 
+def current_session(client: Client) -> str:
+    """The session a message to the agent goes to: the oldest root one (the task's), or a
+    new one when there is none."""
+    return oldest_root_session(client) or new_session(client)
+
+
 class Follower:
     """Reads the event stream in a thread, so nothing is missed before the prompt."""
 

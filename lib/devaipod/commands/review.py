@@ -18,17 +18,34 @@ def render(review: dict) -> list[str]:
     if review.get("error"):
         lines.append(f"note     {review['error']}")
     commits, files = review.get("commits") or [], review.get("files") or []
+    lines += record_lines(review)
     if not commits and not review.get("error"):
         lines.append("nothing to review: the agent has no commits the workspace lacks")
         return lines
     lines.append(f"commits  {len(commits)}")
     lines += [f"  {(c.get('sha') or '')[:SHORT]}  {one_line(c.get('subject') or '')}"
-              for c in commits]
+              + ("  (new since your comments)" if c.get("new") else "") for c in commits]
     if files:
         added = sum(f.get("additions") or 0 for f in files)
         deleted = sum(f.get("deletions") or 0 for f in files)
         lines.append(f"files    {len(files)}, +{added} -{deleted}")
         lines += [f"  {file_line(f)}" for f in files]
+    return lines
+
+
+def record_lines(review: dict) -> list[str]:
+    """The comments sent since the last merge, and the merged reviews (newest first)."""
+    lines = []
+    for sent in review.get("sent") or []:
+        lines.append(f"sent     {len(sent.get('comments') or [])} comment(s) on "
+                     f"{(sent.get('head') or '')[:SHORT]} at {sent.get('time')}")
+    if review.get("rewritten"):
+        lines.append("note     the commit you commented on is not in the range any more: "
+                     "the agent rewrote its branch; every commit is new")
+    for past in review.get("history") or []:
+        lines.append(f"merged   {(past.get('base') or '')[:SHORT]}.."
+                     f"{(past.get('head') or '')[:SHORT]} at {past.get('time')}, "
+                     f"{len(past.get('comments') or [])} comment(s)")
     return lines
 
 
@@ -49,10 +66,28 @@ def one_line(text: str) -> str:
     return text.replace("\n", "\\n")
 
 
-def verdict(merge: bool, reject: bool) -> str | None:
-    if merge and reject:
-        raise click.UsageError("give --merge or --reject, not both")
-    return "merge" if merge else "reject" if reject else None
+def verdict(merge: bool, reject: bool, comment: tuple[str, ...] = ()) -> str | None:
+    if sum((merge, reject, bool(comment))) > 1:
+        raise click.UsageError("give one of --merge, --reject or --comment")
+    return "merge" if merge else "reject" if reject else "comment" if comment else None
+
+
+def line_comments(review: dict, args: tuple[str, ...]) -> list[dict]:
+    """--comment FILE:LINE:TEXT, each with its context from the review's diff of FILE."""
+    from devaipod.workspace import comments
+
+    diffs = {f.get("path"): f.get("diff") or "" for f in review.get("files") or []}
+    found = []
+    for arg in args:
+        try:
+            path, line, text = comments.parse_arg(arg)
+        except comments.CommentError as exc:
+            raise click.UsageError(str(exc)) from None
+        if path not in diffs:
+            raise click.UsageError(f"--comment: {path} is not among the files the review shows")
+        found.append({"path": path, "line": line, "text": text,
+                      "context": list(comments.context_of(diffs[path], line))})
+    return found
 
 
 @command("review")
@@ -62,17 +97,22 @@ def verdict(merge: bool, reject: bool) -> str | None:
               "has not moved since).")
 @click.option("--reject", is_flag=True,
               help="Reset the agent's branch to the workspace's, dropping its commits.")
+@click.option("--comment", "comment", multiple=True, metavar="FILE:LINE:TEXT",
+              help="Ask the agent to change line LINE of FILE (as the diff numbers it); "
+              "repeat it: all go in one message.")
 @json_option
-def cli(workspace, merge, reject, as_json) -> None:
+def cli(workspace, merge, reject, comment, as_json) -> None:
     """Show the agent's commits that WORKSPACE lacks; merge them or drop them.
 
     The review is the sidecar's: base..head (the workspace's HEAD, the agent's),
-    the commits and each file's changes (their diffs with --json). --merge lands
-    exactly the range shown; --reject resets the agent's branch.
+    the commits and each file's changes (their diffs with --json), and the record
+    of the comments sent and the reviews merged. --merge lands exactly the range
+    shown; --reject resets the agent's branch; --comment sends line comments to
+    the agent as one message.
     """
     from devaipod.workspace import review as review_
 
-    what = verdict(merge, reject)
+    what = verdict(merge, reject, comment)
     api = review_.sidecar(workspace)
     shown = review_.load(workspace, api)
     if not as_json:
@@ -80,6 +120,13 @@ def cli(workspace, merge, reject, as_json) -> None:
             say(line)
     if what == "merge":
         shown["merged"] = merged(workspace, shown, api, as_json)
+    elif what == "comment":
+        sent = review_.send_comments(workspace, shown.get("head"), shown.get("base"),
+                                     line_comments(shown, comment), api)
+        shown["comments_sent"] = sent
+        if not as_json:
+            click.echo(f"sent {len(sent['comments'])} comment(s) on "
+                       f"{shown['head'][:SHORT]} to the agent")
     elif what == "reject":
         review_.reject(workspace)
         shown["rejected"] = True

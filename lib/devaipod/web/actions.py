@@ -186,11 +186,28 @@ def session_page(c) -> str | None:
 
 def review(name: str) -> dict:
     from devaipod.agent.client import AgentError
+    from devaipod.workspace import review as review_
 
     try:
-        return client(name).get("/git/review")
+        return review_.load(name, client(name))
     except AgentError as exc:
         fail(exc, 502)
+
+
+def review_comments(name: str, body) -> dict:
+    """Send the request's {"head", "base", "comments": [...]} to the agent as one message."""
+    from devaipod.agent.client import AgentError
+    from devaipod.workspace import review as review_
+
+    body = body if isinstance(body, dict) else {}
+    try:
+        sent = review_.send_comments(name, body.get("head"), body.get("base"),
+                                     body.get("comments"), client(name))
+    except review_.ReviewError as exc:
+        fail(exc, 400)
+    except AgentError as exc:
+        fail(exc, 502)
+    return {"ok": True, "sent": sent}
 
 
 def verdict(name: str, what: str) -> dict:

@@ -271,6 +271,10 @@ def add_api(app: bottle.Bottle) -> None:
     def review(name):
         return actions.review(actions.resolve(name))
 
+    @app.post("/api/pods/<name>/review/comments")  # before <verdict>, which it would match
+    def review_comments(name):
+        return actions.review_comments(actions.resolve(name), bottle.request.json)
+
     @app.post("/api/pods/<name>/review/<verdict>")
     def review_verdict(name, verdict):
         return actions.verdict(actions.resolve(name), verdict)

@@ -6,6 +6,7 @@ import logging
 
 from devaipod import errors, layout, runner, sshconfig, state
 from devaipod.podman import container, pod, secret, volume
+from devaipod.workspace import reviewlog
 
 log = logging.getLogger("devaipod")
 
@@ -42,6 +43,7 @@ def purge(pod_name: str, keep: set[str] | frozenset[str] = frozenset(), keep_pod
     volume.rm(owned["volumes"], force=True)
     secret.rm(owned["secrets"])
     runner.local(state.forget_pod, pod_name)
+    runner.local(reviewlog.forget, pod_name)
     runner.local(sshconfig.remove, pod_name)
     removed.update(owned)
     return removed

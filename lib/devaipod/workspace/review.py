@@ -1,7 +1,9 @@
 """The review of the agent's commits, landing them in the workspace, or dropping them
 (``devaipod review`` and the control plane's Review tab).
 
-The review is the sidecar's ``/git/review``. What Merge lands is exactly what
+The review is the sidecar's ``/git/review``; the human's line comments on it go to the
+agent as one message, and the rounds of comments and the merges are recorded on the
+trusted side (``devaipod.workspace.reviewlog``). What Merge lands is exactly what
 the review showed: the caller names the reviewed range (``base``, the
 workspace's HEAD then, and ``head``, the agent's commit); the agent's branch
 must still be at ``head`` (the sidecar says so), the workspace must still be
@@ -18,6 +20,7 @@ import re
 from devaipod import errors, layout
 from devaipod.podman import container, pod
 from devaipod.workspace import audit as trail
+from devaipod.workspace import comments, reviewlog
 
 SHA = re.compile(r"[0-9a-f]{40}([0-9a-f]{24})?")
 UPLOAD_PACK = "/run/devaipod-bin/devaipod-git-shadow upload-pack"
@@ -64,8 +67,14 @@ def sidecar(name: str):
 
 
 def load(name: str, api=None) -> dict:
-    """The review: {base, head, branch, commits, files[, error]} (see podapi.git.review)."""
-    return (api or sidecar(name)).get("/git/review")
+    """The review: {base, head, branch, commits, files[, error]} (see podapi.git.review),
+    with the record's ``sent`` (the comments sent since the last merge), ``history`` (the
+    merged reviews, newest first), and each commit made since the last comments marked
+    ``new``."""
+    shown = (api or sidecar(name)).get("/git/review")
+    record = reviewlog.read(name)
+    shown["sent"], shown["history"] = record["open"], record["merged"][::-1]
+    return comments.mark_new(shown, record["open"][-1]["head"] if record["open"] else None)
 
 
 def agent_head(api) -> str | None:
@@ -78,7 +87,9 @@ def land(name: str, head: object, base: object, api=None) -> str:
     the review; returns the workspace's new HEAD. A wrong range or a moved branch is a
     ReviewError; a sidecar that does not answer an AgentError."""
     head, base = check_range(head, base)
-    return merge(name, head, base, agent_head(api or sidecar(name)))
+    new = merge(name, head, base, agent_head(api or sidecar(name)))
+    reviewlog.add_merge(name, base, head, new)
+    return new
 
 
 def check_range(head: object, base: object) -> tuple[str, str]:
@@ -123,3 +134,22 @@ def reject(name: str) -> None:
         raise ReviewError(f"resetting the agent's branch failed: "
                           f"{errors.last_line(exc.stderr)}") from None
     trail.note(name, "review", action="reject")
+    reviewlog.close_open(name)
+
+
+def send_comments(name: str, head: object, base: object, raw: object, api=None) -> dict:
+    """Send the human's line comments on the reviewed range (BASE..HEAD) to the agent's
+    session (its oldest root session, as `devaipod opencode send`) as ONE message, and
+    record them; returns the round recorded ({time, base, head, comments})."""
+    from devaipod.agent import task
+
+    head, base = check_range(head, base)
+    try:
+        checked = comments.checked_all(raw)
+    except comments.CommentError as exc:
+        raise ReviewError(str(exc), "click a line of the diff, write, then send") from None
+    api = api or sidecar(name)
+    task.send(api, task.current_session(api), comments.message(checked, base, head))
+    trail.note(name, "review", action="comments", reviewed=head, base=base,
+               comments=len(checked))
+    return reviewlog.add_round(name, base, head, [c.as_dict() for c in checked])
