@@ -242,6 +242,9 @@ def cli_pod(monkeypatch, state_dir):
                                               "path": "x.py"}]}, HEAD, SESSIONS)
     monkeypatch.setattr(lookup, "resolve", lambda name, latest=False: f"devaipod-{name}")
     monkeypatch.setattr(library, "sidecar", lambda name: api)
+    api.noted = []
+    monkeypatch.setattr(library.trail, "note", lambda pod, kind, **f: api.noted.append(
+        (pod, kind, f)))
     return api
 
 
@@ -250,6 +253,8 @@ def test_the_cli_sends_its_comments_with_the_diffs_context(cli_pod, capsys):
                          "--comment", "x.py:12:ok")
     assert (code, err) == (0, "")
     assert out.splitlines()[-1] == f"sent 2 comment(s) on {HEAD[:12]} to the agent"
+    assert [(k, f["action"], f["comments"]) for _p, k, f in cli_pod.noted] == [
+        ("review", "comments", 2)]
     [(_m, _p, body)] = cli_pod.posted
     text = body["parts"][0]["text"]
     assert "- x.py:3: name it two_b\n    | -two\n    | +TWO\n    | +2b\n" in text

@@ -100,19 +100,20 @@ def numbered(diff: str) -> list[tuple[str | None, int | None, str]]:
     """A file's patch, line by line: (side, number, line); side None for a header or hunk
     line. An added or unchanged line is numbered on the new side, a removed one on the old."""
     out: list[tuple[str | None, int | None, str]] = []
-    old = new = None
+    old = new = 0
+    in_hunk = False
     for line in diff.splitlines():
         hunk = HUNK.match(line)
         if hunk:
-            old, new = int(hunk[1]), int(hunk[2])
+            old, new, in_hunk = int(hunk[1]), int(hunk[2]), True
             out.append((None, None, line))
-        elif new is None or line.startswith("\\"):
+        elif not in_hunk or line.startswith("\\"):
             out.append((None, None, line))
         elif line.startswith("-"):
             out.append(("old", old, line))
             old += 1
         elif line.startswith("diff --git "):
-            old = new = None
+            in_hunk = False
             out.append((None, None, line))
         else:
             out.append(("new", new, line))
