@@ -27,10 +27,12 @@ def gather(name: str) -> dict:
                       "Containers": [{"Names": c["Name"], "Status": c.get("State", "")}
                                      for c in info.get("Containers") or []]},
                      lookup.marks())
+    lookup.mark_oom([row])
     from devaipod.agent.state import summaries
 
     # one workspace asked for by name: its sidecar gets longer than in a list
     data = row.with_agent(summaries([row.name], deadline=5.0)[row.name]).as_dict()
     binding = api_binding(info)
     data["api_address"], data["api_port"] = binding or (None, None)
+    data["limits"] = layout.read_label(info.get("Labels"), "limits") or ""
     return data
