@@ -53,7 +53,7 @@ LOOKS_SECRET = re.compile(
 # the workspace's own labels, io.devaipod.<key>, on the pod and its workspace container
 POD_LABELS = ("mode", "source", "repo", "project", "image", "image-from", "created", "version",
               "task", "title", "forge", "post-start", "pr", "issue", "network",
-              "lifecycle-in", "trust-source", "service-gator")
+              "lifecycle-in", "trust-source", "service-gator", "limits")
 
 
 def label_key(key: str) -> str:

@@ -10,12 +10,19 @@ from __future__ import annotations
 import pytest
 
 from adversarial.conftest import Pod
-from adversarial.test_gator import READY, REPO, one
+from adversarial.test_gator import REPO, one
 from podfixtures import forge_config, run_devaipod
 
 pytestmark = pytest.mark.podman
 
 RULE = "[service-gator] deny-paths"
+READY = """
+for _ in $(seq 60); do
+  curl -s -m 5 -o /dev/null http://127.0.0.1:8765/healthz && exit 0
+  sleep 1
+done
+exit 1
+"""
 
 
 @pytest.fixture(scope="module")
@@ -31,8 +38,7 @@ def policy_pod(podman_service, forge, gitserver, fakellm, tmp_path_factory):
                                          name, "--network", gitserver.network, timeout=300)
             assert rc == 0, err
             pod = Pod(f"devaipod-{name}", podman_service)
-            pod.run("agent", READY.replace(" && up 4098 global/health", "")
-                    .replace(" && up 8766 healthz", "").replace("8766 4098", ""))
+            pod.run("agent", READY)
             yield name, pod
         finally:
             run_devaipod("delete", "--force", name)
