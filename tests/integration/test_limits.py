@@ -41,7 +41,9 @@ for k in kids:
 # no privilege), then a process that wants more memory than the container has
 HOG = """
 for p in /proc/[0-9]*; do
-  case $(tr '\\0' ' ' < $p/cmdline 2>/dev/null) in *opencode*serve*) echo 1000 > $p/oom_score_adj ;; esac
+  case $(tr '\\0' ' ' < $p/cmdline 2>/dev/null) in
+    *opencode*serve*) echo 1000 > $p/oom_score_adj ;;
+  esac
 done
 python3 -c 'a = bytearray(2 * 1024**3)' || true
 """
