@@ -41,7 +41,7 @@ def check(policy: Policy, shadow: str, sha: str, known: list[str], target: str) 
     patterns = [] if policy.allows_paths(target) else \
         [Pattern.compile(p) for p in policy.deny_paths]
     for commit in commits.values():
-        bases = [parents[p].tree for p in commit.parents] or [None]
+        bases: list[str | None] = [parents[p].tree for p in commit.parents] or [None]
         for base in bases:
             _check_diff(policy, objects, commit.oid, base, commit.tree, patterns, target)
 

@@ -133,7 +133,7 @@ def limits(r: Request, cfg: config.Config) -> Limits:
     from devaipod.config_schema import COUNT, CPUS, SIZE, Invalid
 
     given = cfg.limits
-    values = {}
+    values: dict[str, Any] = {}
     for flag, key, kind, value, default in (
             ("--cpus", "cpus", CPUS, r.cpus, given.cpus),
             ("--memory", "memory", SIZE, r.memory, given.memory),
