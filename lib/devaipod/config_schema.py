@@ -16,7 +16,8 @@ from datetime import date, time, timedelta
 from typing import Any
 
 from devaipod.forges import KINDS
-from devaipod.layout import GATOR_PORT
+from devaipod.gator.policy import DENY_PATHS, MAX_COMMITS, MAX_FILE_SIZE
+from devaipod.layout import GATOR_PORT, PIDS_LIMIT
 
 BUILTIN_LLM_KEY_VARS = (
     "ANTHROPIC_API_KEY", "OPENAI_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY",
@@ -165,6 +166,31 @@ def _switch(value: Any) -> bool | None:
     return _SWITCH[value]
 
 
+_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
+_SIZE = re.compile(r"([0-9]{1,15})\s*([kmgt]?)i?b?", re.IGNORECASE)
+
+
+def _size(value: Any) -> int:
+    """Bytes: a number, or a string like "512m", "4g", "10MiB"."""
+    match = _SIZE.fullmatch(value.strip()) if isinstance(value, str) else None
+    size = value if _is_int(value) and value >= 0 else None
+    if match:
+        size = int(match[1]) * _UNITS[match[2].lower()]
+    expect('a size in bytes, or a string like "512m" or "4g"', value, size is not None)
+    return int(size)  # type: ignore[arg-type]
+
+
+def _count(value: Any) -> int:
+    expect("a whole number >= 0", value, _is_int(value) and 0 <= value < 10**12)
+    return value
+
+
+def _cpus(value: Any) -> float:
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    expect("a number of CPUs > 0 (e.g. 2 or 1.5)", value, number and 0 < value <= 4096)
+    return float(value)
+
+
 STRING = _typed("a string", str)
 BOOL = _typed("a boolean", bool)
 PORT = Kind("a port number", _port)
@@ -176,6 +202,9 @@ ENV_MAP = _map_of('a table of NAME = "value"', _env_name)
 STRING_MAP = _map_of("a table of strings", STRING.convert)
 SECRETS = Kind('a list of "ENV=secret_name"', _secret_refs)
 SWITCH = Kind('true, false or "auto"', _switch)
+SIZE = Kind("a size", _size)
+COUNT = Kind("a whole number", _count)
+CPUS = Kind("a number of CPUs", _cpus)
 
 # ---------------------------------------------------------------- field helpers
 
@@ -323,6 +352,12 @@ class ServiceGatorConfig:
     jira: JiraConfig = section(JiraConfig, "JIRA scopes.")
     gitlab: GitLabGatorConfig = section(GitLabGatorConfig, "The GitLab the gator reaches.")
     forgejo: ForgejoGatorConfig = section(ForgejoGatorConfig, "The Forgejo the gator reaches.")
+    deny_paths: tuple[str, ...] = opt(
+        DENY_PATHS, STRINGS, "Pushes changing these paths are refused (globs, ** spans dirs).")
+    max_file_size: int = opt(MAX_FILE_SIZE, SIZE,
+                             "Pushes adding a larger file are refused; 0: no limit.")
+    max_commits: int = opt(MAX_COMMITS, COUNT,
+                           "Pushes adding more commits are refused; 0: no limit.")
 
     @property
     def active(self) -> bool:
@@ -390,6 +425,13 @@ class PodmanConfig:
 
 
 @dataclass(frozen=True)
+class LimitsConfig:
+    cpus: float | None = opt(None, CPUS, "CPUs for the agent and the worker; unset: no limit.")
+    memory: int | None = opt(None, SIZE, "Memory of the agent and the worker; unset: no limit.")
+    pids: int = opt(PIDS_LIMIT, COUNT, "Processes in the agent and the worker; 0: no limit.")
+
+
+@dataclass(frozen=True)
 class LlmConfig:
     env: tuple[str, ...] = opt((), ENV_NAMES, "Extra env var names that hold LLM API keys.")
 
@@ -418,6 +460,7 @@ class Config:
     gpu: GpuConfig = section(GpuConfig, "GPU passthrough.")
     podman: PodmanConfig = section(PodmanConfig, "Podman settings.")
     llm: LlmConfig = section(LlmConfig, "LLM API keys.")
+    limits: LimitsConfig = section(LimitsConfig, "Resources of the agent and the worker.")
     origins: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property

@@ -208,4 +208,11 @@ def capture(shadow_dir: str, args: list[str], *, worktree: str | None = None,
                           timeout=timeout, cwd=worktree or shadow_dir)
 
 
+def capture_bytes(shadow_dir: str, args: list[str], input: bytes | None = None,
+                  timeout: float | None = 120) -> bytes:
+    """``git ARGS`` on a shadow, its stdout as bytes (``cat-file --batch``)."""
+    return runner.capture_bytes(["git", *args], timeout, input=input, env=env(shadow_dir),
+                                cwd=shadow_dir)
+
+
 SCRIPT = SCRIPT.replace("@HARDEN@\n", _shell_env()).replace("@ATTRIBUTES@", ATTRIBUTES)

@@ -39,6 +39,11 @@ WORKER_PORT = 4098
 GATOR_PORT = 8765
 OPENCODE_PORTS = {"agent": AGENT_PORT, "worker": WORKER_PORT}
 
+# [limits]: the containers whose resources are limited (the untrusted ones; the human's
+# workspace keeps its devcontainer's runArgs), and the default number of processes
+LIMITED_ROLES = ("agent", "worker")
+PIDS_LIMIT = 4096
+
 # a variable's name that says its value is a secret (redacted in logs, never a plain
 # --env: a podman secret)
 # (KEY only as a word of its own: GIT_CONFIG_KEY_0 is none; AUTH, not AUTHOR)
@@ -48,7 +53,7 @@ LOOKS_SECRET = re.compile(
 # the workspace's own labels, io.devaipod.<key>, on the pod and its workspace container
 POD_LABELS = ("mode", "source", "repo", "project", "image", "image-from", "created", "version",
               "task", "title", "forge", "post-start", "pr", "issue", "network",
-              "lifecycle-in", "trust-source", "service-gator")
+              "lifecycle-in", "trust-source", "service-gator", "limits")
 
 
 def label_key(key: str) -> str:

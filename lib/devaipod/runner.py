@@ -231,12 +231,18 @@ def in_parallel(calls: list[Callable[[], None]]) -> list[BaseException]:
         return [err for f in futures if (err := f.exception()) is not None]
 
 
-def capture_bytes(argv: list[str], timeout: float | None = 600) -> bytes:
-    """Run a read-only command whose stdout is binary (a tar stream)."""
+def capture_bytes(argv: list[str], timeout: float | None = 600, *, input: bytes | None = None,
+                  env: dict[str, str] | None = None, cwd: str | None = None) -> bytes:
+    """Run a read-only command whose stdout is binary (a tar stream, git objects)."""
     log.debug(". %s", display(argv))
-    proc = _command(argv).popen(env=dict(os.environ), start_new_session=True)
+    proc = _popen(argv, False, env={**os.environ, **(env or {})}, start_new_session=True,
+                  **({"cwd": cwd} if cwd is not None else {}))
     try:
-        out, err = proc.communicate(timeout=timeout)
+        out, err = proc.communicate(input=input, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _kill_group(proc, signal.SIGKILL)
+        proc.communicate()
+        raise errors.CommandError(redact(argv), 124, f"timed out after {timeout:g}s") from None
     except BaseException:
         _terminate(proc)
         raise

@@ -152,6 +152,9 @@ VALID = {
     schema.SECRETS: st.lists(ENV, unique=True, max_size=3).map(
         lambda envs: [f"{env}=s_{env}" for env in envs]),
     schema.SWITCH: st.sampled_from([True, False, "auto", "enabled", "false"]),
+    schema.SIZE: st.one_of(st.integers(0, 2**40), st.sampled_from(["512m", "4g", "10MiB"])),
+    schema.COUNT: st.integers(0, 10**6),
+    schema.CPUS: st.one_of(st.integers(1, 64), st.sampled_from([0.5, 1.5])),
 }
 
 

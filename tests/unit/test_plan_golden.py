@@ -38,6 +38,7 @@ from devaipod import devcontainer, forges, gitsafe, layout, podman, runner, sour
 from devaipod.agent import config as agent_config
 from devaipod.gator.scopes import Scopes, repo_grant
 from devaipod.podman import secret
+from devaipod.podman.container import Limits
 from devaipod.workspace import create, credentials, dotfiles, homefiles, plan, scripts
 from devaipod.workspace import gator as gator_
 from devaipod.workspace import worker as worker_
@@ -120,11 +121,13 @@ def github_gator_worker() -> Case:
                   "HOME": "/home/user"})
     return Case(
         "a GitHub source with the gator and the worker ([orchestration]), a stored task, "
-        "trusted secrets, an LLM key, [bind_home], GPUs for the agent and the worker",
+        "trusted secrets, an LLM key, [bind_home], GPUs for the agent and the worker, "
+        "[limits] on both",
         plan.Inputs(pod=pod, source=src, image="ghcr.io/example/devenv:1",
                     api_image="localhost/devaipod:golden", mode="up",
                     task="Fix the flaky test in widget_test.py", title="flaky test",
                     creds=creds, orchestration=True,
+                    limits=Limits(cpus=2, memory=4 * 1024**3, pids=4096),
                     gator=Scopes(repos={"example/widget": repo_grant(*gator_.AUTO)}),
                     gator_image="localhost/devaipod:golden",
                     home_copies=[homefiles.Copy(adc, ws, homefiles.ADC),

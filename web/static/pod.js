@@ -30,6 +30,7 @@ function renderHead(info) {
   $("pod-activity").title = fullTime(info.last_activity);
   const containers = Object.entries(info.containers || {}).sort();
   setText($("pod-containers"), containers.map(([role, state]) => `${role} ${String(state).toLowerCase()}`).join(" · ") || "—");
+  setText($("pod-limits"), info.limits || "none"); // of the agent and the worker; "oom" above
   setRevealed($("pod-title"), info.title || "");
   $("title-edit").textContent = info.title ? "Edit title" : "Add a title";
   setRevealed($("pod-task"), info.task || "");

@@ -38,7 +38,10 @@ def cli(workspace, as_json) -> None:
         say(f"  event   {audit.render(ev)}")
     for c in data["containers"]:
         code = f" (exit {c['exit_code']})" if c["state"] == "exited" else ""
+        code += " (oom: killed at its memory limit)" if c["oom_killed"] else ""
         click.echo(f"\n{c['role']}: {c['state']}{code}  {c['image']}")
+        if c["limits"]:
+            click.echo(f"  limits  {c['limits']}")
         for m in c["mounts"]:
             click.echo(f"  mount   {m['destination']} <- {m['source']} "
                        f"({'rw' if m['rw'] else 'ro'})")

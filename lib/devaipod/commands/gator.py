@@ -50,6 +50,8 @@ def add(workspace, scopes) -> None:
 
     PERMS is a comma list of read, create-draft, pending-review,
     push-new-branch and write; a repository's grant is replaced by the new one.
+    allow-workflows lets pushes there change [service-gator] deny-paths (CI
+    workflows, .devcontainer); it adds to the grant.
     """
     from devaipod.workspace import gator
 

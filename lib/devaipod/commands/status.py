@@ -26,6 +26,8 @@ def cli(workspace, as_json) -> None:
     for key in ("mode", "repo", "source", "task", "title", "created"):
         if data[key]:
             click.echo(f"{key:<10} {data[key]}")
+    if data["limits"]:
+        click.echo(f"limits     {data['limits']} (agent, worker)")
     if data["api_port"]:
         click.echo(f"api        {data['api_address']}:{data['api_port']}")
     grants = data["labels"].get(layout.GATOR)

@@ -52,6 +52,14 @@ def workspace_options(func):
         click.option("--trust-source", is_flag=True,
                      help="Trust the repository's devcontainer.json: a pull request's own, "
                      "its lifecycle commands in your workspace, host bind mounts."),
+        click.option("--cpus", type=float, metavar="N",
+                     help="CPUs of the agent and the worker (default: [limits] cpus, none)."),
+        click.option("--memory", metavar="SIZE",
+                     help="Memory of the agent and the worker, e.g. 4g (default: [limits] "
+                     "memory, none); over it, the kernel kills a process (status: oom)."),
+        click.option("--pids-limit", type=int, metavar="N",
+                     help="Processes of the agent and the worker (default: [limits] pids, "
+                     "4096; 0: no limit)."),
         pull_option,
         dry_run_option,
         json_option,

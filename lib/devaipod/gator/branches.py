@@ -93,7 +93,8 @@ def github_push(gate: Gate, repo_path: str, commit_sha: str, repo: str, descript
     sha = push.check_sha(commit_sha)
     prs = ours(gate, repo, branch, _parent(gate, repo))
     message_body = push.push_commit(repo_path, sha, gate.gh.clone_url(repo), branch,
-                                    gate.gh.auth_header())
+                                    gate.gh.auth_header(), gate.scopes().policy,
+                                    f"github:{repo}")
     lines = [f"Pushed {sha[:12]} to {repo} branch {branch}"]
     open_pr = next((pr for pr in prs if pr.get("state") == "open"), None)
     if create_draft_pr and open_pr:

@@ -142,7 +142,7 @@ def git_push_local(gate: Gate, repo_path: str, commit_sha: str, target: str,
                              "use another description")
     client = gate.client(service)
     message = push.push_commit(repo_path, sha, client.clone_url(path), branch,
-                               client.auth_header())
+                               client.auth_header(), gate.scopes().policy, f"{service}:{path}")
     lines = [f"Pushed {sha[:12]} to {target} branch {branch}"]
     open_item = next((i for i in existing if i["state"] == "open"), None)
     if create_draft and open_item:

@@ -6,6 +6,10 @@ it: the push is made from a shadow of it (``devaipod.gitsafe``), a trusted
 git dir that reads the agent's objects as data, to a new ``agent-*`` branch,
 never forced. The token travels as an HTTP header in git's environment, not
 in a URL or on a command line.
+
+Before the push, the forge's branches and tags are fetched into the shadow,
+and the commits the push adds are checked against the content policy
+(``devaipod.gator.policy``): a refusal is raised before anything is sent.
 """
 
 from __future__ import annotations
@@ -14,7 +18,9 @@ import os
 import re
 
 from devaipod import gitsafe
+from devaipod.gator import pushcheck
 from devaipod.gator.forge import ForgeError
+from devaipod.gator.policy import Policy
 
 WORKSPACES = "/workspaces"
 SHA = re.compile(r"^[0-9a-f]{40}$")
@@ -62,9 +68,22 @@ def _git(shadow: str, args: list[str], what: str, **kwargs) -> str:
     return result.stdout
 
 
+FORGE_REFS = ("+refs/heads/*:refs/forge/heads/*", "+refs/tags/*:refs/forge/tags/*")
+
+
+def forge_tips(shadow: str, remote_url: str, header: str | None) -> list[str]:
+    """The ids of the forge's branches and tags, fetched (with their history) from it."""
+    _git(shadow, ["fetch", "-q", "--no-tags", "--no-write-fetch-head", remote_url,
+                  *FORGE_REFS], "fetching the forge's branches", more=push_config(header))
+    out = _git(shadow, ["for-each-ref", "--format=%(objectname)", "refs/forge/"],
+               "listing the forge's branches")
+    return sorted(set(out.split()))
+
+
 def push_commit(repo_path: str, sha: str, remote_url: str, branch: str,
-                header: str | None) -> str:
-    """Push SHA of the agent's tree at REPO_PATH to BRANCH; returns the commit's body."""
+                header: str | None, policy: Policy | None = None, target: str = "") -> str:
+    """Push SHA of the agent's tree at REPO_PATH to BRANCH; returns the commit's body.
+    With POLICY, the commits it adds to TARGET (``github:OWNER/REPO``) are checked first."""
     source = check_repo_path(repo_path)
     check_sha(sha)
     try:
@@ -72,6 +91,9 @@ def push_commit(repo_path: str, sha: str, remote_url: str, branch: str,
             _git(shadow, ["cat-file", "-e", f"{sha}^{{commit}}"],
                  f"reading commit {sha[:12]} from {repo_path}")
             body = _git(shadow, ["log", "-1", "--format=%b", sha], "reading the commit message")
+            if policy is not None:
+                pushcheck.check(policy, shadow, sha, forge_tips(shadow, remote_url, header),
+                                target)
             _git(shadow, ["push", "-q", remote_url, f"{sha}:refs/heads/{branch}"],
                  f"pushing to {branch}", more=push_config(header))
     except gitsafe.ShadowError as exc:

@@ -27,6 +27,15 @@ GitLab and Forgejo grants are upstream's ``gitlab`` and ``forgejo`` sections::
 A field left out there defaults to false (as upstream). devaipod's gator keeps one
 Forgejo (its address is the gator's ``SERVICE_GATOR_FORGEJO_URL``); the ``host`` keys
 are kept for upstream's image. Every grant implies read; write implies everything.
+
+devaipod's push content policy (``devaipod.gator.policy``) sits next to the scopes,
+outside them (upstream's image ignores it)::
+
+    {"scopes": {...}, "push-policy": {"deny-paths": [".github/workflows/**"],
+     "max-file-size": 10485760, "max-commits": 100,
+     "allow-workflows": ["github:owner/repo"]}}
+
+A document without it gets the default policy.
 """
 
 from __future__ import annotations
@@ -34,6 +43,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 from typing import Any
+
+from devaipod.gator.policy import ALLOW, Policy
 
 OPS = ("read", "create-draft", "pending-review", "push-new-branch", "write")
 GH_DEFAULTS = {"read": True, "create-draft": True, "pending-review": True,
@@ -125,11 +136,17 @@ class Scopes:
     gitlab_host: str | None = None
     forgejo: dict[str, Perms] = field(default_factory=dict)  # OWNER/REPO -> OPS
     forgejo_host: str | None = None
+    policy: Policy = field(default_factory=Policy)
 
     @classmethod
     def from_json(cls, data: Any) -> Scopes:
         """The wrapper form ``{"scopes": {...}}`` or a bare scope object."""
+        policy = Policy()
         if isinstance(data, dict) and "scopes" in data:
+            try:
+                policy = Policy.from_json(data.get("push-policy"))
+            except ValueError as exc:
+                raise ScopeError(str(exc)) from None
             data = data["scopes"]
         if not isinstance(data, dict):
             raise ScopeError("a scope document is a JSON object")
@@ -150,7 +167,7 @@ class Scopes:
                    prs=_table(gh, "prs", item, ITEM), issues=_table(gh, "issues", item, ITEM),
                    gitlab=_table(gitlab, "projects", GL_NONE, where="gitlab"),
                    gitlab_host=gl_host if isinstance(gl_host, str) else None,
-                   forgejo=forgejo, forgejo_host=fj_host)
+                   forgejo=forgejo, forgejo_host=fj_host, policy=policy)
 
     def to_json(self) -> dict:
         scopes: dict[str, Any] = {"gh": {"read": self.gh_read, "graphql": self.graphql,
@@ -162,7 +179,7 @@ class Scopes:
         if self.forgejo:
             scopes["forgejo"] = [{"host": self.forgejo_host or "codeberg.org",
                                   "repos": self.forgejo, "prs": {}, "issues": {}}]
-        return {"scopes": scopes}
+        return {"scopes": scopes, "push-policy": self.policy.to_json()}
 
     @property
     def empty(self) -> bool:
@@ -214,7 +231,7 @@ class Scopes:
             for key, perms in sorted(self.table(service).items()):
                 granted = [op for op, on in perms.items() if on]
                 lines.append(f"{service}:{key}:{','.join(granted) or 'none'}")
-        return lines
+        return lines + [f"{t}:{ALLOW}" for t in self.policy.allow_workflows]
 
 
 PERM_ALIASES = {"read": "read", "write": "write", "create-draft": "create-draft",
@@ -275,3 +292,19 @@ def parse_scope(text: str) -> tuple[str, str | None, Perms | None]:
             raise ScopeError(f"scope {text!r}: unknown permission {perm!r}; known: "
                              f"{', '.join(ops)}")
     return service, target, repo_grant(*granted, ops=ops)
+
+
+def split_allowance(text: str) -> tuple[str | None, str | None]:
+    """A ``--service-gator`` string with ``allow-workflows`` among its permissions:
+    (the string without it, or None when nothing is left; ``service:TARGET``, or None
+    when it has no allow-workflows). allow-workflows lifts the push policy's
+    deny-paths on TARGET and leaves its other grants as they are."""
+    service, _, rest = text.partition(":")
+    target, sep, perms = rest.partition(":")
+    granted = perms.split(",") if sep else []
+    if ALLOW not in granted:
+        return text, None
+    parse_scope(f"{service}:{target}")  # checks the service and the target
+    kept = [p for p in granted if p and p != ALLOW]
+    return (f"{service}:{target}:{','.join(kept)}" if kept else None,
+            f"{SERVICES[service]}:{target}")

@@ -58,6 +58,9 @@ def status(gate: Gate) -> str:
     lines += [f"  {line}" for line in scopes.describe()] or ["  no access granted"]
     if gate.readonly:
         lines.append("  (read-only endpoint)")
+    lines += ["", "Push policy (a push that breaks it is refused):"]
+    lines += [f"  {line}" for line in scopes.policy.describe()
+              if not line.endswith(":allow-workflows")]
     lines += ["", "Push commits with github_push (branches are named agent-<description>);",
               "open pull requests as drafts; a human submits reviews."]
     return "\n".join(lines)

@@ -28,9 +28,51 @@ class Spec:
     security: list[str] = field(default_factory=list)  # --cap-*, --security-opt, --device
     health: list[str] = field(default_factory=list)
     extra: list[str] = field(default_factory=list)  # user passthrough (already validated)
+    resources: list[str] = field(default_factory=list)  # Limits.flags()
     init: bool = True
     tmpfs_tmp: bool = True
     pull: str | None = "never"  # images are checked up front; never reach a registry
+
+
+_UNITS = (("g", 1024**3), ("m", 1024**2), ("k", 1024))
+
+
+def size_text(size: int) -> str:
+    """Bytes the way podman writes them: "512m", "4g", else "1000b"."""
+    return next((f"{size // n}{unit}" for unit, n in _UNITS if size and size % n == 0),
+                f"{size}b")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """A container's resources: podman's ``--cpus``, ``--memory`` (swap included: no
+    more swap than that) and ``--pids-limit``; None: podman's own default; pids 0: no
+    limit."""
+
+    cpus: float | None = None
+    memory: int | None = None  # bytes
+    pids: int | None = None
+
+    def flags(self) -> list[str]:
+        args = ["--cpus", f"{self.cpus:g}"] if self.cpus else []
+        if self.memory:
+            args += ["--memory", size_text(self.memory), "--memory-swap",
+                     size_text(self.memory)]
+        if self.pids is not None:
+            args += ["--pids-limit", str(self.pids) if self.pids else "-1"]
+        return args
+
+    def text(self) -> str:
+        """``cpus=2 memory=4g pids=4096`` (what is set), or ""; read by ``parse``."""
+        return " ".join(f"{k}={v}" for k, v in (
+            ("cpus", f"{self.cpus:g}" if self.cpus else None),
+            ("memory", size_text(self.memory) if self.memory else None),
+            ("pids", str(self.pids) if self.pids is not None else None)) if v is not None)
+
+    @classmethod
+    def parse(cls, text: str | None) -> dict[str, str]:
+        """``text()``'s words as {key: value} (a label written by ``text``)."""
+        return dict(w.split("=", 1) for w in (text or "").split() if "=" in w)
 
 
 def _options(spec: Spec) -> list[str]:
@@ -60,7 +102,7 @@ def _options(spec: Spec) -> list[str]:
         args += group
     for mount in spec.mounts:
         args += ["--volume", mount]
-    return [*args, *spec.security, *spec.health, *spec.extra]
+    return [*args, *spec.security, *spec.health, *spec.resources, *spec.extra]
 
 
 def create_argv(spec: Spec) -> list[str]:

@@ -1,5 +1,6 @@
 """One workspace's diagnostics (``devaipod debug``): its containers and their state, their
-mounts and the names of the secrets each one has, the agent's health and MCP servers, the
+mounts, resource limits, whether the kernel killed it at its memory limit (oom), the
+names of the secrets each one has, the agent's health and MCP servers, the
 gator's grants and whether the agent reaches it, and the last lines of each log.
 
 Everything shown that the agent could have written (its log lines, OpenCode's answers) is
@@ -12,6 +13,7 @@ from typing import Any
 
 from devaipod import errors, layout
 from devaipod.podman import container, pod
+from devaipod.podman.container import Limits
 
 LOG_LINES = 5
 
@@ -29,10 +31,22 @@ def secret_names(info: dict[str, Any]) -> list[str]:
     return sorted(s.get("Name", "") for s in found if s.get("Name"))
 
 
+def limits(host: dict[str, Any]) -> str:
+    """The container's resources as podman reports them (``HostConfig``), e.g.
+    ``cpus=2 memory=4g pids=4096``."""
+    cpus = (host.get("NanoCpus") or 0) / 1e9 or (
+        (host.get("CpuQuota") or 0) / host["CpuPeriod"] if host.get("CpuPeriod") else 0)
+    pids = host.get("PidsLimit")
+    return Limits(cpus=cpus or None, memory=host.get("Memory") or None,
+                  pids=pids if isinstance(pids, int) and pids > 0 else None).text()
+
+
 def container_report(info: dict[str, Any], pod_name: str) -> dict[str, Any]:
     state = info.get("State") or {}
     return {"name": info.get("Name", ""), "role": info.get("Name", "").removeprefix(f"{pod_name}-"),
             "state": state.get("Status", ""), "exit_code": state.get("ExitCode"),
+            "oom_killed": bool(state.get("OOMKilled")),
+            "limits": limits(info.get("HostConfig") or {}),
             "started": state.get("StartedAt", ""), "image": info.get("ImageName", ""),
             "mounts": mounts(info), "secrets": secret_names(info),
             "log": log_tail(info.get("Name", ""))}

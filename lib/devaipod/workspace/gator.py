@@ -22,7 +22,16 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from devaipod import audit, errors, layout, podman
-from devaipod.gator.scopes import GL_OPS, OPS, ScopeError, Scopes, parse_scope, repo_grant
+from devaipod.gator.policy import Policy
+from devaipod.gator.scopes import (
+    GL_OPS,
+    OPS,
+    ScopeError,
+    Scopes,
+    parse_scope,
+    repo_grant,
+    split_allowance,
+)
 from devaipod.podman.container import Spec
 from devaipod.podman.secret import with_env
 from devaipod.workspace import audit as trail
@@ -74,7 +83,9 @@ def from_config(sg: ServiceGatorConfig) -> Scopes:
                   prs={k: item(v) for k, v in gh.prs.items()},
                   issues={k: item(v) for k, v in gh.issues.items()},
                   gitlab_host=urlsplit(web_url(sg, "gitlab")).netloc,
-                  forgejo_host=urlsplit(web_url(sg, "forgejo")).netloc)
+                  forgejo_host=urlsplit(web_url(sg, "forgejo")).netloc,
+                  policy=Policy(deny_paths=sg.deny_paths, max_file_size=sg.max_file_size,
+                                max_commits=sg.max_commits))
 
 
 def github_repo(src: Source, web_url: str | None) -> str | None:
@@ -106,7 +117,8 @@ def other_repo(src: Source, sg: ServiceGatorConfig) -> tuple[str, str] | None:
 def with_flags(scopes: Scopes, flags: list[str] | tuple[str, ...]) -> Scopes:
     """SCOPES plus the ``--service-gator`` strings FLAGS (a repository's grant is replaced)."""
     try:
-        parsed = [parse_scope(flag.strip()) for flag in flags]
+        split = [split_allowance(flag.strip()) for flag in flags]
+        parsed = [parse_scope(flag) for flag, _allow in split if flag]
     except ScopeError as exc:
         raise errors.DevaipodError(str(exc), "e.g. github:owner/repo:read,push or "
                                    "gitlab:group/project:read") from None
@@ -115,8 +127,11 @@ def with_flags(scopes: Scopes, flags: list[str] | tuple[str, ...]) -> Scopes:
     for service, repo, perms in parsed:
         if repo is not None and perms is not None:  # (None, None): GitHub read-all
             tables[service][repo] = perms
+    allowed = tuple(dict.fromkeys((*scopes.policy.allow_workflows,
+                                   *(allow for _flag, allow in split if allow))))
     return replace(scopes, repos=tables["github"], gitlab=tables["gitlab"],
                    forgejo=tables["forgejo"],
+                   policy=replace(scopes.policy, allow_workflows=allowed),
                    gh_read=scopes.gh_read or any(repo is None for _s, repo, _p in parsed))
 
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from devaipod import config, devcontainer, errors, forges, images, layout, runner, source
 from devaipod.podman import network as network_
 from devaipod.podman import pod
+from devaipod.podman.container import Limits
 from devaipod.state import in_container
 from devaipod.workspace import credentials, homefiles
 from devaipod.workspace import gator as gator_
@@ -123,8 +124,26 @@ def make(request: Request, cfg: config.Config, *, new: bool = True) -> Inputs:
         gator_port=sg.port, gator_env=gator_.forge_env(sg),
         worker_gator=cfg.orchestration.worker.gator,
         home_copies=home_copies, gpu_roles=gpu_roles(cfg.gpu), pull=pull,
-        clone_auth=auth, fork=found.fork if found else None,
+        clone_auth=auth, fork=found.fork if found else None, limits=limits(r, cfg),
     )
+
+
+def limits(r: Request, cfg: config.Config) -> Limits:
+    """The agent's and the worker's resources: [limits], each overridden by its flag."""
+    from devaipod.config_schema import COUNT, CPUS, SIZE, Invalid
+
+    given = cfg.limits
+    values: dict[str, Any] = {}
+    for flag, key, kind, value, default in (
+            ("--cpus", "cpus", CPUS, r.cpus, given.cpus),
+            ("--memory", "memory", SIZE, r.memory, given.memory),
+            ("--pids-limit", "pids", COUNT, r.pids_limit, given.pids)):
+        try:
+            values[key] = kind.convert(value) if value is not None else default
+        except Invalid as exc:
+            raise errors.DevaipodError(f"{flag}: {exc.reason}", exc.hint or
+                                       'e.g. --cpus 2 --memory 4g --pids-limit 4096') from None
+    return Limits(**values)
 
 
 def at_once(*calls: Callable[[], Any]) -> list[Any]:

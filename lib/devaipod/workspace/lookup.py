@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from devaipod import errors, layout
-from devaipod.podman import pod, volume
+from devaipod.podman import container, pod, volume
 
 
 @dataclass
@@ -23,15 +23,17 @@ class Row:
     done: bool
     containers: dict[str, str]
     labels: dict[str, str]
-    agent: str = ""  # starting, working, idle, error, stopped, done
+    agent: str = ""  # starting, working, idle, error, stopped, oom, done
     last_message: str = ""
     last_activity: str | None = None
     ports: list[dict[str, Any]] = field(default_factory=list)  # see published()
 
     def with_agent(self, summary: dict, api: dict | None = None) -> Row:
-        """The agent's summary, and the pod's published ports from ``api`` (its sidecar
-        container as `podman ps` has it)."""
-        self.agent = "done" if self.done else summary.get("state", "")
+        """The agent's summary (``oom`` when podman says its container ran out of memory),
+        and the pod's published ports from ``api`` (its sidecar container as `podman ps`
+        has it)."""
+        oom = self.containers.get("agent") == OOM
+        self.agent = "done" if self.done else OOM if oom else summary.get("state", "")
         self.last_message = summary.get("message", "")
         self.last_activity = summary.get("last_activity")
         self.ports = published(api)
@@ -39,6 +41,36 @@ class Row:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+OOM = "oom"  # a container's state when the kernel killed it at its memory limit
+STOPPED = ("exited", "stopped")
+
+
+def mark_oom(found: list[Row]) -> None:
+    """The agent and worker containers that stopped because the kernel killed them at their
+    memory limit ([limits] memory): their state reads "oom" (podman's State.OOMKilled),
+    from one `podman container inspect` of the stopped ones (none when none stopped)."""
+    stopped = {f"{r.name}-{role}": (r, role) for r in found
+               for role, state in r.containers.items()
+               if role in layout.LIMITED_ROLES and state.lower() in STOPPED}
+    if not stopped:
+        return
+    try:
+        infos = container.inspect(list(stopped))
+    except errors.NotFound:  # one went away meanwhile: ask for each
+        infos = [i for name in stopped for i in _inspect_one(name)]
+    for info in infos:
+        where = stopped.get(info.get("Name", ""))
+        if where and (info.get("State") or {}).get("OOMKilled"):
+            where[0].containers[where[1]] = OOM
+
+
+def _inspect_one(name: str) -> list[dict[str, Any]]:
+    try:
+        return container.inspect([name])
+    except errors.NotFound:
+        return []
 
 
 def pods() -> list[dict[str, Any]]:
@@ -117,6 +149,7 @@ def rows(agent: bool = False) -> list[Row]:
             apis = client.api_containers()  # also the pods' published ports
             asking = state.ask(apis)
         found = [row(info, done_f.result()) for info in infos_f.result()]
+        mark_oom(found)
     if asking is not None:
         states = asking.result([r.name for r in found])
         found = [r.with_agent(states[r.name], apis.get(r.name)) for r in found]

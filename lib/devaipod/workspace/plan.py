@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from devaipod import __version__, devcontainer, forges, gitsafe, layout
 from devaipod.agent import config as agent_config
-from devaipod.podman.container import Spec
+from devaipod.podman.container import Limits, Spec
 from devaipod.podman.secret import BIN_DIR, env_flag, program_flag, with_env
 from devaipod.workspace import audit as audit_
 from devaipod.workspace import dotfiles, homefiles, scripts
@@ -83,6 +83,7 @@ class Inputs:
     pull: str = "missing"  # when images are pulled ([podman] pull, --pull)
     clone_auth: CloneAuth | None = None  # the init clone's token or ssh-agent, its only
     fork: tuple[str, str] | None = None  # a PR's head in another repository: (URL, branch)
+    limits: Limits = field(default_factory=Limits)  # of the agent and the worker
 
     @property
     def stored_task(self) -> str | None:
@@ -129,7 +130,8 @@ def pod_labels(i: Inputs) -> dict[str, str]:
         "pr": str(src.pr_number) if src.pr_number else None,
         "issue": src.issue_url, "network": i.network,
         "lifecycle-in": ",".join(lifecycle_roles(i)) if i.devcontainer else None,
-        "trust-source": "true" if i.trust_source else None})}
+        "trust-source": "true" if i.trust_source else None,
+        "limits": i.limits.text() or None})}
 
 
 def _role_labels(i: Inputs, role: str) -> dict[str, str]:
@@ -400,6 +402,9 @@ def build(i: Inputs, password: str, api_token: str,
                                          i.creds.flags_for("worker"),
                                          _role_labels(i, "worker"),
                                          security=gpu_flags(i, "worker")))
+    for spec in containers:  # the untrusted ones; the workspace keeps its runArgs
+        if spec.labels.get(layout.ROLE) in layout.LIMITED_ROLES:
+            spec.resources = i.limits.flags()
     return Plan(
         pod=i.pod, project=project, labels=labels,
         volumes=volumes, secrets=secrets, init=init,

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from devaipod import errors, layout
 from devaipod.context import Context
 from devaipod.podman import pod, secret, volume
+from devaipod.podman.container import Limits
 from devaipod.workspace import audit as trail
 from devaipod.workspace import create
 from devaipod.workspace import plan as plan_
@@ -51,7 +52,16 @@ def request(name: str, labels: dict, image: str | None, pull: str | None = None)
                    image=image, network=label("network"),
                    task=label("task"), title=label("title"),
                    trust_source=label("trust-source") == "true",
-                   workspace_volume=layout.volume(name, "workspace"), pull=pull)
+                   workspace_volume=layout.volume(name, "workspace"), pull=pull,
+                   **limit_options(label("limits")))
+
+
+def limit_options(text: str | None) -> dict:
+    """The Request's --cpus, --memory, --pids-limit of the ``limits`` label (kept)."""
+    found = Limits.parse(text)
+    return {"cpus": float(found["cpus"]) if "cpus" in found else None,
+            "memory": found.get("memory"),
+            "pids_limit": int(found["pids"]) if found.get("pids", "").isdigit() else None}
 
 
 def replan(name: str, ctx: Context, image: str | None = None,

@@ -37,6 +37,10 @@ class Request:
     # where the user may have edited it, when it has one (not for an untrusted PR)
     workspace_volume: str | None = None
     pull: str | None = None  # --pull: when images are pulled (else [podman] pull)
+    # --cpus, --memory ("512m", "4g"), --pids-limit of the agent and worker: else [limits]
+    cpus: float | None = None
+    memory: str | None = None
+    pids_limit: int | None = None
 
 
 def parse_source(text: str, config: Config, **kwargs: Any) -> Source:

@@ -40,6 +40,7 @@ def gather(name: str) -> dict:
                       "Containers": [{"Names": c["Name"], "Status": c.get("State", "")}
                                      for c in info.get("Containers") or []]},
                      lookup.marks())
+    lookup.mark_oom([row])
     from devaipod.agent.state import summaries
 
     # one workspace asked for by name: its sidecar gets longer than in a list
@@ -47,4 +48,5 @@ def gather(name: str) -> dict:
     data = row.with_agent(summary, as_ps_ports(info)).as_dict()
     binding = api_binding(info)
     data["api_address"], data["api_port"] = binding or (None, None)
+    data["limits"] = layout.read_label(info.get("Labels"), "limits") or ""
     return data
