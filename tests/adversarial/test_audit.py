@@ -123,6 +123,8 @@ def test_a_scripted_task_leaves_exactly_its_events_in_order(audit_pod, forge):
                    ("review", "merge", None)], got
     events = trail(audit_pod)[before:]
     assert events[2]["branch"] == "agent-audited" and events[2]["sha"] == sha
+    assert events[2]["commits"] == [sha] and events[2]["files"] == ["audited.txt"]
+    assert events[2]["target"] == f"github:{REPO}"
     assert "other/repo" in events[3]["reason"]
     assert any("other/repo" in g for g in events[4]["grants"])
     assert events[5]["reviewed"] == sha

@@ -7,6 +7,8 @@ One pod serves every test; the grant test comes last (it changes the pod's grant
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from adversarial.conftest import Pod
@@ -67,6 +69,13 @@ def test_a_workflow_push_is_refused(policy_pod, forge):
     assert result["error"], result
     assert RULE in result["text"] and ".github/workflows/pwn.yml" in result["text"]
     assert forge.refs() == before
+    # the audit trail has the refusal, with the rule and the path, and no push
+    rc, out, err = run_devaipod("audit", "--json", pod.name)
+    assert rc == 0, err
+    last = json.loads(out)[-1]
+    assert (last["kind"], last["tool"], last["decision"]) == ("gator", "github_push",
+                                                              "refused"), last
+    assert RULE in last["reason"] and ".github/workflows/pwn.yml" in last["reason"]
 
 
 def test_a_rename_into_the_workflows_is_refused(policy_pod, forge):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import re
+from contextvars import ContextVar
 
 from devaipod import gitsafe
 from devaipod.gator import pushcheck
@@ -25,6 +26,17 @@ from devaipod.gator.policy import Policy
 WORKSPACES = "/workspaces"
 SHA = re.compile(r"^[0-9a-f]{40}$")
 DESCRIPTION = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,198}[A-Za-z0-9])?$")
+
+
+# the tool call's record of what it pushed (set by the server around each call: see
+# gator.server.Audit), for the audit trail's push event
+PUSHED: ContextVar[dict | None] = ContextVar("pushed", default=None)
+
+
+def note_push(**fields) -> None:
+    record = PUSHED.get()
+    if record is not None:
+        record.update(fields)
 
 
 def check_sha(sha: str) -> str:
@@ -91,11 +103,14 @@ def push_commit(repo_path: str, sha: str, remote_url: str, branch: str,
             _git(shadow, ["cat-file", "-e", f"{sha}^{{commit}}"],
                  f"reading commit {sha[:12]} from {repo_path}")
             body = _git(shadow, ["log", "-1", "--format=%b", sha], "reading the commit message")
+            commits: list[str] = []
+            files: list[str] = []
             if policy is not None:
-                pushcheck.check(policy, shadow, sha, forge_tips(shadow, remote_url, header),
-                                target)
+                commits, files = pushcheck.check(
+                    policy, shadow, sha, forge_tips(shadow, remote_url, header), target)
             _git(shadow, ["push", "-q", remote_url, f"{sha}:refs/heads/{branch}"],
                  f"pushing to {branch}", more=push_config(header))
+            note_push(target=target, branch=branch, sha=sha, commits=commits, files=files)
     except gitsafe.ShadowError as exc:
         raise ForgeError(f"reading {repo_path} failed: {exc}") from None
     return body.strip()

@@ -27,9 +27,11 @@ class Refusal(ForgeError):
         self.rule, self.commit, self.path = rule, commit, path
 
 
-def check(policy: Policy, shadow: str, sha: str, known: list[str], target: str) -> None:
+def check(policy: Policy, shadow: str, sha: str, known: list[str],
+          target: str) -> tuple[list[str], list[str]]:
     """Refuse the push of SHA to TARGET (see the module) unless the policy allows it;
-    KNOWN: the ids of the forge's branches and tags."""
+    KNOWN: the ids of the forge's branches and tags. Returns the commits the push adds
+    and the paths they change (for the audit trail)."""
     limit = policy.max_commits or 1_000_000
     ids = gitwalk.commit_range(shadow, sha, known, limit)
     if len(ids) > limit:
@@ -40,16 +42,23 @@ def check(policy: Policy, shadow: str, sha: str, known: list[str], target: str) 
     parents = objects.commits(p for c in commits.values() for p in c.parents)
     patterns = [] if policy.allows_paths(target) else \
         [Pattern.compile(p) for p in policy.deny_paths]
+    files: set[str] = set()
     for commit in commits.values():
         bases: list[str | None] = [parents[p].tree for p in commit.parents] or [None]
         for base in bases:
-            _check_diff(policy, objects, commit.oid, base, commit.tree, patterns, target)
+            files |= _check_diff(policy, objects, commit.oid, base, commit.tree, patterns,
+                                 target)
+    return list(ids), sorted(files)
 
 
 def _check_diff(policy: Policy, objects: gitwalk.Objects, oid: str, old: str | None, new: str,
-                patterns: list[Pattern], target: str) -> None:
+                patterns: list[Pattern], target: str) -> set[str]:
+    """Refuse the change from tree OLD to NEW of commit OID (see check); the paths it
+    changes."""
     blobs: dict[str, str] = {}
+    paths: set[str] = set()
     for path, entry in gitwalk.changes(objects, old, new):
+        paths.add(path)
         pattern = denied_by(path, patterns)
         if pattern:
             raise Refusal("deny-paths", f"commit {oid[:12]} changes {path!r}, which "
@@ -59,9 +68,10 @@ def _check_diff(policy: Policy, objects: gitwalk.Objects, oid: str, old: str | N
         if entry is not None and entry.is_blob:
             blobs.setdefault(entry.oid, path)
     if not policy.max_file_size:
-        return
+        return paths
     for blob, size in objects.sizes(blobs).items():
         if size > policy.max_file_size:
             raise Refusal("max-file-size", f"commit {oid[:12]} adds {blobs[blob]!r} of "
                           f"{size} bytes, over the limit of {policy.max_file_size}",
                           oid, blobs[blob])
+    return paths

@@ -88,6 +88,8 @@ class Audit:
         import anyio.to_thread
         from mcp.server.mcpserver.exceptions import ToolError
 
+        pushed: dict = {}
+        push.PUSHED.set(pushed)  # this task's own context: the call's thread sees a copy
         try:
             result = await anyio.to_thread.run_sync(functools.partial(fn, *args, **kwargs))
         except ForgeError as exc:
@@ -98,6 +100,8 @@ class Audit:
                       reason=type(exc).__name__)
             raise
         self.note("gator", tool=tool, target=target, decision="allowed")
+        if pushed:
+            self.note("push", **pushed)
         return result
 
 
@@ -128,12 +132,9 @@ def _register(server, gate: tools.Gate, log_: Audit) -> None:
         agent-<description> of repo (OWNER/REPO), and open a draft pull request
         against base with title (create_draft_pr, the default). Pushing again with
         the same description fast-forwards the branch and updates its pull request."""
-        out = await _run("github_push", repo, branches.github_push, gate, repo_path,
-                         commit_sha, repo, description, create_draft_pr, base, title, body,
-                         use_fork)
-        log_.note("push", target=f"github:{repo}", branch=push.branch_name(description),
-                  sha=commit_sha)
-        return out
+        return await _run("github_push", repo, branches.github_push, gate, repo_path,
+                          commit_sha, repo, description, create_draft_pr, base, title, body,
+                          use_fork)
 
     async def gh_create_branch(repo: str, commit_sha: str, description: str,
                                issue_number: int | None = None) -> str:
@@ -187,12 +188,9 @@ def _register_others(server, gate: tools.Gate, log_: Audit) -> None:
         agent-<description> of target (gitlab:GROUP/PROJECT or forgejo:OWNER/REPO; for
         GitHub use github_push). create_draft (with base and title) opens a draft merge
         request / pull request; pushing again fast-forwards the branch."""
-        out = await _run("git_push_local", target, othertools.git_push_local, gate,
-                         repo_path, commit_sha, target, description, create_draft, base,
-                         title, body)
-        log_.note("push", target=target, branch=push.branch_name(description),
-                  sha=commit_sha)
-        return out
+        return await _run("git_push_local", target, othertools.git_push_local, gate,
+                          repo_path, commit_sha, target, description, create_draft, base,
+                          title, body)
 
     async def forgejo_pending_review_tool(
             operation: str, repo: str, pull_number: int, review_id: int | None = None,
