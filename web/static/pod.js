@@ -7,6 +7,7 @@ import {
   showError,
 } from "/static/app.js";
 import { startGator } from "/static/gator.js";
+import { startUpdate } from "/static/update.js";
 
 const pod = podFromPath();
 let current = null; // the last GET /api/pods/<name>
@@ -154,6 +155,7 @@ if (!pod) {
   setText($("pod-name"), pod);
   every(5000, loadHead);
   startGator(pod); // reads the grants once: that starts a short-lived container
+  startUpdate(pod, loadHead);
   const wanted = location.hash.slice(1);
   select(names.includes(wanted) ? wanted : "agent");
 }

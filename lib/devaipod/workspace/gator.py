@@ -22,7 +22,15 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from devaipod import errors, layout, podman
-from devaipod.gator.scopes import GL_OPS, OPS, ScopeError, Scopes, parse_scope, repo_grant
+from devaipod.gator.scopes import (
+    GL_OPS,
+    OPS,
+    Perms,
+    ScopeError,
+    Scopes,
+    parse_scope,
+    repo_grant,
+)
 from devaipod.podman.container import Spec
 from devaipod.podman.secret import with_env
 
@@ -102,13 +110,18 @@ def other_repo(src: Source, sg: ServiceGatorConfig) -> tuple[str, str] | None:
     return src.forge, f"{src.owner}/{src.name}"
 
 
-def with_flags(scopes: Scopes, flags: list[str] | tuple[str, ...]) -> Scopes:
-    """SCOPES plus the ``--service-gator`` strings FLAGS (a repository's grant is replaced)."""
+def check_scopes(flags: list[str] | tuple[str, ...]) -> list[tuple[str, str | None, Perms | None]]:
+    """The ``--service-gator`` strings FLAGS parsed: (service, repo, perms) each."""
     try:
-        parsed = [parse_scope(flag.strip()) for flag in flags]
+        return [parse_scope(flag.strip()) for flag in flags]
     except ScopeError as exc:
         raise errors.DevaipodError(str(exc), "e.g. github:owner/repo:read,push or "
                                    "gitlab:group/project:read") from None
+
+
+def with_flags(scopes: Scopes, flags: list[str] | tuple[str, ...]) -> Scopes:
+    """SCOPES plus the ``--service-gator`` strings FLAGS (a repository's grant is replaced)."""
+    parsed = check_scopes(flags)
     tables = {"github": dict(scopes.repos), "gitlab": dict(scopes.gitlab),
               "forgejo": dict(scopes.forgejo)}
     for service, repo, perms in parsed:
@@ -190,6 +203,52 @@ def add(pod: str, flags: list[str]) -> Scopes:
     updated = with_flags(read(pod), flags)
     write(pod, updated)
     return updated
+
+
+def replace_all(pod: str, flags: list[str]) -> Scopes:
+    """The pod's grants are the ``--service-gator`` scopes FLAGS, and no other (none when
+    FLAGS is empty); returns the grants now."""
+    updated = with_flags(cleared(read(pod)), flags)
+    write(pod, updated)
+    return updated
+
+
+def cleared(scopes: Scopes) -> Scopes:
+    """SCOPES without any grant (the forges' hosts and the GraphQL setting kept)."""
+    return replace(scopes, gh_read=False, repos={}, prs={}, issues={}, gitlab={}, forgejo={})
+
+
+def revoke(pod: str, grants: list[str]) -> Scopes:
+    """Take back GRANTS (as ``gator show`` prints them, or a scope without its
+    permissions: ``github:owner/repo``); returns the grants now."""
+    updated = without(read(pod), grants, layout.short(pod))
+    write(pod, updated)
+    return updated
+
+
+def without(scopes: Scopes, grants: list[str], workspace: str = "the workspace") -> Scopes:
+    """SCOPES less GRANTS; an error names a grant it does not hold."""
+    tables = {"github:": dict(scopes.repos), "github:pr ": dict(scopes.prs),
+              "github:issue ": dict(scopes.issues), "gitlab:": dict(scopes.gitlab),
+              "forgejo:": dict(scopes.forgejo)}
+    gh_read = scopes.gh_read
+    for grant in grants:
+        text = grant.strip()
+        service, _, rest = text.partition(":")
+        service = {"gh": "github", "gl": "gitlab"}.get(service, service)
+        if service == "github" and rest in ("read-all", "readonly-all") and gh_read:
+            gh_read = False
+            continue
+        kind = next((k for k in ("pr ", "issue ") if rest.startswith(k)), "")
+        key = rest[len(kind):].partition(":")[0]
+        table = tables.get(f"{service}:{kind}")
+        if table is None or key not in table:
+            raise errors.DevaipodError(f"{workspace} has no grant {text!r}",
+                                       f"see 'devaipod gator show {workspace}'")
+        del table[key]
+    return replace(scopes, gh_read=gh_read, repos=tables["github:"],
+                   prs=tables["github:pr "], issues=tables["github:issue "],
+                   gitlab=tables["gitlab:"], forgejo=tables["forgejo:"])
 
 
 def new_token() -> str:
