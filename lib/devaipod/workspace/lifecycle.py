@@ -39,7 +39,6 @@ def mark_done(workspace: str, done: bool = True) -> None:
                                       layout.DONE: now})
 
 
-
 def set_title(workspace: str, title: str) -> str:
     """Give the workspace a new title (the label it was made with stays as it was): a
     volume labelled io.devaipod.title, replaced on each change; an empty title removes it."""
