@@ -71,7 +71,7 @@ def test_new_page_shows_every_option(control_plane, page, shot):
                    "field-use-default-devcontainer", "field-gator-ro", "field-trust-source",
                    "field-pull"):
         expect(page.get_by_test_id(testid)).to_be_visible()
-    page.screenshot(path=str(SCREENSHOTS / "new-page-options.png"))
+    page.screenshot(path=str(SCREENSHOTS / "new-page-options.png"), full_page=True)
     shot(page)
 
 
