@@ -132,7 +132,7 @@ def test_batch_launch_makes_a_workspace_per_source(control_plane, ui_git, ui_llm
 
 
 @pytest.fixture
-def own_image(podman_service, images, tmp_path):
+def own_image(podman_service, images):
     """A tag of the devenv image that the test can move to a newer image."""
     svc = podman_service
     tag = f"localhost/devaipod-launch-test:{secrets.token_hex(3)}"
@@ -142,7 +142,7 @@ def own_image(podman_service, images, tmp_path):
 
 
 def test_recreate_replaces_the_containers_and_keeps_the_commits(
-        control_plane, ui_git, ui_llm, page, shot, podman_service, own_image, tmp_path):
+        control_plane, ui_git, ui_llm, page, shot, podman_service, own_image):
     svc = podman_service
     name = f"{svc.instance}-rc-{secrets.token_hex(2)}"
     pod = f"devaipod-{name}"
@@ -159,8 +159,10 @@ def test_recreate_replaces_the_containers_and_keeps_the_commits(
         expect(page.get_by_test_id("update-badge")).to_be_hidden()  # the same image
 
         # the tag moves to a newer image: the page offers to recreate
-        (tmp_path / "Containerfile").write_text(f"FROM {own_image}\nLABEL launch.test=new\n")
-        svc.podman("build", "--pull=never", "-t", own_image, str(tmp_path))
+        layer = f"{svc.instance}-rc-layer-{secrets.token_hex(2)}"
+        svc.podman("create", "--name", layer, own_image)
+        svc.podman("commit", "-q", layer, own_image)  # the same files, a new image id
+        svc.podman("rm", "-f", layer)
         before = {r: inspect(svc, f"{pod}-{r}")[0]["Id"] for r in ("workspace", "agent", "api")}
         page.reload()
         expect(page.get_by_test_id("update-badge")).to_be_visible()

@@ -106,7 +106,7 @@
 
     <div id="jobs" data-testid="jobs"></div>
     <template id="job-template">
-      <section class="card" data-testid="job">
+      <section class="card" data-testid="job" style="margin-top: 16px">
         <h2>Progress <span class="muted job-source" data-testid="job-source"></span></h2>
         <pre class="log short" data-testid="job-log" aria-live="polite"></pre>
         <p data-testid="job-result" role="status"></p>
