@@ -26,6 +26,7 @@ async function recreate(pod, reload) {
     await followJob(job, box.querySelector("pre"), box.querySelector("p"), { text: "Recreated" });
     await reload();
     await check(pod);
+    $("agent-reload").click(); // the Agent tab, if it was shown: the new sidecar's address
   } catch (err) {
     showError(err);
   } finally {

@@ -29,7 +29,8 @@
                   title="devaipod rebuild: new containers, the volumes (and the agent's commits) kept">Recreate</button>
         </div>
         <div id="rebuild-job" data-testid="rebuild-job" hidden>
-          <pre class="log short" data-testid="rebuild-log" aria-live="polite"></pre>
+          <pre class="log short" data-testid="rebuild-log" aria-live="polite"
+               style="white-space: pre-wrap; overflow-wrap: anywhere; max-width: 60rem"></pre>
           <p data-testid="rebuild-result" role="status"></p>
         </div>
         <div class="pod-title">
