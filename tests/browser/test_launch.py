@@ -240,5 +240,17 @@ def test_revoke_removes_a_grant_and_the_gator_refuses_the_next_call(
         expect(grants).to_have_text("github:owner/third:read")
         rc, out, err = control_plane.devaipod("gator", "show", name)
         assert out.split() == ["github:owner/third:read"], err
+
+        # the CLI's verbs are the same functions
+        rc, _out, err = control_plane.devaipod("gator", "revoke", name, "github:owner/nope")
+        assert rc != 0 and f"{name} has no grant 'github:owner/nope'" in err, err
+        rc, _out, err = control_plane.devaipod("gator", "revoke", name, "github:owner/third")
+        assert rc == 0, err
+        rc, out, err = control_plane.devaipod("gator", "show", name)
+        assert out.strip() == "no access granted", (out, err)
+        rc, _out, err = control_plane.devaipod("gator", "set", name, "github:owner/repo:push")
+        assert rc == 0, err
+        assert send(push_call("abc123")).count("is not a full 40-character commit id"), \
+            "the grant set again lets the call through"
     finally:
         delete_pod(control_plane, pod)
