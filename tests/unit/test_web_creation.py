@@ -13,25 +13,25 @@ from devaipod.web import actions, jobs
 
 
 def test_gator_scopes_become_service_gator_flags():
-    spec = actions.creation_spec({"source": "https://github.com/o/r", "mode": "up",
-                                  "gator": ["github:o/r:read,draft", " github:read-all "]})
-    assert spec["gator"] == ["github:o/r:read,draft", "github:read-all"]
-    assert jobs.creation_argv(spec) == [
+    [req] = actions.creation_requests({"source": "https://github.com/o/r", "mode": "up",
+                                       "gator": ["github:o/r:read,draft", " github:read-all "]})
+    assert req.service_gator == ("github:o/r:read,draft", "github:read-all")
+    assert jobs.creation_argv(req) == [
         sys.executable, "-m", "devaipod", "up", "--progress=json",
         "--service-gator", "github:o/r:read,draft",
         "--service-gator", "github:read-all", "--", "https://github.com/o/r"]
-    assert jobs.creation_argv(spec, "/etc/d.toml")[4:7] == [
+    assert jobs.creation_argv(req, "/etc/d.toml")[4:7] == [
         "--progress=json", "--config", "/etc/d.toml"]
 
 
 @pytest.mark.parametrize(("gator", "message"), [
     (["jira:PROJ"], "only GitHub scopes"),
     (["github:o/r:fly"], "unknown permission"),
-    ("github:o/r", "expected a list"),
+    ("github:o/r", "--service-gator: expected a list"),
 ])
 def test_bad_scopes_are_a_400_with_the_reason(gator, message):
     with pytest.raises(bottle.HTTPResponse) as raised:
-        actions.creation_spec({"source": "https://github.com/o/r", "mode": "up",
+        actions.creation_requests({"source": "https://github.com/o/r", "mode": "up",
                                "gator": gator})
     assert raised.value.status_code == 400
     assert message in json.loads(raised.value.body)["error"]
@@ -39,7 +39,7 @@ def test_bad_scopes_are_a_400_with_the_reason(gator, message):
 
 def test_orchestration_is_refused_with_where_to_set_it():
     with pytest.raises(bottle.HTTPResponse) as raised:
-        actions.creation_spec({"source": "x", "mode": "up", "orchestration": True})
+        actions.creation_requests({"source": "x", "mode": "up", "orchestration": True})
     assert "[orchestration] enabled" in json.loads(raised.value.body)["error"]
 
 

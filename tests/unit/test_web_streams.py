@@ -178,12 +178,12 @@ def test_gator_reads_are_cached_and_one_at_a_time(application, monkeypatch):
     calls, running, most = [], [0], [0]
     lock = threading.Lock()
 
-    def gator(name, add=None):
+    def gator(name, change=None, values=None):
         with lock:
             running[0] += 1
             most[0] = max(most[0], running[0])
         time.sleep(0.05)
-        calls.append((name, add))
+        calls.append((name, change, values))
         with lock:
             running[0] -= 1
         return {"enabled": True, "grants": [f"read {len(calls)}"]}
@@ -196,7 +196,7 @@ def test_gator_reads_are_cached_and_one_at_a_time(application, monkeypatch):
         t.start()
     for t in threads:
         t.join()
-    assert calls == [("devaipod-a", None)] and most[0] == 1
+    assert calls == [("devaipod-a", None, None)] and most[0] == 1
     assert answers == [{"enabled": True, "grants": ["read 1"]}] * 6
     granted = wsgi_call(application, "/api/pods/a/gator", {**BEARER, "Content-Type":
                         "application/json"}, method="POST",
@@ -204,7 +204,7 @@ def test_gator_reads_are_cached_and_one_at_a_time(application, monkeypatch):
     assert granted.json() == {"enabled": True, "grants": ["read 2"]}
     again = wsgi_call(application, "/api/pods/a/gator", BEARER).json()
     assert again == {"enabled": True, "grants": ["read 2"]}  # the grant's answer, cached
-    assert len(calls) == 2
+    assert len(calls) == 2 and calls[1] == ("devaipod-a", "add", ["github:o/r:read"])
 
 
 def test_the_cache_expires(monkeypatch):

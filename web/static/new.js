@@ -1,19 +1,27 @@
-// The new-workspace page: POST /api/pods, then follow the job's progress over SSE.
-import { api, clearError, el, podUrl, scopes, setText, showError, stream } from "/static/app.js";
+// The new-workspace page: POST /api/pods (one job per source), then follow each job's
+// progress over SSE (job.js). The options are `devaipod run`'s; the server checks them
+// as the CLI does (request.from_options) and answers its message.
+import { api, clearError, scopes, setText, showError } from "/static/app.js";
+import { followJob } from "/static/job.js";
 
 const form = document.getElementById("new-form");
 const button = document.getElementById("create-button");
-const section = document.getElementById("job");
-const log = document.getElementById("job-log");
-const result = document.getElementById("job-result");
+const jobs = document.getElementById("jobs");
+const template = document.getElementById("job-template");
+const TEXT = ["task", "image", "name", "title", "network", "devcontainer_json",
+  "service_gator_image", "pull"];
+const CHECKS = ["use_default_devcontainer", "no_auto_approve", "service_gator_ro", "trust_source"];
 
 function spec() {
   const data = new FormData(form);
   const text = (key) => String(data.get(key) || "").trim();
   const body = { source: text("source"), mode: text("mode") || "run" };
-  for (const key of ["task", "image", "name"]) if (text(key)) body[key] = text(key);
+  for (const key of TEXT) if (text(key)) body[key] = text(key);
+  for (const key of CHECKS) if (data.get(key)) body[key] = true;
   const gator = scopes(text("gator"));
   if (gator.length) body.gator = gator;
+  const mcp = text("mcp").split("\n").map((s) => s.trim()).filter(Boolean);
+  if (mcp.length) body.mcp = mcp;
   return body;
 }
 
@@ -22,55 +30,22 @@ function busy(on) {
   setText(button, on ? "Creating…" : "Create workspace");
 }
 
-function finish(job) {
-  busy(false);
-  result.replaceChildren();
-  if (job.state === "succeeded") {
-    result.className = "ok-text";
-    result.append("Workspace ready: ",
-      job.pod ? el("a", { href: podUrl(job.pod), "data-testid": "job-pod-link" }, job.pod) : "(no name reported)");
-  } else {
-    result.className = "error-text";
-    result.append(job.error || `the job ${job.state}`);
-  }
-  result.dataset.state = job.state;
-}
-
-/** Follow a job: the server replays every line on each (re)connection. */
-async function follow(id) {
-  section.hidden = false;
-  log.textContent = "";
-  result.replaceChildren("Working…");
-  result.className = "muted";
-  result.dataset.state = "running";
+/** A card per job, each following its own progress. */
+async function followAll(ids, sources = []) {
+  jobs.replaceChildren();
   busy(true);
-  history.replaceState(null, "", `/new?job=${encodeURIComponent(id)}`);
-  let ended = null;
-  try {
-    await stream(`/api/jobs/${encodeURIComponent(id)}/events`, (type, data) => {
-      if (type === "line") {
-        const stick = log.scrollTop + log.clientHeight >= log.scrollHeight - 4;
-        log.append(String(data) + "\n");
-        if (stick) log.scrollTop = log.scrollHeight;
-      } else if (type === "end") {
-        ended = data;
-      }
-    });
-  } catch {
-    // the stream broke: the job's state says what to do
-  }
-  if (ended) return finish(ended);
-  try {
-    const job = await api(`/api/jobs/${encodeURIComponent(id)}`);
-    if (job.state === "running") setTimeout(() => follow(id), 2000);
-    else {
-      log.textContent = job.lines.join("\n") + (job.lines.length ? "\n" : "");
-      finish(job);
-    }
-  } catch (err) {
-    busy(false);
-    showError(err);
-  }
+  history.replaceState(null, "", `/new?job=${ids.map(encodeURIComponent).join(",")}`);
+  const runs = ids.map((id, n) => {
+    const card = template.content.firstElementChild.cloneNode(true);
+    card.dataset.job = id;
+    setText(card.querySelector('[data-testid="job-source"]'), sources[n] || "");
+    jobs.append(card);
+    return followJob(id, card.querySelector('[data-testid="job-log"]'),
+      card.querySelector('[data-testid="job-result"]')).catch(showError);
+  });
+  jobs.firstElementChild?.scrollIntoView({ block: "start" });
+  await Promise.all(runs);
+  busy(false);
 }
 
 form.addEventListener("submit", async (ev) => {
@@ -78,10 +53,11 @@ form.addEventListener("submit", async (ev) => {
   if (!form.reportValidity()) return;
   clearError();
   busy(true);
+  const body = spec();
   try {
-    const { job } = await api("/api/pods", { method: "POST", body: spec() });
-    follow(job);
-    section.scrollIntoView({ block: "start" });
+    const answer = await api("/api/pods", { method: "POST", body });
+    followAll(answer.jobs || [answer.job], body.source.split(/\s+/).filter(Boolean)
+      .filter((s, n, all) => all.indexOf(s) === n));
   } catch (err) {
     busy(false);
     showError(err);
@@ -89,4 +65,4 @@ form.addEventListener("submit", async (ev) => {
 });
 
 const resumed = new URLSearchParams(location.search).get("job");
-if (resumed) follow(resumed);
+if (resumed) followAll(resumed.split(",").filter(Boolean));

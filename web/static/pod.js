@@ -9,6 +9,7 @@ import {
 } from "/static/app.js";
 import { startGator } from "/static/gator.js";
 import { startSwitcher } from "/static/switcher.js";
+import { startUpdate } from "/static/update.js";
 
 const pod = podFromPath();
 let current = null; // the last GET /api/pods/<name>
@@ -158,6 +159,7 @@ if (!pod) {
   every(5000, loadHead);
   startGator(pod); // reads the grants once: that starts a short-lived container
   startSwitcher(pod, loadHead); // every workspace, previous and next, "Done, next"
+  startUpdate(pod, loadHead);
   const wanted = location.hash.slice(1);
   select(names.includes(wanted) ? wanted : "agent");
 }

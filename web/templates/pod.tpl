@@ -29,8 +29,22 @@
           <input id="gator-add" name="add" type="text" spellcheck="false" data-testid="gator-add"
                  placeholder="github:owner/repo:read,draft" aria-label="Grant GitHub access">
           <button type="submit" data-testid="gator-grant">Grant</button>
+          <button type="button" id="gator-set" data-testid="gator-set" title="The grants become the scopes typed here, and no other">Replace all</button>
+          <select id="gator-revoke-choice" data-testid="gator-revoke-choice" aria-label="A grant to take back"></select>
+          <button type="button" id="gator-revoke" data-testid="gator-revoke" title="Take the chosen grant back: the gator refuses the next call that needed it">Revoke</button>
           <a class="help-link" href="/docs/devaipod-gator.1" data-testid="help-gator" title="GitHub access: the manual">help</a>
         </form>
+        <div id="pod-update" class="pod-update" data-testid="pod-update" hidden>
+          <span class="badge badge-starting" data-testid="update-badge">update available</span>
+          <span id="update-reason" class="muted" data-testid="update-reason"></span>
+          <button type="button" id="action-recreate" data-testid="action-recreate"
+                  title="devaipod rebuild: new containers, the volumes (and the agent's commits) kept">Recreate</button>
+        </div>
+        <div id="rebuild-job" data-testid="rebuild-job" hidden>
+          <pre class="log short" data-testid="rebuild-log" aria-live="polite"
+               style="white-space: pre-wrap; overflow-wrap: anywhere; max-width: 60rem"></pre>
+          <p data-testid="rebuild-result" role="status"></p>
+        </div>
         <div class="pod-title">
           <span id="pod-title" data-testid="pod-title"></span>
           <button type="button" id="title-edit" class="link" data-testid="title-edit">Edit title</button>

@@ -59,6 +59,35 @@ def add(workspace, scopes) -> None:
     echo_result(workspace)
 
 
+@cli.command("revoke")
+@workspace_argument
+@click.argument("grants", nargs=-1, required=True, metavar="GRANT...")
+@dry_run_option
+def revoke(workspace, grants) -> None:
+    """Take back GRANT in WORKSPACE: a line of `gator show` (github:OWNER/REPO:PERMS,
+    github:read-all, github:pr OWNER/REPO#N:PERMS) or the same without :PERMS.
+
+    The gator refuses the next call that needed it.
+    """
+    from devaipod.workspace import gator
+
+    gator.revoke(workspace, list(grants))
+    echo_result(workspace)
+
+
+@cli.command("set")
+@workspace_argument
+@click.argument("scopes", nargs=-1, metavar="[SCOPE...]")
+@dry_run_option
+def set_(workspace, scopes) -> None:
+    """Replace WORKSPACE's grants by SCOPE... (as `gator add` takes them); without
+    SCOPE, take every grant back."""
+    from devaipod.workspace import gator
+
+    gator.replace_all(workspace, list(scopes))
+    echo_result(workspace)
+
+
 @cli.command("edit")
 @workspace_argument
 def edit(workspace) -> None:

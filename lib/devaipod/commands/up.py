@@ -83,14 +83,10 @@ def default_source(source: str | None) -> str:
 
 
 def request(source: str, mode: str, task: str | None, options: dict):
-    """The Request of `up`/`run`'s arguments and options."""
-    from devaipod.workspace.request import Request
+    """The Request of `up`/`run`'s arguments and options, checked as the web's form is."""
+    from devaipod.workspace.request import from_options
 
-    options = dict(options)
-    auto_approve = not options.pop("no_auto_approve", False)
-    for key in ("mcp", "service_gator"):
-        options[key] = tuple(options.get(key) or ())
-    return Request(source, mode, task=task, auto_approve=auto_approve, **options)
+    return from_options(source, mode, task, options)
 
 
 def create_workspace(req):

@@ -74,9 +74,10 @@ class Source:
         from devaipod import errors
         from devaipod.clikit import settings
         from devaipod.web import jobs
+        from devaipod.workspace.request import from_options
 
-        spec = {"mode": "run" if task else "up", "source": source, "task": task}
-        job = jobs.Job("tui", jobs.creation_argv(spec, settings.config))
+        req = from_options(source, "run" if task else "up", task or None, {})
+        job = jobs.Job("tui", jobs.creation_argv(req, settings.config))
         seen = 0
 
         def event(line: str) -> None:

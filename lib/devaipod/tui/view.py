@@ -83,12 +83,11 @@ def detail(row: Any) -> Text:
 
 
 def launch_sources(text: str) -> list[str]:
-    """The URLs pasted in the launch form: one per word or line, duplicates once."""
-    seen: list[str] = []
-    for word in text.split():
-        if word not in seen:
-            seen.append(word)
-    return seen
+    """The URLs pasted in the launch form: one per word or line, duplicates once (as the
+    web's New form)."""
+    from devaipod.workspace.request import split_sources
+
+    return split_sources(text)
 
 
 def review_lines(shown: dict) -> list[str]:

@@ -83,62 +83,108 @@ def prune(body) -> dict:
         fail(exc)
 
 
-def gator(name: str, add: list[str] | None = None) -> dict:
-    """The pod's GitHub grants as its gator has them now; ``add`` grants more first."""
+GATOR_CHANGES = ("add", "revoke", "set")  # `devaipod gator add|revoke|set`
+
+
+def gator(name: str, change: str | None = None, values: list[str] | None = None) -> dict:
+    """The pod's GitHub grants as its gator has them now, after a CHANGE first (one of
+    GATOR_CHANGES, with its scopes or grants: the CLI's functions)."""
     from devaipod.gator.scopes import Scopes
     from devaipod.workspace import gator as gator_
 
     if not pod.inspect(name).get("Labels", {}).get(layout.GATOR):
         return {"enabled": False, "grants": []}
+    do = {"add": gator_.add, "revoke": gator_.revoke, "set": gator_.replace_all}
     try:
-        if add:
-            scopes: Scopes = gator_.add(name, add)
-        else:
-            scopes = gator_.read(name)
+        scopes: Scopes = do[change](name, values or []) if change else gator_.read(name)
     except errors.DevaipodError as exc:
         fail(exc)
     return {"enabled": True, "grants": scopes.describe(), "scopes": scopes.to_json()}
 
 
-def creation_spec(body: dict, config=None) -> dict:
-    """The New form's fields, checked; a run without a task gets the source's default."""
-    from devaipod.config_schema import Config
-    from devaipod.workspace.request import default_task
+# the New form's fields that are `up`/`run`'s options, by the name request.from_options
+# knows them by ("gator" is --service-gator)
+FORM_OPTIONS = {"name": "name", "image": "image", "network": "network", "title": "title",
+                "mcp": "mcp", "gator": "service_gator", "service_gator_ro": "service_gator_ro",
+                "service_gator_image": "service_gator_image", "pull": "pull",
+                "no_auto_approve": "no_auto_approve", "devcontainer_json": "devcontainer_json",
+                "use_default_devcontainer": "use_default_devcontainer",
+                "trust_source": "trust_source"}
 
-    source = str(body.get("source") or "").strip()
-    mode = body.get("mode") or "run"
-    if not source or mode not in ("up", "run"):
-        raise json_error(400, "give a source and a mode (up or run)")
-    if mode == "run" and not str(body.get("task") or "").strip():
-        try:
-            default = default_task(source, config or Config())
-        except errors.DevaipodError as exc:
-            fail(exc)
-        if not default:
-            raise json_error(400, "run needs a task")
-        body = {**body, "task": default}
+
+def creation_requests(body: dict, config=None) -> list:
+    """The New form's fields as one Request per source (one per line), each checked by
+    request.from_options, as `devaipod up|run` checks its own; a run without a task gets
+    each source's default."""
+    from devaipod.config_schema import Config
+    from devaipod.workspace.request import default_task, from_options, split_sources
+
+    if not isinstance(body, dict):
+        raise json_error(400, "give the form's fields as a JSON object")
     if body.get("orchestration"):
         raise json_error(400, "the worker is set in devaipod.toml: [orchestration] enabled = true")
-    spec = {k: str(body[k]).strip() for k in ("source", "task", "name", "image", "network")
-            if body.get(k)} | {"source": source, "mode": mode}
-    gator = gator_scopes(body.get("gator"))
-    return spec | ({"gator": gator} if gator else {})
+    source, mode = body.get("source"), body.get("mode") or "run"
+    sources = split_sources(source) if isinstance(source, str) else []
+    if not sources or mode not in ("up", "run"):
+        raise json_error(400, "give a source and a mode (up or run)")
+    if len(sources) > 1 and body.get("name"):
+        raise json_error(400, "a name is for one workspace: leave it empty for several sources")
+    options = {FORM_OPTIONS[k]: v for k, v in body.items() if k in FORM_OPTIONS}
+    task = body.get("task")
+    made = []
+    try:
+        for src in sources:
+            req = from_options(src, mode, task, options)
+            if mode == "run" and not req.task:
+                default = default_task(src, config or Config())
+                if not default:
+                    raise json_error(400, f"run needs a task ({src} implies none)")
+                req = from_options(src, mode, default, options)
+            made.append(req)
+    except errors.DevaipodError as exc:
+        fail(exc)
+    return made
 
 
 def gator_scopes(value) -> list[str]:
     """The form's service-gator scopes, each checked as --service-gator would."""
-    from devaipod.gator.scopes import ScopeError, parse_scope
+    from devaipod.workspace.gator import check_scopes
 
     if value in (None, "", []):
         return []
     if not isinstance(value, list) or not all(isinstance(s, str) for s in value):
-        raise json_error(400, "gator: expected a list of scopes such as github:owner/repo:read")
+        raise json_error(400, "expected a list of scopes such as github:owner/repo:read")
     try:
-        for scope in value:
-            parse_scope(scope.strip())
-    except ScopeError as exc:
-        raise json_error(400, str(exc)) from None
+        check_scopes(value)
+    except errors.DevaipodError as exc:
+        fail(exc)
     return [s.strip() for s in value]
+
+
+def gator_change(body) -> tuple[str, list[str]]:
+    """The request's {"add": [...]}, {"revoke": [...]} or {"set": [...]} (set may be
+    empty: no grant left), each scope checked as the CLI checks it."""
+    given = [k for k in GATOR_CHANGES if isinstance(body, dict) and k in body]
+    values = body.get(given[0]) if len(given) == 1 else None
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values) or \
+            (not values and given[0] != "set"):
+        raise json_error(400, 'give one of {"add": [scope, ...]}, {"revoke": [grant, ...]} '
+                         'or {"set": [scope, ...]}')
+    if given[0] != "revoke":
+        gator_scopes(values)
+    return given[0], [v.strip() for v in values]
+
+
+def update(name: str, config=None) -> dict:
+    """Whether the agent runs an older image than the one its workspace is configured
+    with (see workspace.rebuild.update_state)."""
+    from devaipod.config_schema import Config
+    from devaipod.workspace import rebuild
+
+    try:
+        return rebuild.update_state(name, config or Config())
+    except errors.DevaipodError as exc:
+        fail(exc, 409)
 
 
 def client(name: str):

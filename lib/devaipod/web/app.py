@@ -15,7 +15,7 @@ from devaipod import podman, runner
 from devaipod.context import Context
 from devaipod.http import browserauth
 from devaipod.web import actions, auth
-from devaipod.web.jobs import Jobs, creation_argv
+from devaipod.web.jobs import Jobs, creation_argv, rebuild_argv
 from devaipod.web.limits import Follows, PerPod, TooMany
 
 PUBLIC = ("/login", "/logout", "/healthz", "/static/")
@@ -203,11 +203,11 @@ def add_api(app: bottle.Bottle) -> None:
     @app.post("/api/pods")
     def create_pod():
         ctx: Context = app.config["devaipod.context"]
-        spec = actions.creation_spec(bottle.request.json or {}, ctx.config)
-        job = jobs.start(creation_argv(spec, ctx.config_file))
+        made = actions.creation_requests(bottle.request.json or {}, ctx.config)
+        ids = [jobs.start(creation_argv(req, ctx.config_file)).id for req in made]
         pods.invalidate()
         bottle.response.status = 202
-        return {"job": job.id}
+        return {"job": ids[0], "jobs": ids}
 
     @app.get("/api/jobs/<job_id>")
     def job_state(job_id):
@@ -227,12 +227,22 @@ def add_api(app: bottle.Bottle) -> None:
         return gators.get(pod, lambda: actions.gator(pod))
 
     @app.post("/api/pods/<name>/gator")
-    def gator_add(name):
-        scopes = actions.gator_scopes((bottle.request.json or {}).get("add"))
-        if not scopes:
-            raise actions.json_error(400, 'give {"add": ["github:owner/repo:read", ...]}')
+    def gator_change(name):
+        change, values = actions.gator_change(bottle.request.json)
         pod = actions.resolve(name)
-        return gators.update(pod, lambda: actions.gator(pod, scopes))
+        return gators.update(pod, lambda: actions.gator(pod, change, values))
+
+    @app.get("/api/pods/<name>/update")
+    def update_state(name):
+        return actions.update(actions.resolve(name), app.config["devaipod.context"].config)
+
+    @app.post("/api/pods/<name>/rebuild")
+    def rebuild(name):
+        ctx: Context = app.config["devaipod.context"]
+        job = jobs.start(rebuild_argv(actions.resolve(name), ctx.config_file))
+        pods.invalidate()
+        bottle.response.status = 202
+        return {"job": job.id}
 
     @app.put("/api/pods/<name>/title")
     def pod_title(name):

@@ -1,4 +1,5 @@
-"""Background jobs of the control plane: `devaipod up/run --progress=json` as a subprocess.
+"""Background jobs of the control plane: `devaipod up/run/rebuild --progress=json` as a
+subprocess.
 
 The job reads the command's progress events (one JSON object per line on its
 stdout: a step started, a line of a step's output, a message, and the last
@@ -91,18 +92,21 @@ def event_text(event: dict) -> str | None:
     return None
 
 
-def creation_argv(spec: dict, config_file: str | None = None) -> list[str]:
-    """`devaipod up|run` for a form's fields (validated by the caller)."""
-    argv = [sys.executable, "-m", "devaipod", spec["mode"], "--progress=json"]
-    if config_file:
-        argv += ["--config", config_file]
-    for key in ("name", "image", "network"):
-        if spec.get(key):
-            argv += [f"--{key}", spec[key]]
-    for scope in spec.get("gator") or ():
-        argv += ["--service-gator", scope]
-    argv += ["--", spec["source"]]
-    return argv + ([spec["task"]] if spec.get("task") else [])
+def creation_argv(req, config_file: str | None = None) -> list[str]:
+    """`devaipod up|run` for a checked Request (request.from_options)."""
+    from devaipod.workspace.request import cli_args
+
+    return [*devaipod_argv(req.mode, config_file), *cli_args(req)]
+
+
+def rebuild_argv(pod: str, config_file: str | None = None) -> list[str]:
+    """`devaipod rebuild POD`: the web's Recreate."""
+    return [*devaipod_argv("rebuild", config_file), "--", pod]
+
+
+def devaipod_argv(verb: str, config_file: str | None) -> list[str]:
+    argv = [sys.executable, "-m", "devaipod", verb, "--progress=json"]
+    return argv + (["--config", config_file] if config_file else [])
 
 
 class Jobs:

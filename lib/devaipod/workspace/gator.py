@@ -22,10 +22,11 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from devaipod import audit, errors, layout, podman
-from devaipod.gator.policy import Policy
+from devaipod.gator.policy import ALLOW, Policy
 from devaipod.gator.scopes import (
     GL_OPS,
     OPS,
+    Perms,
     ScopeError,
     Scopes,
     parse_scope,
@@ -114,21 +115,34 @@ def other_repo(src: Source, sg: ServiceGatorConfig) -> tuple[str, str] | None:
     return src.forge, f"{src.owner}/{src.name}"
 
 
-def with_flags(scopes: Scopes, flags: list[str] | tuple[str, ...]) -> Scopes:
-    """SCOPES plus the ``--service-gator`` strings FLAGS (a repository's grant is replaced)."""
+def split_flags(flags: list[str] | tuple[str, ...]) -> tuple[
+        list[tuple[str, str | None, Perms | None]], list[str]]:
+    """The ``--service-gator`` strings FLAGS parsed: (service, repo, perms) each, and the
+    targets (``service:TARGET``) they give ``allow-workflows``."""
     try:
         split = [split_allowance(flag.strip()) for flag in flags]
         parsed = [parse_scope(flag) for flag, _allow in split if flag]
     except ScopeError as exc:
         raise errors.DevaipodError(str(exc), "e.g. github:owner/repo:read,push or "
                                    "gitlab:group/project:read") from None
+    return parsed, [allow for _flag, allow in split if allow]
+
+
+def check_scopes(flags: list[str] | tuple[str, ...]) -> list[tuple[str, str | None, Perms | None]]:
+    """The ``--service-gator`` strings FLAGS parsed: (service, repo, perms) each."""
+    return split_flags(flags)[0]
+
+
+def with_flags(scopes: Scopes, flags: list[str] | tuple[str, ...]) -> Scopes:
+    """SCOPES plus the ``--service-gator`` strings FLAGS (a repository's grant is replaced)."""
+    parsed, allowances = split_flags(flags)
     tables = {"github": dict(scopes.repos), "gitlab": dict(scopes.gitlab),
               "forgejo": dict(scopes.forgejo)}
     for service, repo, perms in parsed:
         if repo is not None and perms is not None:  # (None, None): GitHub read-all
             tables[service][repo] = perms
     allowed = tuple(dict.fromkeys((*scopes.policy.allow_workflows,
-                                   *(allow for _flag, allow in split if allow))))
+                                   *allowances)))
     return replace(scopes, repos=tables["github"], gitlab=tables["gitlab"],
                    forgejo=tables["forgejo"],
                    policy=replace(scopes.policy, allow_workflows=allowed),
@@ -207,6 +221,60 @@ def add(pod: str, flags: list[str]) -> Scopes:
     updated = with_flags(read(pod), flags)
     write(pod, updated)
     return updated
+
+
+def replace_all(pod: str, flags: list[str]) -> Scopes:
+    """The pod's grants are the ``--service-gator`` scopes FLAGS, and no other (none when
+    FLAGS is empty); returns the grants now."""
+    updated = with_flags(cleared(read(pod)), flags)
+    write(pod, updated)
+    return updated
+
+
+def cleared(scopes: Scopes) -> Scopes:
+    """SCOPES without any grant (the forges' hosts, the GraphQL setting and the push
+    policy's limits kept; its allow-workflows grants go too)."""
+    return replace(scopes, gh_read=False, repos={}, prs={}, issues={}, gitlab={}, forgejo={},
+                   policy=replace(scopes.policy, allow_workflows=()))
+
+
+def revoke(pod: str, grants: list[str]) -> Scopes:
+    """Take back GRANTS (as ``gator show`` prints them, or a scope without its
+    permissions: ``github:owner/repo``); returns the grants now."""
+    updated = without(read(pod), grants, layout.short(pod))
+    write(pod, updated)
+    return updated
+
+
+def without(scopes: Scopes, grants: list[str], workspace: str = "the workspace") -> Scopes:
+    """SCOPES less GRANTS; an error names a grant it does not hold."""
+    tables = {"github:": dict(scopes.repos), "github:pr ": dict(scopes.prs),
+              "github:issue ": dict(scopes.issues), "gitlab:": dict(scopes.gitlab),
+              "forgejo:": dict(scopes.forgejo)}
+    gh_read = scopes.gh_read
+    allowed = list(scopes.policy.allow_workflows)
+    for grant in grants:
+        text = grant.strip()
+        service, _, rest = text.partition(":")
+        service = {"gh": "github", "gl": "gitlab"}.get(service, service)
+        if service == "github" and rest in ("read-all", "readonly-all") and gh_read:
+            gh_read = False
+            continue
+        target = f"{service}:{rest.removesuffix(':' + ALLOW)}"
+        if rest.endswith(f":{ALLOW}") and target in allowed:
+            allowed.remove(target)
+            continue
+        kind = next((k for k in ("pr ", "issue ") if rest.startswith(k)), "")
+        key = rest[len(kind):].partition(":")[0]
+        table = tables.get(f"{service}:{kind}")
+        if table is None or key not in table:
+            raise errors.DevaipodError(f"{workspace} has no grant {text!r}",
+                                       f"see 'devaipod gator show {workspace}'")
+        del table[key]
+    return replace(scopes, gh_read=gh_read, repos=tables["github:"],
+                   prs=tables["github:pr "], issues=tables["github:issue "],
+                   gitlab=tables["gitlab:"], forgejo=tables["forgejo:"],
+                   policy=replace(scopes.policy, allow_workflows=tuple(allowed)))
 
 
 def new_token() -> str:

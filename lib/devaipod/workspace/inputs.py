@@ -19,7 +19,7 @@ from devaipod.workspace import credentials, homefiles
 from devaipod.workspace import gator as gator_
 from devaipod.workspace import pull as pull_
 from devaipod.workspace.plan import Inputs
-from devaipod.workspace.request import Request, details, parse_source
+from devaipod.workspace.request import Request, details, parse_mcp, parse_source
 
 if TYPE_CHECKING:
     from devaipod.config_schema import GpuConfig
@@ -269,9 +269,6 @@ def mcp_servers(cfg: config.Config, flags: tuple[str, ...]) -> dict[str, dict]:
     servers = {name: {"url": s.url, "headers": dict(s.headers)}
                for name, s in cfg.mcp.items() if s.enabled}
     for flag in flags:
-        name, sep, url = flag.partition("=")
-        if not sep or not name or "://" not in url:
-            raise errors.DevaipodError(f"--mcp {flag!r}: expected NAME=URL",
-                                       "e.g. --mcp docs=http://127.0.0.1:9000/mcp")
+        name, url = parse_mcp(flag)
         servers[name] = {"url": url, "headers": {}}
     return servers

@@ -39,18 +39,12 @@ def mark_done(workspace: str, done: bool = True) -> None:
                                       layout.DONE: now})
 
 
-TITLE_MAX = 200
-
-
 def set_title(workspace: str, title: str) -> str:
     """Give the workspace a new title (the label it was made with stays as it was): a
     volume labelled io.devaipod.title, replaced on each change; an empty title removes it."""
-    from devaipod import errors, printable
+    from devaipod.workspace.request import check_title
 
-    title = " ".join(title.split())
-    if len(title) > TITLE_MAX or printable.printable(title) != title:
-        raise errors.DevaipodError("a title is one line of at most 200 printable characters",
-                                   "shorten it")
+    title = check_title(title)  # as `up --title`
     marker = layout.volume(workspace, "title")
     volume.rm([marker], force=True)
     if title:

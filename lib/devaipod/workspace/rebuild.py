@@ -19,6 +19,7 @@ import logging
 from collections.abc import Callable
 
 from devaipod import errors, layout
+from devaipod.config_schema import Config
 from devaipod.context import Context
 from devaipod.podman import pod, secret, volume
 from devaipod.podman.container import Limits
@@ -62,6 +63,34 @@ def limit_options(text: str | None) -> dict:
     return {"cpus": float(found["cpus"]) if "cpus" in found else None,
             "memory": found.get("memory"),
             "pids_limit": int(found["pids"]) if found.get("pids", "").isdigit() else None}
+
+
+def update_state(name: str, config: Config) -> dict:
+    """Whether NAME's agent runs an older image than its workspace is configured with:
+    the image it was made from (its label; the configuration's default-image now, for a
+    workspace made with the default) as this machine has it now, by id. A changed
+    devcontainer.json is not looked for (that reads the workspace's volume); `devaipod
+    rebuild` reads it again anyway."""
+    from devaipod import images
+    from devaipod.podman import container, image
+
+    labels = pod.inspect(name).get("Labels") or {}
+    made_from = layout.read_label(labels, "image")
+    ref = (images.default_image(config.default_image)
+           if layout.read_label(labels, "image-from") == "default" else made_from)
+    try:
+        running = (container.inspect([layout.container(name, "agent")]) or [{}])[0].get("Image")
+    except errors.DevaipodError:
+        running = None
+    try:
+        configured = image.inspect(ref).get("Id") if ref else None
+    except errors.DevaipodError:
+        configured = None  # not on this machine (yet): a rebuild pulls it
+    changed = bool(running and configured and running != configured) or ref != made_from
+    reason = (f"the configured image is now {ref} (made with {made_from})" if ref != made_from
+              else f"{ref} is a newer image than the agent's" if changed else "")
+    return {"update": changed, "reason": reason, "image": ref, "running": running,
+            "configured": configured, "devcontainer": None}
 
 
 def replan(name: str, ctx: Context, image: str | None = None,
