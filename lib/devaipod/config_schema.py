@@ -390,6 +390,13 @@ class PodmanConfig:
 
 
 @dataclass(frozen=True)
+class NetworkConfig:
+    egress: str = opt("open", choice("open", "allow-list"),
+                      "The pod's way out: open, or only through a proxy to allowed hosts.")
+    allow: tuple[str, ...] = opt((), STRINGS, "Hosts the proxy lets through (allow-list).")
+
+
+@dataclass(frozen=True)
 class LlmConfig:
     env: tuple[str, ...] = opt((), ENV_NAMES, "Extra env var names that hold LLM API keys.")
 
@@ -418,6 +425,7 @@ class Config:
     gpu: GpuConfig = section(GpuConfig, "GPU passthrough.")
     podman: PodmanConfig = section(PodmanConfig, "Podman settings.")
     llm: LlmConfig = section(LlmConfig, "LLM API keys.")
+    network: NetworkConfig = section(NetworkConfig, "The pod's egress.")
     origins: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property

@@ -18,6 +18,7 @@ from devaipod.podman.container import Spec
 from devaipod.podman.secret import BIN_DIR, env_flag, program_flag, with_env
 from devaipod.workspace import audit as audit_
 from devaipod.workspace import dotfiles, homefiles, scripts
+from devaipod.workspace import egress as egress_
 from devaipod.workspace import gator as gator_
 from devaipod.workspace import worker as worker_
 from devaipod.workspace.credentials import Partition
@@ -83,6 +84,8 @@ class Inputs:
     pull: str = "missing"  # when images are pulled ([podman] pull, --pull)
     clone_auth: CloneAuth | None = None  # the init clone's token or ssh-agent, its only
     fork: tuple[str, str] | None = None  # a PR's head in another repository: (URL, branch)
+    egress: str = "open"  # [network] egress, --egress: "open" or "allow-list"
+    allow: tuple[str, ...] = ()  # [network] allow and --allow (checked)
 
     @property
     def stored_task(self) -> str | None:
@@ -116,6 +119,7 @@ class Plan:
     copies: list[homefiles.Copy] = field(default_factory=list)  # right after the pod starts
     # init container name -> its failure as one line, from its stderr (a refused clone)
     explain: dict[str, Callable[[str], DevaipodError]] = field(default_factory=dict)
+    egress: egress_.Setup | None = None  # allow-list mode: the network and the proxy
 
 
 def pod_labels(i: Inputs) -> dict[str, str]:
@@ -129,7 +133,8 @@ def pod_labels(i: Inputs) -> dict[str, str]:
         "pr": str(src.pr_number) if src.pr_number else None,
         "issue": src.issue_url, "network": i.network,
         "lifecycle-in": ",".join(lifecycle_roles(i)) if i.devcontainer else None,
-        "trust-source": "true" if i.trust_source else None})}
+        "trust-source": "true" if i.trust_source else None,
+        "egress": i.egress if i.egress != "open" else None})}
 
 
 def _role_labels(i: Inputs, role: str) -> dict[str, str]:
@@ -354,6 +359,30 @@ def gator(i: Inputs) -> Spec:
                             i.creds.flags_for("gator"), _role_labels(i, "gator"), readonly)
 
 
+def egress(i: Inputs, project: str, publish: list[str]) -> egress_.Setup:
+    """Allow-list mode's proxy: the list, the forge the gator reaches, and the LLM hosts
+    of the repository's opencode.json (not an untrusted pull request's)."""
+    allow = [*i.allow]
+    if i.gator is not None:
+        allow += egress_.forge_hosts(i.source, i.gator_env,
+                                     (i.gator.gitlab_host, i.gator.forgejo_host))
+    untrusted = i.source.pr_ref is not None and not i.trust_source
+    configs = [] if untrusted else [f"/mnt/workspace/{project}/opencode.json"]
+    return egress_.setup(i.pod, i.api_image, egress_.check(allow), i.network, publish,
+                         layout.base_labels(i.pod), configs,
+                         [f"{layout.volume(i.pod, 'workspace')}:/mnt/workspace:ro"])
+
+
+def behind_proxy(plan: Plan) -> None:
+    """In allow-list mode the pod has no route out but its proxy: every container is
+    told so, its ports are published by the proxy, and its volume is the pod's."""
+    assert plan.egress is not None
+    plan.pod_create.update(network=plan.egress.network, publish=[])
+    plan.volumes.append(egress_.volume_name(plan.pod))
+    for spec in plan.containers:
+        spec.env.update(egress_.proxy_env(plan.pod))
+
+
 def build(i: Inputs, password: str, api_token: str,
           lifecycle: tuple[str, ...] = devcontainer.CREATE + devcontainer.START) -> Plan:
     """The plan of workspace I; ``lifecycle``: the devcontainer commands it runs once the
@@ -400,11 +429,15 @@ def build(i: Inputs, password: str, api_token: str,
                                          i.creds.flags_for("worker"),
                                          _role_labels(i, "worker"),
                                          security=gpu_flags(i, "worker")))
-    return Plan(
+    p = Plan(
         pod=i.pod, project=project, labels=labels,
         volumes=volumes, secrets=secrets, init=init,
         pod_create=pod_create, containers=containers, after_start=after_start,
         copies=list(i.home_copies),
         explain={} if i.source.kind == "local" else {init[0].name: partial(
             forges.explain_clone, i.source.display, i.clone_auth, i.source.host)},
+        egress=egress(i, project, pod_create["publish"]) if i.egress == "allow-list" else None,
     )
+    if p.egress is not None:
+        behind_proxy(p)
+    return p

@@ -37,6 +37,8 @@ class Request:
     # where the user may have edited it, when it has one (not for an untrusted PR)
     workspace_volume: str | None = None
     pull: str | None = None  # --pull: when images are pulled (else [podman] pull)
+    egress: str | None = None  # --egress: "open" or "allow-list" (else [network] egress)
+    allow: tuple[str, ...] = ()  # --allow: hosts added to [network] allow
 
 
 def parse_source(text: str, config: Config, **kwargs: Any) -> Source:
