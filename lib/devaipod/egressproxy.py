@@ -86,7 +86,7 @@ def config_text(entries: list[str], allow_from: str, run_dir: str = RUN_DIR) -> 
     """tinyproxy.conf: only ALLOW_FROM (the internal network) may use it; the filter is
     an allow-list of hosts (never a URL's path); CONNECT only to the allowed ports."""
     lines = [f"Port {PORT}", "Timeout 600", "MaxClients 200", f"Allow {allow_from}",
-             f"PidFile \"{run_dir}/tinyproxy.pid\"", "LogLevel Connect",
+             f"PidFile \"{run_dir}/tinyproxy.pid\"", "LogLevel Info",
              f"Filter \"{run_dir}/filter\"", "FilterURLs Off", "FilterType ere",
              "FilterDefaultDeny Yes", "FilterCaseSensitive Off", "DisableViaHeader Yes",
              *(f"ConnectPort {p}" for p in connect_ports(entries))]

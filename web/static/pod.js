@@ -28,6 +28,9 @@ function renderHead(info) {
   $("pod-activity").title = fullTime(info.last_activity);
   const containers = Object.entries(info.containers || {}).sort();
   setText($("pod-containers"), containers.map(([role, state]) => `${role} ${String(state).toLowerCase()}`).join(" · ") || "—");
+  const egress = info.egress || { mode: "open" };
+  const allowed = egress.allow ? egress.allow.join(", ") : egress.error || "proxy not running";
+  setText($("pod-egress"), egress.mode === "open" ? "open" : `${egress.mode}: ${allowed}`);
   setRevealed($("pod-title"), info.title || "");
   $("title-edit").textContent = info.title ? "Edit title" : "Add a title";
   setRevealed($("pod-task"), info.task || "");
