@@ -20,6 +20,7 @@ import os
 import re
 import signal
 import sys
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -251,6 +252,7 @@ def main(argv: list[str] | None = None) -> None:
     while True:  # until the container stops; a restart applies new ports
         result = runner.watch(["tinyproxy", "-d", "-c", conf], on_line, lines="merged")
         print(f"egress: tinyproxy exited with {result.returncode}", flush=True)
+        time.sleep(1)  # a configuration it refuses must not spin
 
 
 if __name__ == "__main__":
