@@ -105,6 +105,25 @@ def test_egress_allow_and_deny_take_effect_live(egress_ws, podman_service, serve
     assert agent(podman_service, egress_ws, fetch)[1] == "403"
 
 
+def test_stop_and_start_take_the_proxy_along(egress_ws, podman_service, servers):
+    proxy = f"{egress_ws['pod']}-egress"
+
+    def running() -> bool:
+        info = json.loads(podman_service.podman("inspect", proxy).stdout)[0]
+        return info["State"]["Running"]
+
+    assert run_devaipod("stop", egress_ws["name"], "-t", "0")[0] == 0
+    assert not running()
+    rc, _out, err = run_devaipod("start", egress_ws["name"])
+    assert rc == 0, err
+    assert running()
+    rc, out = agent(podman_service, egress_ws,
+                    f"curl -sS -m 10 http://{servers['ok']}:8000/ok.txt")
+    assert (rc, out) == (0, "ok-served")
+    rc, out, err = run_devaipod("status", "--json", egress_ws["name"])
+    assert json.loads(out)["api_port"], "the sidecar's port, relayed by the proxy"
+
+
 def test_delete_removes_the_proxy_and_the_network(egress_ws, podman_service):
     rc, _out, err = run_devaipod("delete", "--force", egress_ws["name"])
     assert rc == 0, err

@@ -15,5 +15,8 @@ from devaipod.podman import pod
 @dry_run_option
 def cli(workspace, timeout) -> None:
     """Stop WORKSPACE's pod; `devaipod start` brings it back as it was."""
+    from devaipod.workspace import egress
+
     pod.stop(workspace, timeout)
+    egress.stop(workspace, timeout)  # an allow-list pod's proxy, outside the pod
     echo_result(workspace)

@@ -14,8 +14,9 @@ from devaipod.workspace import lookup
 def start(workspace: str) -> None:
     """Start the pod, then run the devcontainer's postStartCommand again."""
     from devaipod import devcontainer
-    from devaipod.workspace import create, plan
+    from devaipod.workspace import create, egress, plan
 
+    egress.start(workspace)  # an allow-list pod's only way out, outside the pod
     pod.start(workspace)
     labels = pod.inspect(workspace).get("Labels") or {}
     label = layout.read_label(labels, "post-start")
