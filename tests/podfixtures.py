@@ -461,3 +461,33 @@ def web_server(state: Path, env: dict[str, str], host: str = "127.0.0.1",
             proc.kill()
             proc.wait(timeout=10)
         subprocess.run(["tmux", "kill-server"], env=env, capture_output=True, check=False)
+
+
+@contextmanager
+def http_servers(svc, network: str, image: str, root: Path,
+                 kinds: tuple[str, ...] = ("ok", "no")) -> Iterator[dict[str, str]]:
+    """``{kind: host}``: python http.servers as ``<instance>-eg-<kind>:8000`` on NETWORK,
+    each serving ``/<kind>.txt`` with the text ``<kind>-served`` (egress tests)."""
+    made: dict[str, str] = {}
+    try:
+        for kind in kinds:
+            srv = root / kind
+            srv.mkdir(parents=True, exist_ok=True)
+            (srv / f"{kind}.txt").write_text(f"{kind}-served")
+            srv.chmod(0o755)
+            name = f"{svc.instance}-eg-{kind}"
+            svc.podman("run", "-d", "--name", name, "--network", network, "--init",
+                       "--label", f"io.devaipod.instance={svc.instance}",
+                       "-v", f"{srv}:/srv:ro,Z", image,
+                       "python3", "-m", "http.server", "8000", "--directory", "/srv")
+            made[kind] = name
+        yield made
+    finally:
+        for name in made.values():
+            svc.podman("rm", "-f", "-t", "0", name, check=False)
+
+
+def ip_of(svc, name: str) -> str:
+    """NAME's address on its (first) network."""
+    info = json.loads(svc.podman("inspect", name).stdout)[0]
+    return next(iter(info["NetworkSettings"]["Networks"].values()))["IPAddress"]

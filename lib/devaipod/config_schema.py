@@ -432,6 +432,13 @@ class LimitsConfig:
 
 
 @dataclass(frozen=True)
+class NetworkConfig:
+    egress: str = opt("open", choice("open", "allow-list"),
+                      "The pod's way out: open, or only through a proxy to allowed hosts.")
+    allow: tuple[str, ...] = opt((), STRINGS, "Hosts the proxy lets through (allow-list).")
+
+
+@dataclass(frozen=True)
 class LlmConfig:
     env: tuple[str, ...] = opt((), ENV_NAMES, "Extra env var names that hold LLM API keys.")
 
@@ -461,6 +468,7 @@ class Config:
     podman: PodmanConfig = section(PodmanConfig, "Podman settings.")
     llm: LlmConfig = section(LlmConfig, "LLM API keys.")
     limits: LimitsConfig = section(LimitsConfig, "Resources of the agent and the worker.")
+    network: NetworkConfig = section(NetworkConfig, "The pod's egress.")
     origins: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property

@@ -4,7 +4,9 @@ A workspace ``devaipod-<project>-<6 hex>`` owns the pod of that name, the
 containers ``{pod}-workspace``, ``{pod}-agent``, ``{pod}-api`` (and
 ``{pod}-gator``, ``{pod}-worker``), the volumes ``{pod}-workspace``,
 ``{pod}-agent-home``, ``{pod}-agent-workspace`` (and the worker's), the
-secrets ``{pod}-*`` and a ``{pod}-done`` marker volume while it is done.
+secrets ``{pod}-*`` and a ``{pod}-done`` marker volume while it is done; with
+``--egress allow-list`` also the container ``{pod}-egress``, the volume
+``{pod}-egress`` and the network ``{pod}-internal``.
 Everything carries the labels ``io.devaipod.managed=true`` and
 ``io.devaipod.pod={pod}``, plus ``io.devaipod.instance`` under
 ``DEVAIPOD_INSTANCE``.
@@ -29,7 +31,7 @@ MARK = f"{LABEL}.mark"
 TITLE = f"{LABEL}.title"
 GATOR = f"{LABEL}.service-gator"  # the gator's grants at creation (for display)
 
-ROLES = ("workspace", "agent", "api", "gator", "worker")
+ROLES = ("workspace", "agent", "api", "gator", "worker", "egress")
 
 # where each server listens in the pod's network namespace (the sidecar's port is the
 # only one published); the gator's is [service-gator] port (default below) and port + 1
@@ -53,7 +55,7 @@ LOOKS_SECRET = re.compile(
 # the workspace's own labels, io.devaipod.<key>, on the pod and its workspace container
 POD_LABELS = ("mode", "source", "repo", "project", "image", "image-from", "created", "version",
               "task", "title", "forge", "post-start", "pr", "issue", "network",
-              "lifecycle-in", "trust-source", "service-gator", "limits")
+              "lifecycle-in", "trust-source", "service-gator", "limits", "egress")
 
 
 def label_key(key: str) -> str:
@@ -115,6 +117,11 @@ def container(pod: str, role: str) -> str:
 
 def volume(pod: str, kind: str) -> str:
     return f"{pod}-{kind}"
+
+
+def egress_network(pod: str) -> str:
+    """The internal network of an allow-list workspace's pod (``[network] egress``)."""
+    return f"{pod}-internal"
 
 
 def volumes(pod: str, worker: bool = False) -> list[str]:

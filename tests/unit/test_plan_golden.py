@@ -241,9 +241,22 @@ def ssh_agent() -> Case:
                                 "/home/user/.ssh/known_hosts")))
 
 
+def egress_allow_list() -> Case:
+    pod = "devaipod-egress-000009"
+    src = _src("https://github.com/example/egress")
+    dc = _devcontainer('{"image": "ghcr.io/example/devenv:1", "forwardPorts": [3000]}',
+                       pod, src)
+    return Case("--egress allow-list with a gator and a forwarded port: the pod on its "
+                "internal network, the proxy publishing and relaying its ports",
+                plan.Inputs(pod=pod, source=src, image="ghcr.io/example/devenv:1",
+                            api_image="localhost/devaipod:golden", devcontainer=dc,
+                            creds=_partition(pod), gator=Scopes(), egress="allow-list",
+                            allow=("pypi.org", "*.npmjs.org", "git.example.com:8443")))
+
+
 CASES = {f.__name__.replace("_", "-"): f for f in (
     plain, github_gator_worker, devcontainer_full, pull_request, pull_request_trusted,
-    local_nested, private_merge_request, ssh_agent)}
+    local_nested, private_merge_request, ssh_agent, egress_allow_list)}
 
 
 # ---------------------------------------------------------------- running a plan

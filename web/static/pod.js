@@ -32,6 +32,9 @@ function renderHead(info) {
   const containers = Object.entries(info.containers || {}).sort();
   setText($("pod-containers"), containers.map(([role, state]) => `${role} ${String(state).toLowerCase()}`).join(" · ") || "—");
   setText($("pod-limits"), info.limits || "none"); // of the agent and the worker; "oom" above
+  const egress = info.egress || { mode: "open" };
+  const allowed = egress.allow ? egress.allow.join(", ") : egress.error || "proxy not running";
+  setText($("pod-egress"), egress.mode === "open" ? "open" : `${egress.mode}: ${allowed}`);
   setRevealed($("pod-title"), info.title || "");
   $("title-edit").textContent = info.title ? "Edit title" : "Add a title";
   setRevealed($("pod-task"), info.task || "");

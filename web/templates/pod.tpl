@@ -23,6 +23,7 @@
           <span>last activity <b id="pod-activity" data-testid="pod-activity"></b></span>
           <span>containers <b id="pod-containers" data-testid="pod-containers"></b></span>
           <span>limits <b id="pod-limits" data-testid="pod-limits"></b></span>
+          <span>egress <b id="pod-egress" data-testid="pod-egress"></b></span>
         </div>
         <form id="gator" class="pod-gator" data-testid="gator" hidden>
           <span>GitHub access <b id="gator-grants" data-testid="gator-grants"></b></span>

@@ -26,8 +26,15 @@ def api_containers() -> dict[str, dict]:
     """pod name -> its api container (one podman call for every pod)."""
     found = container.ps({"label": [f"{layout.ROLE}=api", f"{layout.MANAGED}=true"]})
     labels = [(c, c.get("Labels") or {}) for c in found]
-    return {lb.get(layout.POD, ""): c for c, lb in labels
-            if lb.get(layout.ROLE) == "api" and layout.in_instance(lb)}
+    api = {lb.get(layout.POD, ""): c for c, lb in labels
+           if lb.get(layout.ROLE) == "api" and layout.in_instance(lb)}
+    if any(address(c) is None for c in api.values()):
+        # an allow-list workspace's pod publishes nothing: its egress proxy relays the port
+        for c in container.ps({"label": [f"{layout.ROLE}=egress", f"{layout.MANAGED}=true"]}):
+            pod_name = (c.get("Labels") or {}).get(layout.POD, "")
+            if pod_name in api and address(api[pod_name]) is None:
+                api[pod_name] = {**api[pod_name], "Ports": c.get("Ports")}
+    return api
 
 
 def address(info: dict) -> tuple[str, int] | None:

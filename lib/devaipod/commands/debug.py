@@ -32,6 +32,15 @@ def cli(workspace, as_json) -> None:
         click.echo(f"gator     {reach}")
         for grant in gator["grants"] or [gator["error"] or "no access granted"]:
             click.echo(f"  grant   {grant}")
+    egress = data["egress"]
+    click.echo(f"egress    {egress['mode']}" + (
+        f": {', '.join(egress.get('allow') or []) or egress.get('error') or '(not running)'}"
+        if egress["mode"] != "open" else ""))
+    proxy = egress.get("container")
+    if proxy:
+        click.echo(f"  proxy   {proxy['name']}: {proxy['state']}")
+        for line in proxy["log"]:
+            say(f"  log     {line}")
     trail = data["audit"]
     click.echo(f"audit     {trail['error'] or str(trail['events']) + ' events'}")
     for ev in trail["last"]:

@@ -30,6 +30,12 @@ def cli(workspace, as_json) -> None:
         click.echo(f"limits     {data['limits']} (agent, worker)")
     if data["api_port"]:
         click.echo(f"api        {data['api_address']}:{data['api_port']}")
+    egress = data["egress"]
+    if egress["mode"] != "open":
+        listed = egress.get("allow")
+        click.echo(f"egress     {egress['mode']}: " + (
+            ", ".join(listed) if listed else egress.get("error") or "(none)"
+            if listed is not None else "(proxy not running)"))
     grants = data["labels"].get(layout.GATOR)
     if grants:
         click.echo(f"gator      {grants} (at creation; now: devaipod gator show)")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import click
 
 from devaipod.clikit import command, dry_run_option, echo_result, workspace_argument
-from devaipod.podman import pod
 
 
 @command("stop")
@@ -15,5 +14,7 @@ from devaipod.podman import pod
 @dry_run_option
 def cli(workspace, timeout) -> None:
     """Stop WORKSPACE's pod; `devaipod start` brings it back as it was."""
-    pod.stop(workspace, timeout)
+    from devaipod.workspace import lifecycle
+
+    lifecycle.stop(workspace, timeout)
     echo_result(workspace)

@@ -32,6 +32,12 @@ def workspace_options(func):
         click.option("--name", metavar="NAME", help="Workspace name (default: project + hex)."),
         click.option("--image", metavar="IMAGE", help="Image for the workspace and agent."),
         click.option("--network", metavar="NAME", help="Put the pod on this podman network."),
+        click.option("--egress", type=click.Choice(["open", "allow-list"]), default=None,
+                     help="The pod's way out: open, or only through a proxy to the allowed "
+                     "hosts (default: [network] egress, else open)."),
+        click.option("--allow", metavar="HOST", multiple=True,
+                     help="With --egress allow-list: a host the proxy lets through, "
+                     "HOST, *.DOMAIN or HOST:PORT (repeatable; adds to [network] allow)."),
         click.option("--title", metavar="TEXT", help="A title for the workspace."),
         click.option("--mcp", metavar="NAME=URL", multiple=True,
                      help="An MCP server for the agent (repeatable; adds to [mcp])."),

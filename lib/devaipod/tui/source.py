@@ -12,7 +12,7 @@ import os
 from collections.abc import Callable
 
 from devaipod import layout, podman, runner, terminals, tmux
-from devaipod.podman import container, pod, secret
+from devaipod.podman import container, secret
 
 
 class Source:
@@ -29,7 +29,9 @@ class Source:
         lifecycle.start(name)
 
     def stop(self, name: str) -> None:
-        pod.stop(name, None)
+        from devaipod.workspace import lifecycle
+
+        lifecycle.stop(name)
 
     def delete(self, name: str) -> None:
         """`devaipod delete --force`: the pod, its containers, volumes and secrets."""

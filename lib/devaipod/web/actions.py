@@ -43,7 +43,7 @@ def lifecycle(name: str, action: str) -> dict:
         raise bottle.HTTPError(404, f"no action {action}")
     try:
         if action == "stop":
-            pod.stop(name, timeout=5)
+            workspace_lifecycle.stop(name, timeout=5)
         elif action == "start":
             workspace_lifecycle.start(name)  # postStartCommand too, as `devaipod start`
         elif action == "delete":

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 from devaipod import errors, layout, podman, runner, sshconfig, state
 from devaipod.context import Context
 from devaipod.podman import container, pod, secret, volume
-from devaipod.workspace import remove, scripts
+from devaipod.workspace import egress, remove, scripts
 from devaipod.workspace.plan import Plan
 from devaipod.workspace.request import Request
 
@@ -147,6 +147,9 @@ def execute(plan: Plan, after_start: Callable[[], None] | None = None,
         # the git trees are laid out while the pod and its containers are made: neither
         # needs the other, and nothing starts before both are done
         together(partial(run_inits, plan, volumes), partial(make_pod, plan, keep))
+        if plan.egress is not None:
+            with step("starting the egress proxy"):
+                egress.start(plan.pod, known=True)
         with step("starting the pod"):
             pod.start(plan.pod)
         copy_home_files(plan.copies)
@@ -218,6 +221,9 @@ def _until_done(done: threading.Event, call: Callable[..., None], *args) -> None
 
 def make_pod(plan: Plan, keep: Keep) -> None:
     """The pod (unless KEEP has it) and its containers, created, not started."""
+    if plan.egress is not None and not keep.pod:
+        with step("creating the internal network and the egress proxy"):
+            egress.make(plan.egress)
     if not keep.pod:
         with step("creating the pod"):
             pod.create(plan.pod, **plan.pod_create)

@@ -116,4 +116,19 @@ def gather(pod_name: str) -> dict[str, Any]:
             "containers": sorted(reports, key=lambda r: r["role"]), "agent": agent,
             "gator": gator_report(pod_name, "gator" in {r["role"] for r in reports},
                                   agent["mcp"]),
-            "audit": audit_report(pod_name)}
+            "audit": audit_report(pod_name), "egress": egress_report(pod_name, info)}
+
+
+def egress_report(pod_name: str, info: dict[str, Any]) -> dict[str, Any]:
+    """The egress mode, the list and the proxy container's state and last log lines."""
+    from devaipod.workspace import egress
+
+    out = egress.describe(pod_name, info.get("Labels"))
+    if out["mode"] != "open":
+        try:
+            found = container.inspect([egress.name(pod_name)])
+            out["container"] = container_report(found[0], pod_name) if found else None
+        except errors.DevaipodError as exc:
+            out["container"] = None
+            out["error"] = exc.format_message()
+    return out

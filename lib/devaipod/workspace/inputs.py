@@ -16,6 +16,7 @@ from devaipod.podman import pod
 from devaipod.podman.container import Limits
 from devaipod.state import in_container
 from devaipod.workspace import credentials, homefiles
+from devaipod.workspace import egress as egress_
 from devaipod.workspace import gator as gator_
 from devaipod.workspace import pull as pull_
 from devaipod.workspace.plan import Inputs
@@ -71,6 +72,9 @@ def make(request: Request, cfg: config.Config, *, new: bool = True) -> Inputs:
         raise errors.DevaipodError(f"{src.clone_url} is not a git repository",
                                    "run 'git init' there, or give a git URL")
     network = r.network or cfg.podman.network
+    if r.allow and (r.egress or cfg.network.egress) == "open":
+        raise errors.DevaipodError("--allow needs --egress allow-list",
+                                   "add --egress allow-list, or set [network] egress")
     api_image = images.api_image(cfg.api_image)
     pull = pull_.policy(r.pull, cfg)
     pull_.ensure([api_image], pull)  # it also reads the project's devcontainer.json
@@ -125,6 +129,8 @@ def make(request: Request, cfg: config.Config, *, new: bool = True) -> Inputs:
         worker_gator=cfg.orchestration.worker.gator,
         home_copies=home_copies, gpu_roles=gpu_roles(cfg.gpu), pull=pull,
         clone_auth=auth, fork=found.fork if found else None, limits=limits(r, cfg),
+        egress=r.egress or cfg.network.egress,
+        allow=tuple(egress_.check([*cfg.network.allow, *r.allow])),
     )
 
 

@@ -1,4 +1,5 @@
-"""A workspace's start, done mark and title, and pruning: the CLI's and the web's one way."""
+"""A workspace's start and stop, done mark and title, and pruning: the one way of the CLI,
+the web and the TUI."""
 
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ from devaipod.workspace import lookup
 def start(workspace: str) -> None:
     """Start the pod, then run the devcontainer's postStartCommand again."""
     from devaipod import devcontainer
-    from devaipod.workspace import create, plan
+    from devaipod.workspace import create, egress, plan
 
+    egress.start(workspace)  # an allow-list pod's only way out, outside the pod
     pod.start(workspace)
     labels = pod.inspect(workspace).get("Labels") or {}
     label = layout.read_label(labels, "post-start")
@@ -26,6 +28,14 @@ def start(workspace: str) -> None:
         plan.Step(f"{name} ({role})", layout.container(workspace, role), argv,
                   group=f"postStartCommand ({role})" if parallel else None)
         for role in ("workspace", "agent") if role in roles for name, argv in entries])
+
+
+def stop(workspace: str, timeout: int | None = None) -> None:
+    """Stop the pod, then an allow-list pod's proxy (outside the pod)."""
+    from devaipod.workspace import egress
+
+    pod.stop(workspace, timeout)
+    egress.stop(workspace, timeout)
 
 
 def mark_done(workspace: str, done: bool = True) -> None:

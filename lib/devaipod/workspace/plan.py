@@ -18,6 +18,7 @@ from devaipod.podman.container import Limits, Spec
 from devaipod.podman.secret import BIN_DIR, env_flag, program_flag, with_env
 from devaipod.workspace import audit as audit_
 from devaipod.workspace import dotfiles, homefiles, scripts
+from devaipod.workspace import egress as egress_
 from devaipod.workspace import gator as gator_
 from devaipod.workspace import worker as worker_
 from devaipod.workspace.credentials import Partition
@@ -84,6 +85,8 @@ class Inputs:
     clone_auth: CloneAuth | None = None  # the init clone's token or ssh-agent, its only
     fork: tuple[str, str] | None = None  # a PR's head in another repository: (URL, branch)
     limits: Limits = field(default_factory=Limits)  # of the agent and the worker
+    egress: str = "open"  # [network] egress, --egress: "open" or "allow-list"
+    allow: tuple[str, ...] = ()  # [network] allow and --allow (checked)
 
     @property
     def stored_task(self) -> str | None:
@@ -117,6 +120,7 @@ class Plan:
     copies: list[homefiles.Copy] = field(default_factory=list)  # right after the pod starts
     # init container name -> its failure as one line, from its stderr (a refused clone)
     explain: dict[str, Callable[[str], DevaipodError]] = field(default_factory=dict)
+    egress: egress_.Setup | None = None  # allow-list mode: the network and the proxy
 
 
 def pod_labels(i: Inputs) -> dict[str, str]:
@@ -131,7 +135,8 @@ def pod_labels(i: Inputs) -> dict[str, str]:
         "issue": src.issue_url, "network": i.network,
         "lifecycle-in": ",".join(lifecycle_roles(i)) if i.devcontainer else None,
         "trust-source": "true" if i.trust_source else None,
-        "limits": i.limits.text() or None})}
+        "limits": i.limits.text() or None,
+        "egress": i.egress if i.egress != "open" else None})}
 
 
 def _role_labels(i: Inputs, role: str) -> dict[str, str]:
@@ -356,6 +361,31 @@ def gator(i: Inputs) -> Spec:
                             i.creds.flags_for("gator"), _role_labels(i, "gator"), readonly)
 
 
+def egress(i: Inputs, project: str, publish: list[str]) -> egress_.Setup:
+    """Allow-list mode's proxy: the list, the forge the gator reaches, and the LLM hosts
+    of the repository's opencode.json (not an untrusted pull request's)."""
+    allow = [*i.allow]
+    if i.gator is not None:
+        allow += egress_.forge_hosts(i.source, i.gator_env,
+                                     [h for h in (i.gator.gitlab_host, i.gator.forgejo_host)
+                                      if h])
+    untrusted = i.source.pr_ref is not None and not i.trust_source
+    configs = [] if untrusted else [f"/mnt/workspace/{project}/opencode.json"]
+    return egress_.setup(i.pod, i.api_image, egress_.check(allow), i.network, publish,
+                         layout.base_labels(i.pod), configs,
+                         [f"{layout.volume(i.pod, 'workspace')}:/mnt/workspace:ro"])
+
+
+def behind_proxy(plan: Plan) -> None:
+    """In allow-list mode the pod has no route out but its proxy: every container is
+    told so, its ports are published by the proxy, and its volume is the pod's."""
+    assert plan.egress is not None
+    plan.pod_create.update(network=plan.egress.network, publish=[])
+    plan.volumes.append(egress_.volume_name(plan.pod))
+    for spec in plan.containers:
+        spec.env.update(egress_.proxy_env(plan.pod))
+
+
 def build(i: Inputs, password: str, api_token: str,
           lifecycle: tuple[str, ...] = devcontainer.CREATE + devcontainer.START) -> Plan:
     """The plan of workspace I; ``lifecycle``: the devcontainer commands it runs once the
@@ -372,9 +402,9 @@ def build(i: Inputs, password: str, api_token: str,
                layout.opencode_connect_secret(i.pod): scripts.OPENCODE_CONNECT,
                layout.git_shadow_secret(i.pod): gitsafe.program(),
                **tokens, **i.creds.pod_secrets}
-    pod_create = {"labels": labels, "network": i.network,
-                  "publish": [f"{i.publish_address}::{API_PORT}",
-                              *devcontainer.publish(i.devcontainer, i.publish_address)]}
+    publish = [f"{i.publish_address}::{API_PORT}",
+               *devcontainer.publish(i.devcontainer, i.publish_address)]
+    pod_create = {"labels": labels, "network": i.network, "publish": publish}
     init = [init_clone(i, project), init_agent(i, project)]
     containers = [workspace(i, project, labels), agent(i, project), api(i, project)]
     volumes = [*layout.volumes(i.pod, worker=i.orchestration), audit_.volume_name(i.pod)]
@@ -405,11 +435,15 @@ def build(i: Inputs, password: str, api_token: str,
     for spec in containers:  # the untrusted ones; the workspace keeps its runArgs
         if spec.labels.get(layout.ROLE) in layout.LIMITED_ROLES:
             spec.resources = i.limits.flags()
-    return Plan(
+    p = Plan(
         pod=i.pod, project=project, labels=labels,
         volumes=volumes, secrets=secrets, init=init,
         pod_create=pod_create, containers=containers, after_start=after_start,
         copies=list(i.home_copies),
         explain={} if i.source.kind == "local" else {init[0].name: partial(
             forges.explain_clone, i.source.display, i.clone_auth, i.source.host)},
+        egress=egress(i, project, publish) if i.egress == "allow-list" else None,
     )
+    if p.egress is not None:
+        behind_proxy(p)
+    return p

@@ -52,7 +52,7 @@ def request(name: str, labels: dict, image: str | None, pull: str | None = None)
     return Request(label("source") or "", label("mode") or "up", name=name,
                    image=image, network=label("network"),
                    task=label("task"), title=label("title"),
-                   trust_source=label("trust-source") == "true",
+                   trust_source=label("trust-source") == "true", egress=label("egress"),
                    workspace_volume=layout.volume(name, "workspace"), pull=pull,
                    **limit_options(label("limits")))
 

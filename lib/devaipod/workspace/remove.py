@@ -1,11 +1,13 @@
-"""Remove a workspace and everything it owns (pod, containers, volumes, secrets)."""
+"""Remove a workspace and everything it owns (pod, containers, volumes, secrets, and the
+internal network of an allow-list workspace)."""
 
 from __future__ import annotations
 
 import logging
+from contextlib import suppress
 
 from devaipod import errors, layout, runner, sshconfig, state
-from devaipod.podman import container, pod, secret, volume
+from devaipod.podman import container, network, pod, secret, volume
 from devaipod.workspace import reviewlog
 
 log = logging.getLogger("devaipod")
@@ -20,6 +22,7 @@ def owned_by(pod_name: str) -> dict[str, list[str]]:
         "volumes": [v["Name"] for v in volume.ls({"label": label})],
         "secrets": [secret.name_of(s) for s in secret.ls()
                     if secret.labels_of(s).get(layout.POD) == pod_name],
+        "networks": [n["name"] for n in network.ls({"label": label})],
     }
 
 
@@ -42,6 +45,11 @@ def purge(pod_name: str, keep: set[str] | frozenset[str] = frozenset(), keep_pod
     container.rm(owned["containers"], force=True, ignore=True)
     volume.rm(owned["volumes"], force=True)
     secret.rm(owned["secrets"])
+    if keep_pod:  # the pod still uses its network
+        owned["networks"] = []
+    for name in owned["networks"]:  # once the pod and its proxy are gone
+        with suppress(errors.NotFound):
+            network.rm(name, force=True)
     runner.local(state.forget_pod, pod_name)
     runner.local(reviewlog.forget, pod_name)
     runner.local(sshconfig.remove, pod_name)

@@ -46,6 +46,8 @@ class Request:
     cpus: float | None = None
     memory: str | None = None
     pids_limit: int | None = None
+    egress: str | None = None  # --egress: "open" or "allow-list" (else [network] egress)
+    allow: tuple[str, ...] = ()  # --allow: hosts added to [network] allow
 
 
 MODES = ("up", "run")
@@ -53,8 +55,9 @@ PULL = ("missing", "always", "never")
 TITLE_MAX = 200
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 TEXT_OPTIONS = ("name", "image", "network", "title", "service_gator_image",
-                "devcontainer_json", "pull")
-LIST_OPTIONS = ("mcp", "service_gator")
+                "devcontainer_json", "pull", "egress")
+LIST_OPTIONS = ("mcp", "service_gator", "allow")
+EGRESS = ("open", "allow-list")
 FLAG_OPTIONS = ("no_auto_approve", "use_default_devcontainer", "service_gator_ro",
                 "trust_source")
 LIMIT_OPTIONS = ("cpus", "memory", "pids_limit")  # [limits] cpus, memory, pids
@@ -90,6 +93,12 @@ def from_options(source: str, mode: str, task: str | None, options: Mapping[str,
                                    "'.', '_' and '-'", "e.g. --name fix-login")
     if text["pull"] and text["pull"] not in PULL:
         raise errors.DevaipodError(f"--pull {text['pull']!r}: expected missing, always or never")
+    if text["egress"] and text["egress"] not in EGRESS:
+        raise errors.DevaipodError(f"--egress {text['egress']!r}: expected open or allow-list")
+    if lists["allow"]:
+        from devaipod.workspace import egress
+
+        lists["allow"] = tuple(egress.check(lists["allow"]))
     if text["title"] is not None:
         text["title"] = check_title(text["title"]) or None
     if text["devcontainer_json"]:

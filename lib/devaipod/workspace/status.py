@@ -46,7 +46,25 @@ def gather(name: str) -> dict:
     # one workspace asked for by name: its sidecar gets longer than in a list
     summary = summaries([row.name], deadline=5.0)[row.name]
     data = row.with_agent(summary, as_ps_ports(info)).as_dict()
-    binding = api_binding(info)
+    binding = api_binding(info) or egress_binding(name, info.get("Labels"))
     data["api_address"], data["api_port"] = binding or (None, None)
     data["limits"] = layout.read_label(info.get("Labels"), "limits") or ""
+    from devaipod.workspace import egress
+
+    data["egress"] = egress.describe(name, info.get("Labels"))
     return data
+
+
+def egress_binding(name: str, labels: dict | None) -> tuple[str, str] | None:
+    """An allow-list workspace's sidecar port, which its egress proxy publishes."""
+    if layout.read_label(labels, "egress") != "allow-list":
+        return None
+    from devaipod import errors
+    from devaipod.podman import container
+    from devaipod.workspace import egress
+
+    try:
+        found = container.inspect([egress.name(name)])
+    except errors.NotFound:
+        return None
+    return api_binding({"InfraConfig": (found[0].get("HostConfig") or {})}) if found else None
