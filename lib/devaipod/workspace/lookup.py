@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from devaipod import errors, layout
@@ -26,11 +26,17 @@ class Row:
     agent: str = ""  # starting, working, idle, error, stopped, done
     last_message: str = ""
     last_activity: str | None = None
+    agent_tool: str | None = None  # what the agent is doing now: the tool it runs,
+    agent_status: str = ""  # a status line (running bash: make test, idle ...)
+    agent_lines: list[str] = field(default_factory=list)  # and its output's last lines
 
     def with_agent(self, summary: dict) -> Row:
         self.agent = "done" if self.done else summary.get("state", "")
         self.last_message = summary.get("message", "")
         self.last_activity = summary.get("last_activity")
+        self.agent_tool = summary.get("tool")
+        self.agent_status = summary.get("status", "")
+        self.agent_lines = summary.get("lines", [])
         return self
 
     def as_dict(self) -> dict[str, Any]:
