@@ -178,11 +178,17 @@ def test_an_error_is_the_status_line():
         ("starting", None, "starting", [])
 
 
-@pytest.mark.parametrize("output, lines", [
-    ("\x1b[32mok\x1b[0m\n\x1b]0;title\x07\n\n  spaced\tout  \n", ["ok", "spaced out"]),
-    ("x" * 1000, ["x" * 200]),
-    ("evil\u202etxt\r\n", ["evil\\u202etxt"]),
+@pytest.mark.parametrize("output, raw, shown", [
+    ("\x1b[32mok\x1b[0m\n\x1b]0;title\x07\n\n  spaced\tout  \n",
+     ["\x1b[32mok\x1b[0m", "\x1b]0;title\x07", "spaced out"], ["ok", "spaced out"]),
+    ("x" * 1000, ["x" * 200], ["x" * 200]),
+    ("evil\u202etxt\r\n", ["evil\u202etxt"], ["evil\\u202etxt"]),
 ])
-def test_output_lines_are_plain_and_capped(output, lines):
+def test_output_lines_are_cut_here_and_made_printable_by_the_reader(output, raw, shown):
+    """The sidecar only cuts the agent's text into lines; list and the control plane
+    (agent.state.clean) make them printable."""
+    from devaipod.agent.state import clean
+
     got = summarize(opencode([USER, assistant(bash_part("running", output))]))
-    assert got["lines"] == lines
+    assert got["lines"] == raw
+    assert clean(got)["lines"] == shown

@@ -4,6 +4,7 @@ import {
   api, badge, clearError, el, every, fullTime, podUrl, relTime, reveal, setRevealed, setText,
   showError,
 } from "/static/app.js";
+import { renderSummary } from "/static/summary.js";
 
 const body = document.getElementById("pods-body");
 const loading = document.getElementById("pods-loading");
@@ -30,6 +31,7 @@ function fill(row, pod) {
   setText(link, pod.short || pod.name);
   link.title = pod.name;
   badge(pod.agent, cell("agent").firstChild).title = `pod ${pod.status || "unknown"}`;
+  renderSummary(cell("agent"), pod);
   setText(cell("repo"), pod.repo || pod.source || "");
   cell("repo").title = pod.source || "";
   setRevealed(cell("task"), pod.title || pod.task || ""); // a title given is the better name

@@ -8,10 +8,15 @@ import json
 from typing import Any
 
 from devaipod.podapi.proxy import Upstream
-from devaipod.printable import one_line
 
 LINES = 5  # the last lines of output the summary carries
 LINE_MAX = 200  # characters of one such line, and of the status line
+
+
+def one_line(text: str) -> str:
+    """Whitespace runs made one space, cut at LINE_MAX. Nothing more: the text is the
+    agent's, and its readers (devaipod.agent.state.clean) make it printable."""
+    return " ".join(text.split())[:LINE_MAX]
 
 
 def get_json(up: Upstream, path: str, timeout: float = 3) -> Any:
@@ -92,7 +97,7 @@ def last_lines(messages: list[dict]) -> list[str]:
     LINE_MAX characters."""
     for part in parts(messages):
         text = output_of(part)
-        lines = [one_line(line, LINE_MAX) for line in text.splitlines()]
+        lines = [one_line(line) for line in text.splitlines()]
         lines = [line for line in lines if line]
         if lines:
             return lines[-LINES:]
@@ -112,7 +117,7 @@ def status_line(state: str, tool: dict | None, asked: list[dict], error: str) ->
         line = f"error: {error}" if error else "error"
     else:
         line = state
-    return one_line(line, LINE_MAX)
+    return one_line(line)
 
 
 def permissions(up: Upstream, session: str | None) -> list[dict]:
