@@ -4,9 +4,10 @@ the same time, within one short deadline.
 A sidecar shares its pod's network namespace with the agent, so its answer is treated as
 untrusted: at most ``MAX_BYTES`` are read, only the fields ``list`` shows are kept, with
 their types checked, and what the agent wrote into the tool, the status line and the last
-lines of output is made one printable line each, capped (devaipod.printable.one_line). A sidecar that has not answered by the deadline (slow, or hostile and
-dripping its answer) is shown as ``unknown``: each read waits at most until the deadline,
-so no thread outlives it by more than a moment and the list never waits longer.
+lines of output is made one printable line each, capped (devaipod.printable.one_line).
+A sidecar that has not answered by the deadline (slow, or hostile and dripping its answer)
+is shown as ``unknown``: each read waits at most until the deadline, so no thread outlives
+it by more than a moment and the list never waits longer.
 
 HTTP is spoken with h11 over a plain socket (http.client would cost ``list`` the import of
 the email package and ssl, and could not bound the time of a whole answer).
@@ -22,8 +23,8 @@ import time
 import h11
 
 from devaipod import errors, layout
-from devaipod.printable import one_line
 from devaipod.agent.client import address, api_containers, token
+from devaipod.printable import one_line
 
 DEADLINE = 1.0  # seconds for all the summaries of one list
 MAX_BYTES = 64 * 1024  # of one summary (the sidecar keeps at most 500 characters of text)
@@ -167,8 +168,9 @@ def ask(infos: dict[str, dict] | None = None, deadline: float = DEADLINE) -> Ask
 
 def summaries(pods: list[str], infos: dict[str, dict] | None = None,
               deadline: float = DEADLINE) -> dict[str, dict]:
-    """pod -> {state, message, last_activity, tool, status, lines}: starting, working, idle, error, stopped, or
-    unknown when its sidecar did not answer within ``deadline`` seconds."""
+    """pod -> {state, message, last_activity, tool, status, lines}; the state is starting,
+    working, idle, error, stopped, or unknown when its sidecar did not answer within
+    ``deadline`` seconds."""
     if not pods:
         return {}
     infos = api_containers() if infos is None else infos
