@@ -75,9 +75,14 @@ def test_the_agents_tool_output_cannot_drive_the_terminal_or_bloat_the_list(
         assert "A" * 200 in data["agent_lines"]  # the huge line, capped
         assert any("\\u202e" in line for line in data["agent_lines"])  # shown, escaped
 
-        status, pods = control_plane.call_json("GET", "/api/pods")
-        assert status == 200
-        row = next(p for p in pods if p["name"] == pod.name)
+        while True:  # a sidecar slower than the list's 1 s deadline is unknown, for a moment
+            status, pods = control_plane.call_json("GET", "/api/pods")
+            assert status == 200
+            row = next(p for p in pods if p["name"] == pod.name)
+            if row["agent_tool"] == "bash":
+                break
+            assert time.monotonic() < deadline, row
+            time.sleep(0.5)
         assert_clean("/api/pods", row["agent_tool"], row["agent_status"], row["agent_lines"])
 
         for args in (("list",), ("status", short)):

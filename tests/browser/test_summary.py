@@ -4,11 +4,12 @@ output, as text (markup the agent writes stays text)."""
 
 from __future__ import annotations
 
+import json
 import secrets
 
 import pytest
 
-from .conftest import delete_pod
+from .conftest import delete_pod, wait_until
 
 try:
     from playwright.sync_api import expect
@@ -32,6 +33,12 @@ def busy_pod(control_plane, ui_git, ui_llm, podman_service):
     rc, _out, err = control_plane.devaipod("run", ui_git.git_url, "--name", name,
                                            "-c", f"RUN_BASH {COMMAND}", timeout=300)
     assert rc == 0, err
+
+    def running():  # OpenCode's first turn in a new pod is slow on a busy machine
+        rc, out, _err = control_plane.devaipod("status", "--json", name)
+        return rc == 0 and json.loads(out)["agent_tool"] == "bash"
+
+    wait_until(running, 300, "the agent running its bash command")
     yield f"devaipod-{name}"
     delete_pod(control_plane, name)
 
