@@ -9,10 +9,13 @@ import { el, setText } from "/static/app.js";
   document.head.append(el("link", { rel: "stylesheet", href: "/static/summary.css" }));
 })();
 
-/** The status line worth showing: nothing when it only repeats the agent's state. */
+// status lines that say no more than the state's badge
+const BARE = ["starting", "working", "idle"];
+
+/** The status line worth showing: nothing when it is only a state. */
 export function statusLine(pod) {
   const line = typeof pod.agent_status === "string" ? pod.agent_status : "";
-  return line === pod.agent ? "" : line;
+  return BARE.includes(line) || line === pod.agent ? "" : line;
 }
 
 /** Render POD's summary into its box inside HOST (made the first time): the status line

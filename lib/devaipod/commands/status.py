@@ -23,7 +23,7 @@ def cli(workspace, as_json) -> None:
     click.echo(f"agent      {data['agent']}")
     if data["last_message"]:
         say(f"message    {' '.join(data['last_message'].split())[:200]}")
-    if data["agent_status"] not in ("", data["agent"]):  # what it is doing, if more
+    if data["agent_status"] not in ("", "starting", "working", "idle"):  # if more than a state
         say(f"now        {data['agent_status']}")
         for line in data["agent_lines"]:
             say(f"           {line}")
