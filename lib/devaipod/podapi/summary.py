@@ -96,11 +96,14 @@ def last_lines(messages: list[dict]) -> list[str]:
     """The last LINES non-empty lines of the newest output, each one line of at most
     LINE_MAX characters."""
     for part in parts(messages):
-        text = output_of(part)
-        lines = [one_line(line) for line in text.splitlines()]
-        lines = [line for line in lines if line]
-        if lines:
-            return lines[-LINES:]
+        kept: list[str] = []
+        for line in reversed(output_of(part).splitlines()):  # from the end: output is long
+            if line := one_line(line):
+                kept.insert(0, line)
+                if len(kept) == LINES:
+                    break
+        if kept:
+            return kept
     return []
 
 
