@@ -161,8 +161,10 @@ def test_waiting_for_permission():
     asked = [{"id": "per_1", "sessionID": "s1", "permission": "external_directory",
               "patterns": ["/x/*"], "tool": {"messageID": "m", "callID": "call_1"}},
              {"id": "per_2", "sessionID": "other", "permission": "bash"}]
+    # (the real OpenCode asks {"permission": "bash", "patterns": ["echo hi"], "metadata":
+    # {"command": "echo hi"}, "always": ["echo *"], ...} for a bash call it must not run)
     got = summarize(opencode([USER, assistant(bash_part("running"))], asked=asked))
-    assert got["status"] == "waiting for permission: external_directory"
+    assert got["status"] == "waiting for permission: external_directory (/x/*)"
     got = summarize(opencode([USER, assistant(bash_part("running"))], asked=asked[1:]))
     assert got["status"].startswith("running bash")
 

@@ -110,9 +110,10 @@ def last_lines(messages: list[dict]) -> list[str]:
 def status_line(state: str, tool: dict | None, asked: list[dict], error: str) -> str:
     """One short line: running bash: make test, waiting for permission, idle, error: ..."""
     if state == "working" and asked:
-        what = asked[0].get("permission") if isinstance(asked[0], dict) else None
-        line = f"waiting for permission: {what}" if isinstance(what, str) \
-            else "waiting for permission"
+        what, patterns = asked[0].get("permission"), asked[0].get("patterns")
+        line = "waiting for permission" + (f": {what}" if isinstance(what, str) else "")
+        if isinstance(patterns, list) and patterns and isinstance(patterns[0], str):
+            line += f" ({patterns[0]})"  # e.g. bash (make test)
     elif state == "working" and tool:
         about = tool_about(tool)
         line = f"running {tool.get('tool')}" + (f": {about}" if about else "")
