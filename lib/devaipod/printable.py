@@ -23,3 +23,20 @@ def _escaped(match: re.Match) -> str:
 
 def printable(text: str) -> str:
     return _UNSAFE.sub(_escaped, text)
+
+
+# what a terminal reads as one escape sequence: CSI (ESC [ or C1 0x9b, up to its final
+# byte), OSC/DCS/SOS/PM/APC strings (up to BEL or ST, or the end of the text), and the
+# two-character ESC sequences. Removing them is for looks (colours in a tool's output);
+# what this misses, `printable` still shows escaped.
+_SEQUENCE = re.compile(
+    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?"
+    r"|(?:\x1b[]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"
+    r"|\x1b[ -/]*[0-~]?")
+
+
+def one_line(text: str, limit: int) -> str:
+    """TEXT as one printable line of at most LIMIT characters: terminal escape sequences
+    removed, whitespace runs made one space, what is left unsafe shown escaped."""
+    text = " ".join(_SEQUENCE.sub("", text).split())
+    return printable(text)[:limit]

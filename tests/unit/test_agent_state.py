@@ -97,7 +97,7 @@ def test_an_answer_keeps_only_the_checked_fields(tokens):
     side = Sidecar(answer(json.dumps(IDLE).encode()))
     got = state.summaries(["devaipod-a"], {"devaipod-a": side.info()}, deadline=10)
     assert got == {"devaipod-a": {"state": "idle", "message": "all done",
-                                  "last_activity": "2026-12-01T10:00Z"}}
+                                  "last_activity": "2026-12-01T10:00Z", **state.NOW}}
 
 
 def test_silent_and_dripping_sidecars_are_unknown_and_others_still_answer(tokens):
@@ -133,11 +133,34 @@ def test_a_broken_answer_is_unknown(tokens, body, message):
 
 
 def test_fields_of_the_wrong_type_or_state_are_dropped():
-    assert state.clean({"state": "pwned", "message": ["x"], "last_activity": 5}) == \
-        {"state": "unknown", "message": "", "last_activity": None}
+    assert state.clean({"state": "pwned", "message": ["x"], "last_activity": 5, "tool": 3,
+                        "status": {"x": 1}, "lines": "one\ntwo", "extra": "x"}) == \
+        {"state": "unknown", "message": "", "last_activity": None, **state.NOW}
     assert state.clean({"state": "working", "message": "m" * 900,
-                        "last_activity": "t" * 90}) == \
-        {"state": "working", "message": "m" * 500, "last_activity": "t" * 40}
+                        "last_activity": "t" * 90, "tool": "t" * 90, "status": "s" * 900,
+                        "lines": [*(f"line{i}" for i in range(9)), "x" * 900]}) == \
+        {"state": "working", "message": "m" * 500, "last_activity": "t" * 40,
+         "tool": "t" * 64, "status": "s" * 200,
+         "lines": ["line5", "line6", "line7", "line8", "x" * 200]}
+    assert state.clean({"state": "idle", "lines": ["a", None, 5, ["b"], "", "c"]})["lines"] \
+        == ["a", "c"]
+
+
+@pytest.mark.parametrize("hostile, shown", [
+    ("\x1b]52;c;Y3VybCBldmlsfHNo\x07done", "done"),  # OSC 52 writes the clipboard
+    ("\x1b[2K\x1b[1Amerged\x1b[0m", "merged"),  # erase the line, move up, colours
+    ("x\x9b2Ky\x1b]0;title\x1b\\z", "xyz"),  # an 8-bit CSI, a window title
+    ("evil\u202etxt.sh", "evil\\u202etxt.sh"),  # a bidi override, shown escaped
+    ("a\rb\nc\td\x00e\x07f", "a b c d\\x00e\\x07f"),  # one line; NUL, BEL escaped
+    ("<script>alert(1)</script>", "<script>alert(1)</script>"),  # text: the page escapes
+])
+def test_what_the_agent_is_doing_is_one_printable_line(hostile, shown):
+    got = state.clean({"state": "working", "tool": hostile, "status": hostile,
+                       "lines": [hostile, hostile]})
+    assert got["status"] == shown[:200] and got["lines"] == [shown, shown]
+    assert got["tool"] == shown[:64]
+    for text in (got["tool"], got["status"], *got["lines"]):
+        assert text.isprintable(), text
 
 
 def test_an_http_error_or_no_listener_is_starting(tokens):
@@ -150,7 +173,7 @@ def test_an_http_error_or_no_listener_is_starting(tokens):
     got = state.summaries(["devaipod-a", "devaipod-b"],
                           {"devaipod-a": side.info(), "devaipod-b": gone}, deadline=10)
     assert got["devaipod-a"] == {"state": "starting", "last_activity": None,
-                                 "message": "the sidecar answers HTTP 502"}
+                                 "message": "the sidecar answers HTTP 502", **state.NOW}
     assert got["devaipod-b"]["state"] == "starting"
 
 

@@ -286,10 +286,12 @@ const NOTIFY_ITEM = "devaipod-notify";
 export const ATTENTION = ["idle", "error"];
 let seen = null; // pod → its agent state at the last look
 
-/** Does this /api/pods entry wait on a person (its agent idle after its work, or failed)?
- * The title's count, the pods page's badge and chip, and the switcher all ask this. */
+/** Does this /api/pods entry wait on a person (its agent idle after its work, failed, or
+ * waiting for a permission)? The title's count, the pods page's badge and chip, and the
+ * switcher all ask this. */
 export function needsAttention(pod) {
-  return ATTENTION.includes(pod.agent);
+  return ATTENTION.includes(pod.agent)
+    || String(pod.agent_status || "").startsWith("waiting for permission");
 }
 
 /** Agent-written text for a notification: one line, hidden characters shown, short. */

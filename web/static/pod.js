@@ -10,6 +10,7 @@ import {
 import { startGator } from "/static/gator.js";
 import { startSwitcher } from "/static/switcher.js";
 import { startUpdate } from "/static/update.js";
+import { renderSummary } from "/static/summary.js";
 
 const pod = podFromPath();
 let current = null; // the last GET /api/pods/<name>
@@ -39,6 +40,7 @@ function renderHead(info) {
   $("title-edit").textContent = info.title ? "Edit title" : "Add a title";
   setRevealed($("pod-task"), info.task || "");
   setRevealed($("pod-message"), info.last_message || "");
+  renderSummary($("pod-message").parentElement, info, { lines: true });
   const running = ["running", "degraded"].includes(String(info.status).toLowerCase());
   $("action-stop").disabled = !running;
   $("action-start").disabled = running;

@@ -12,6 +12,7 @@ import {
   CHIP_LABELS, CHIPS, chipCounts, inChip, matches, parseQuery, saveSort, savedSort, SORTS,
   sortPods,
 } from "/static/podlist.js";
+import { renderSummary } from "/static/summary.js";
 
 const body = $("pods-body");
 const COLUMNS = ["name", "agent", "repo", "task", "ports", "age", "activity", "message"];
@@ -59,6 +60,7 @@ function fill(row, pod) {
   flag.hidden = !waits;
   flag.title = pod.agent === "error" ? "The agent failed: look at it" : "The agent is waiting for you";
   row.classList.toggle("needs-attention", waits);
+  renderSummary(cell("agent"), pod);
   setText(cell("repo"), pod.repo || pod.source || "");
   cell("repo").title = pod.source || "";
   setRevealed(cell("task"), pod.title || pod.task || ""); // a title given is the better name

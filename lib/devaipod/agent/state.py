@@ -3,9 +3,11 @@ the same time, within one short deadline.
 
 A sidecar shares its pod's network namespace with the agent, so its answer is treated as
 untrusted: at most ``MAX_BYTES`` are read, only the fields ``list`` shows are kept, with
-their types checked. A sidecar that has not answered by the deadline (slow, or hostile and
-dripping its answer) is shown as ``unknown``: each read waits at most until the deadline,
-so no thread outlives it by more than a moment and the list never waits longer.
+their types checked, and what the agent wrote into the tool, the status line and the last
+lines of output is made one printable line each, capped (devaipod.printable.one_line).
+A sidecar that has not answered by the deadline (slow, or hostile and dripping its answer)
+is shown as ``unknown``: each read waits at most until the deadline, so no thread outlives
+it by more than a moment and the list never waits longer.
 
 HTTP is spoken with h11 over a plain socket (http.client would cost ``list`` the import of
 the email package and ssl, and could not bound the time of a whole answer).
@@ -22,16 +24,19 @@ import h11
 
 from devaipod import errors, layout
 from devaipod.agent.client import address, api_containers, token
+from devaipod.printable import one_line
 
 DEADLINE = 1.0  # seconds for all the summaries of one list
 MAX_BYTES = 64 * 1024  # of one summary (the sidecar keeps at most 500 characters of text)
 STATES = ("starting", "working", "idle", "error")
-STOPPED = {"state": "stopped", "message": "", "last_activity": None}
-UNKNOWN = {"state": "unknown", "message": "no answer in time", "last_activity": None}
+LINES, LINE_MAX, TOOL_MAX = 5, 200, 64  # last lines kept, characters of a line and a tool
+NOW = {"tool": None, "status": "", "lines": []}  # what the agent is doing: nothing known
+STOPPED = {"state": "stopped", "message": "", "last_activity": None, **NOW}
+UNKNOWN = {"state": "unknown", "message": "no answer in time", "last_activity": None, **NOW}
 
 
 def starting(why: str) -> dict:
-    return {"state": "starting", "message": why[:200], "last_activity": None}
+    return {"state": "starting", "message": why[:200], "last_activity": None, **NOW}
 
 
 def unknown(why: str) -> dict:
@@ -43,9 +48,26 @@ def clean(answer: object) -> dict:
     if not isinstance(answer, dict):
         return unknown("the sidecar's answer is not a summary")
     state, message, last = (answer.get(k) for k in ("state", "message", "last_activity"))
+    tool, status, lines = (answer.get(k) for k in ("tool", "status", "lines"))
+    tool = one_line(tool, TOOL_MAX) if isinstance(tool, str) else ""
     return {"state": state if state in STATES else "unknown",
             "message": message[-500:] if isinstance(message, str) else "",
-            "last_activity": last[:40] if isinstance(last, str) else None}
+            "last_activity": last[:40] if isinstance(last, str) else None,
+            "tool": tool or None,
+            "status": one_line(status, LINE_MAX) if isinstance(status, str) else "",
+            "lines": lines_of(lines)}
+
+
+def lines_of(lines: object) -> list[str]:
+    """At most the last LINES lines of a sidecar's output lines, each one printable line."""
+    kept: list[str] = []
+    for line in reversed(lines) if isinstance(lines, list) else ():
+        shown = one_line(line, LINE_MAX) if isinstance(line, str) else ""
+        if shown:
+            kept.insert(0, shown)
+            if len(kept) == LINES:
+                break
+    return kept
 
 
 class TooLong(Exception):
@@ -146,8 +168,9 @@ def ask(infos: dict[str, dict] | None = None, deadline: float = DEADLINE) -> Ask
 
 def summaries(pods: list[str], infos: dict[str, dict] | None = None,
               deadline: float = DEADLINE) -> dict[str, dict]:
-    """pod -> {state, message, last_activity}: starting, working, idle, error, stopped, or
-    unknown when its sidecar did not answer within ``deadline`` seconds."""
+    """pod -> {state, message, last_activity, tool, status, lines}; the state is starting,
+    working, idle, error, stopped, or unknown when its sidecar did not answer within
+    ``deadline`` seconds."""
     if not pods:
         return {}
     infos = api_containers() if infos is None else infos

@@ -23,6 +23,10 @@ def cli(workspace, as_json) -> None:
     click.echo(f"agent      {data['agent']}")
     if data["last_message"]:
         say(f"message    {' '.join(data['last_message'].split())[:200]}")
+    if data["agent_status"] not in ("", "starting", "working", "idle"):  # if more than a state
+        say(f"now        {data['agent_status']}")
+        for line in data["agent_lines"]:
+            say(f"           {line}")
     for key in ("mode", "repo", "source", "task", "title", "created"):
         if data[key]:
             click.echo(f"{key:<10} {data[key]}")

@@ -1,4 +1,5 @@
-"""The agent's state, last message and last activity, from OpenCode's API."""
+"""The agent's state, last message, last activity and what it is doing now (the tool it
+runs, a status line, the last lines of its output), from OpenCode's API."""
 
 from __future__ import annotations
 
@@ -7,6 +8,15 @@ import json
 from typing import Any
 
 from devaipod.podapi.proxy import Upstream
+
+LINES = 5  # the last lines of output the summary carries
+LINE_MAX = 200  # characters of one such line, and of the status line
+
+
+def one_line(text: str) -> str:
+    """Whitespace runs made one space, cut at LINE_MAX. Nothing more: the text is the
+    agent's, and its readers (devaipod.agent.state.clean) make it printable."""
+    return " ".join(text.split())[:LINE_MAX]
 
 
 def get_json(up: Upstream, path: str, timeout: float = 3) -> Any:
@@ -42,30 +52,121 @@ def last_text(messages: list[dict]) -> tuple[str, dict | None]:
     return "", None
 
 
+def parts(messages: list[dict]) -> list[dict]:
+    """The parts of the newest assistant message and those before it, newest first."""
+    found = []
+    for msg in reversed(messages):
+        if (msg.get("info") or {}).get("role") == "assistant":
+            found.extend(p for p in reversed(msg.get("parts") or []) if isinstance(p, dict))
+    return found
+
+
+def running_tool(messages: list[dict]) -> dict | None:
+    """The newest tool part still pending or running, if any."""
+    for part in parts(messages):
+        if part.get("type") == "tool" and \
+                (part.get("state") or {}).get("status") in ("pending", "running"):
+            return part
+    return None
+
+
+def tool_about(part: dict) -> str:
+    """What a tool call works on, from its input (bash's command, a file's path ...)."""
+    state = part.get("state") or {}
+    given = state.get("input") if isinstance(state.get("input"), dict) else {}
+    for key in ("command", "filePath", "path", "pattern", "url", "description"):
+        if isinstance(given.get(key), str) and given[key].strip():
+            return given[key]
+    return state.get("title") if isinstance(state.get("title"), str) else ""
+
+
+def output_of(part: dict) -> str:
+    """The text a part shows: a text part's, a tool's output (so far, while it runs)."""
+    if part.get("type") == "text":
+        return part.get("text") or ""
+    if part.get("type") != "tool":
+        return ""
+    state = part.get("state") or {}
+    found = state.get("output") or state.get("error") or \
+        (state.get("metadata") or {}).get("output")
+    return found if isinstance(found, str) else ""
+
+
+def last_lines(messages: list[dict]) -> list[str]:
+    """The last LINES non-empty lines of the newest output, each one line of at most
+    LINE_MAX characters."""
+    for part in parts(messages):
+        kept: list[str] = []
+        for line in reversed(output_of(part).splitlines()):  # from the end: output is long
+            if line := one_line(line):
+                kept.insert(0, line)
+                if len(kept) == LINES:
+                    break
+        if kept:
+            return kept
+    return []
+
+
+def status_line(state: str, tool: dict | None, asked: list[dict], error: str) -> str:
+    """One short line: running bash: make test, waiting for permission, idle, error: ..."""
+    if state == "working" and asked:
+        what, patterns = asked[0].get("permission"), asked[0].get("patterns")
+        line = "waiting for permission" + (f": {what}" if isinstance(what, str) else "")
+        if isinstance(patterns, list) and patterns and isinstance(patterns[0], str):
+            line += f" ({patterns[0]})"  # e.g. bash (make test)
+    elif state == "working" and tool:
+        about = tool_about(tool)
+        line = f"running {tool.get('tool')}" + (f": {about}" if about else "")
+    elif state == "error":
+        line = f"error: {error}" if error else "error"
+    else:
+        line = state
+    return one_line(line)
+
+
+def permissions(up: Upstream, session: str | None) -> list[dict]:
+    """The newest session's permission requests waiting for an answer (none if OpenCode
+    cannot say)."""
+    try:
+        asked = get_json(up, "/permission")
+    except (OSError, ValueError):
+        return []
+    return [a for a in asked if isinstance(a, dict) and a.get("sessionID") == session] \
+        if isinstance(asked, list) else []
+
+
 def summarize(up: Upstream) -> dict[str, Any]:
     try:
         get_json(up, "/global/health", timeout=2)
     except (OSError, ValueError):
-        return {"state": "starting", "message": "", "last_activity": None, "sessions": 0}
+        return {"state": "starting", "message": "", "last_activity": None, "sessions": 0,
+                "tool": None, "status": "starting", "lines": []}
     busy = get_json(up, "/session/status") or {}
     sessions = get_json(up, "/session") or []
     newest = max(sessions, key=lambda s: (s.get("time") or {}).get("updated", 0), default=None)
-    message, error, waiting = "", None, False
+    message, error, waiting, messages = "", None, False, []
     if newest:
         messages = get_json(up, f"/session/{newest['id']}/message?limit=5") or []
         message, error = last_text(messages)
         # a prompt just sent: the session is not busy yet, but the agent has work
         waiting = bool(messages) and (messages[-1].get("info") or {}).get("role") == "user"
     state = "working" if busy or waiting else "idle"
+    why = ""
     if not busy and error and error.get("name") != "MessageAbortedError":
         state = "error"
-        message = message or ((error.get("data") or {}).get("message") or error.get("name", ""))
+        why = (error.get("data") or {}).get("message") or error.get("name", "")
+        message = message or why
+    tool = running_tool(messages) if state == "working" else None
+    asked = permissions(up, newest["id"]) if busy and newest else []
     return {
         "state": state,
         "message": message[-500:],
         "last_activity": iso((newest or {}).get("time", {}).get("updated")),
         "sessions": len(root_sessions(sessions)),
         "session": (newest or {}).get("id"),
+        "tool": tool.get("tool") if tool and isinstance(tool.get("tool"), str) else None,
+        "status": status_line(state, tool, asked, str(why)),
+        "lines": last_lines(messages),
     }
 
 

@@ -48,25 +48,34 @@ def render_pages(web: Path) -> dict[str, str]:
 
 
 class PodsCache:
-    """`GET /api/pods` for any number of clients: at most one refresh a second."""
+    """`GET /api/pods` for any number of clients: at most one refresh a second, encoded
+    once per refresh (20 clients do not each encode the same list again)."""
 
     def __init__(self, ttl: float = 1.0) -> None:
         self.ttl, self.lock, self.at = ttl, threading.Lock(), 0.0
-        self.value: list[dict] = []
+        self.current: tuple[list[dict], bytes] = ([], b"[]")  # the list and its JSON
 
     def get(self) -> list[dict]:
+        return self._fresh()[0]
+
+    def encoded(self) -> bytes:
+        """``get()`` as JSON (encoded once, when the list was read)."""
+        return self._fresh()[1]
+
+    def _fresh(self) -> tuple[list[dict], bytes]:
         """The list, refreshed by one request at a time; others get the last one meanwhile."""
         if time.monotonic() - self.at <= self.ttl:
-            return self.value
+            return self.current
         if not self.lock.acquire(blocking=self.at == 0.0):
-            return self.value  # someone is refreshing: the previous list will do
+            return self.current  # someone is refreshing: the previous list will do
         try:
             if time.monotonic() - self.at > self.ttl:
                 from devaipod.workspace import lookup
 
-                self.value = [r.as_dict() for r in lookup.rows(agent=True)]
+                value = [r.as_dict() for r in lookup.rows(agent=True)]
+                self.current = (value, json.dumps(value).encode())
                 self.at = time.monotonic()
-            return self.value
+            return self.current
         finally:
             self.lock.release()
 
@@ -198,7 +207,7 @@ def add_api(app: bottle.Bottle) -> None:
     @app.get("/api/pods")
     def list_pods():
         bottle.response.content_type = "application/json"
-        return json.dumps(pods.get())
+        return pods.encoded()
 
     @app.post("/api/pods")
     def create_pod():

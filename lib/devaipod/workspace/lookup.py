@@ -27,6 +27,9 @@ class Row:
     last_message: str = ""
     last_activity: str | None = None
     ports: list[dict[str, Any]] = field(default_factory=list)  # see published()
+    agent_tool: str | None = None  # what the agent is doing now: the tool it runs,
+    agent_status: str = ""  # a status line (running bash: make test, idle ...)
+    agent_lines: list[str] = field(default_factory=list)  # and its output's last lines
 
     def with_agent(self, summary: dict, api: dict | None = None) -> Row:
         """The agent's summary (``oom`` when podman says its container ran out of memory),
@@ -36,6 +39,9 @@ class Row:
         self.agent = "done" if self.done else OOM if oom else summary.get("state", "")
         self.last_message = summary.get("message", "")
         self.last_activity = summary.get("last_activity")
+        self.agent_tool = summary.get("tool")
+        self.agent_status = summary.get("status", "")
+        self.agent_lines = summary.get("lines", [])
         self.ports = published(api)
         return self
 
