@@ -19,6 +19,7 @@ import json
 import socket
 import threading
 import time
+from typing import Any
 
 import h11
 
@@ -30,7 +31,8 @@ DEADLINE = 1.0  # seconds for all the summaries of one list
 MAX_BYTES = 64 * 1024  # of one summary (the sidecar keeps at most 500 characters of text)
 STATES = ("starting", "working", "idle", "error")
 LINES, LINE_MAX, TOOL_MAX = 5, 200, 64  # last lines kept, characters of a line and a tool
-NOW = {"tool": None, "status": "", "lines": []}  # what the agent is doing: nothing known
+# what the agent is doing: nothing known
+NOW: dict[str, Any] = {"tool": None, "status": "", "lines": []}
 STOPPED = {"state": "stopped", "message": "", "last_activity": None, **NOW}
 UNKNOWN = {"state": "unknown", "message": "no answer in time", "last_activity": None, **NOW}
 

@@ -54,7 +54,7 @@ def last_text(messages: list[dict]) -> tuple[str, dict | None]:
 
 def parts(messages: list[dict]) -> list[dict]:
     """The parts of the newest assistant message and those before it, newest first."""
-    found = []
+    found: list[dict] = []
     for msg in reversed(messages):
         if (msg.get("info") or {}).get("role") == "assistant":
             found.extend(p for p in reversed(msg.get("parts") or []) if isinstance(p, dict))
@@ -73,11 +73,14 @@ def running_tool(messages: list[dict]) -> dict | None:
 def tool_about(part: dict) -> str:
     """What a tool call works on, from its input (bash's command, a file's path ...)."""
     state = part.get("state") or {}
-    given = state.get("input") if isinstance(state.get("input"), dict) else {}
+    given = state.get("input")
+    given = given if isinstance(given, dict) else {}
     for key in ("command", "filePath", "path", "pattern", "url", "description"):
-        if isinstance(given.get(key), str) and given[key].strip():
-            return given[key]
-    return state.get("title") if isinstance(state.get("title"), str) else ""
+        value = given.get(key)
+        if isinstance(value, str) and value.strip():
+            return value
+    title = state.get("title")
+    return title if isinstance(title, str) else ""
 
 
 def output_of(part: dict) -> str:
@@ -144,7 +147,8 @@ def summarize(up: Upstream) -> dict[str, Any]:
     busy = get_json(up, "/session/status") or {}
     sessions = get_json(up, "/session") or []
     newest = max(sessions, key=lambda s: (s.get("time") or {}).get("updated", 0), default=None)
-    message, error, waiting, messages = "", None, False, []
+    messages: list[dict] = []
+    message, error, waiting = "", None, False
     if newest:
         messages = get_json(up, f"/session/{newest['id']}/message?limit=5") or []
         message, error = last_text(messages)
