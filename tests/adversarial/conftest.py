@@ -12,11 +12,13 @@ docstring; ``man/devaipod-security.7.md`` lists them.
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pytest
 
-from podfixtures import WebServer, run_devaipod, trusted_config, web_server
+from podfixtures import WebServer, forge_config, run_devaipod, trusted_config, web_server
 
 pytestmark = pytest.mark.podman
 
@@ -142,3 +144,36 @@ def sidecar(pod: Pod):
     from devaipod.agent.client import Client
 
     return Client.for_pod(pod.name)
+
+
+# the gator and the agent's OpenCode listen (a pod with a gator, no worker)
+GATOR_READY = """
+for _ in $(seq 60); do
+  curl -s -m 5 -o /dev/null http://127.0.0.1:8765/healthz &&
+    curl -s -m 5 -o /dev/null http://127.0.0.1:4096/global/health && exit 0
+  sleep 1
+done
+exit 1
+"""
+
+
+@contextmanager
+def forge_pod(svc, forge, gitserver, tmp_path_factory, tag: str, more: str = "",
+              ready: str = GATOR_READY) -> Iterator[Pod]:
+    """A workspace of owner/repo on the fake forge (its gator pointed there; MORE added
+    to the config), named ``<instance>-TAG``, ready when READY exits 0 in the agent;
+    deleted at the end."""
+    name = f"{svc.instance}-{tag}"
+    with forge_config(svc, tmp_path_factory.mktemp(tag), forge, more) as config, \
+            pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DEVAIPOD_CONFIG", str(config))
+        try:
+            rc, _out, err = run_devaipod("up", f"http://{forge.host}:8000/owner/repo",
+                                         "--name", name, "--network", gitserver.network,
+                                         timeout=300)
+            assert rc == 0, err
+            pod = Pod(f"devaipod-{name}", svc)
+            pod.run("agent", ready)
+            yield pod
+        finally:
+            run_devaipod("delete", "--force", name)

@@ -12,21 +12,13 @@ import json
 
 import pytest
 
-from adversarial.conftest import Pod
+from adversarial.conftest import Pod, forge_pod
 from adversarial.test_gator import agent_commit, mcp, one
-from podfixtures import forge_config, run_devaipod
+from podfixtures import run_devaipod
 
 pytestmark = pytest.mark.podman
 
 REPO = "owner/repo"
-READY = """
-for _ in $(seq 60); do
-  curl -s -m 5 -o /dev/null http://127.0.0.1:8765/healthz &&
-    curl -s -m 5 -o /dev/null http://127.0.0.1:4096/global/health && exit 0
-  sleep 1
-done
-exit 1
-"""
 # a review event, as the agent would like one to read
 FORGED = json.dumps({"time": "2026-01-01T00:00:00Z", "kind": "review", "by": "devaipod",
                      "action": "merge", "merged": "0" * 40})
@@ -34,19 +26,8 @@ FORGED = json.dumps({"time": "2026-01-01T00:00:00Z", "kind": "review", "by": "de
 
 @pytest.fixture(scope="module")
 def audit_pod(podman_service, forge, gitserver, fakellm, tmp_path_factory):
-    name = f"{podman_service.instance}-advaudit"
-    with forge_config(podman_service, tmp_path_factory.mktemp("advaudit"), forge) as config, \
-            pytest.MonkeyPatch.context() as mp:
-        mp.setenv("DEVAIPOD_CONFIG", str(config))
-        try:
-            rc, _out, err = run_devaipod("up", f"http://{forge.host}:8000/{REPO}", "--name",
-                                         name, "--network", gitserver.network, timeout=300)
-            assert rc == 0, err
-            pod = Pod(f"devaipod-{name}", podman_service)
-            pod.run("agent", READY)
-            yield pod
-        finally:
-            run_devaipod("delete", "--force", name)
+    with forge_pod(podman_service, forge, gitserver, tmp_path_factory, "advaudit") as pod:
+        yield pod
 
 
 def trail(pod: Pod) -> list[dict]:

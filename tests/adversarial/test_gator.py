@@ -13,8 +13,7 @@ import json
 
 import pytest
 
-from adversarial.conftest import Pod, promisor_trap
-from podfixtures import forge_config, run_devaipod
+from adversarial.conftest import Pod, forge_pod, promisor_trap
 
 pytestmark = pytest.mark.podman
 
@@ -111,19 +110,10 @@ def gator_pod(podman_service, forge, gitserver, fakellm, tmp_path_factory):
     """A workspace of owner/repo on the fake forge, with a worker; the automatic grant
     (read, create-draft, push-new-branch) and GraphQL read."""
     more = 'graphql = "read"\n[orchestration]\nenabled = true\n'
-    name = f"{podman_service.instance}-advgator"
-    with forge_config(podman_service, tmp_path_factory.mktemp("advgator"), forge,
-                      more) as config, pytest.MonkeyPatch.context() as mp:
-        mp.setenv("DEVAIPOD_CONFIG", str(config))
-        try:
-            rc, _out, err = run_devaipod("up", f"http://{forge.host}:8000/{REPO}", "--name",
-                                         name, "--network", gitserver.network, timeout=300)
-            assert rc == 0, err
-            pod = Pod(f"devaipod-{name}", podman_service)
-            pod.run("agent", READY)  # both gator endpoints and both OpenCodes listen
-            yield pod
-        finally:
-            run_devaipod("delete", "--force", name)
+    # both gator endpoints and both OpenCodes listen
+    with forge_pod(podman_service, forge, gitserver, tmp_path_factory, "advgator", more,
+                   READY) as pod:
+        yield pod
 
 
 def human_pull(forge, head: str, sha: str | None = None) -> int:

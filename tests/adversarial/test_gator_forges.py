@@ -15,19 +15,10 @@ import urllib.request
 
 import pytest
 
-from adversarial.conftest import Pod
+from adversarial.conftest import GATOR_READY, Pod
 from adversarial.test_gator import mcp, one
 from gatorforge import TOKEN, gator_forge, gator_forge_config, merge_requests, source
 from podfixtures import run_devaipod
-
-READY = """
-for _ in $(seq 60); do
-  curl -s -m 5 -o /dev/null http://127.0.0.1:8765/healthz &&
-    curl -s -m 5 -o /dev/null http://127.0.0.1:4096/global/health && exit 0
-  sleep 1
-done
-exit 1
-"""
 
 pytestmark = pytest.mark.podman
 
@@ -48,7 +39,7 @@ def forge_pod(podman_service, gitserver, images, fakellm, tmp_path_factory):
                 "--service-gator", "forgejo:owner/repo:read", timeout=300)
             assert rc == 0, err
             pod = Pod(f"devaipod-{name}", svc)
-            pod.run("agent", READY)  # the gator and OpenCode listen
+            pod.run("agent", GATOR_READY)  # the gator and OpenCode listen
             yield pod, forge
         finally:
             run_devaipod("delete", "--force", name)

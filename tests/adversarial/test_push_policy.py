@@ -11,39 +11,19 @@ import json
 
 import pytest
 
-from adversarial.conftest import Pod
+from adversarial.conftest import Pod, forge_pod
 from adversarial.test_gator import REPO, one
-from podfixtures import forge_config, run_devaipod
+from podfixtures import run_devaipod
 
 pytestmark = pytest.mark.podman
 
 RULE = "[service-gator] deny-paths"
-READY = """
-for _ in $(seq 60); do
-  curl -s -m 5 -o /dev/null http://127.0.0.1:8765/healthz && exit 0
-  sleep 1
-done
-exit 1
-"""
-
-
 @pytest.fixture(scope="module")
 def policy_pod(podman_service, forge, gitserver, fakellm, tmp_path_factory):
     """A workspace of owner/repo on the fake forge with the automatic grant (read,
     create-draft, push-new-branch) and the default push policy."""
-    name = f"{podman_service.instance}-advpolicy"
-    with forge_config(podman_service, tmp_path_factory.mktemp("advpolicy"),
-                      forge) as config, pytest.MonkeyPatch.context() as mp:
-        mp.setenv("DEVAIPOD_CONFIG", str(config))
-        try:
-            rc, _out, err = run_devaipod("up", f"http://{forge.host}:8000/{REPO}", "--name",
-                                         name, "--network", gitserver.network, timeout=300)
-            assert rc == 0, err
-            pod = Pod(f"devaipod-{name}", podman_service)
-            pod.run("agent", READY)
-            yield name, pod
-        finally:
-            run_devaipod("delete", "--force", name)
+    with forge_pod(podman_service, forge, gitserver, tmp_path_factory, "advpolicy") as pod:
+        yield pod.name.removeprefix("devaipod-"), pod
 
 
 def push(pod: Pod, sha: str, description: str) -> dict:

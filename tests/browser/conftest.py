@@ -32,6 +32,15 @@ from pathlib import Path
 
 import pytest
 
+try:  # the tests' own imports: `from .conftest import expect`
+    from playwright.sync_api import Error as PlaywrightError
+    from playwright.sync_api import expect
+except ImportError:  # the `browser` fixture fails with a clear message
+    expect = None
+    PlaywrightError = Exception
+else:
+    expect.set_options(timeout=30_000)
+
 from podfixtures import (
     free_port,  # noqa: F401 (the browser tests' import)
     run_devaipod,

@@ -15,14 +15,7 @@ import pytest
 from devaipod import layout
 from podfixtures import exec_in, inspect
 
-from .conftest import SCREENSHOTS, delete_pod, wait_until
-
-try:
-    from playwright.sync_api import expect
-except ImportError:  # the `browser` fixture fails with a clear message
-    expect = None
-else:
-    expect.set_options(timeout=30_000)
+from .conftest import SCREENSHOTS, delete_pod, expect, wait_until
 
 pytestmark = pytest.mark.podman
 

@@ -18,14 +18,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from .conftest import delete_pod
-
-try:
-    from playwright.sync_api import expect
-except ImportError:  # the `browser` fixture fails with a clear message
-    expect = None
-else:
-    expect.set_options(timeout=30_000)
+from .conftest import delete_pod, expect
 
 pytestmark = pytest.mark.podman
 

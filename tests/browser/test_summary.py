@@ -9,14 +9,7 @@ import secrets
 
 import pytest
 
-from .conftest import delete_pod, wait_until
-
-try:
-    from playwright.sync_api import expect
-except ImportError:  # the `browser` fixture fails with a clear message
-    expect = None
-else:
-    expect.set_options(timeout=60_000)
+from .conftest import delete_pod, expect, wait_until
 
 pytestmark = pytest.mark.podman
 
@@ -48,7 +41,7 @@ def test_pods_page_and_header_show_what_the_agent_does(control_plane, busy_pod, 
     page.goto(f"{control_plane.base}/")
     row = page.locator(f'tr[data-pod="{busy_pod.removeprefix("devaipod-")}"]')
     status = row.get_by_test_id("agent-summary-status")
-    expect(status).to_have_text(f"running bash: {COMMAND}")
+    expect(status).to_have_text(f"running bash: {COMMAND}", timeout=60_000)
     assert row.get_by_test_id("agent-summary").get_attribute("data-tool") == "bash"
     expect(row.get_by_test_id("agent-summary")).to_have_attribute(
         "title", f"summary-first\n{MARKUP}")

@@ -20,16 +20,14 @@ import pytest
 
 from podfixtures import exec_in
 
-from .conftest import SCREENSHOTS, delete_pod, free_port, wait_until
-
-try:
-    from playwright.sync_api import Error as PlaywrightError
-    from playwright.sync_api import expect
-except ImportError:  # the `browser` fixture fails with a clear message
-    expect = None
-    PlaywrightError = Exception
-else:
-    expect.set_options(timeout=30_000)
+from .conftest import (
+    SCREENSHOTS,
+    PlaywrightError,
+    delete_pod,
+    expect,
+    free_port,
+    wait_until,
+)
 
 pytestmark = pytest.mark.podman
 
