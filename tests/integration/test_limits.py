@@ -117,3 +117,19 @@ def test_an_agent_over_its_memory_limit_is_oom_in_status(podman_service, limited
     assert data["agent"] == "oom" and data["containers"]["agent"] == "oom", data
     rc, out, err = run_devaipod("list")
     assert any(line.split()[:2] == [name, "oom"] for line in out.splitlines()), out
+
+
+def test_a_memory_hog_in_the_agent_is_counted_in_status(podman_service, limited):
+    """A process of the agent's over its memory limit is killed by the kernel, OpenCode
+    lives on; status counts the kill from the agent's cgroup (on any cgroup version)."""
+    name, pod = limited
+    rc, out, err = run_devaipod("status", name, "--json")
+    assert rc == 0 and json.loads(out)["agent_oom_kills"] == 0, (out, err)
+    hog = podman_service.podman("exec", f"{pod}-agent", "python3", "-c",
+                                "a = bytearray(2 * 1024**3)", check=False)
+    assert hog.returncode == 137, hog  # SIGKILL, from the kernel
+    rc, out, err = run_devaipod("status", name, "--json")
+    data = json.loads(out)
+    assert data["agent_oom_kills"] >= 1 and data["containers"]["agent"] == "running", data
+    rc, out, err = run_devaipod("status", name)
+    assert "of the agent's processes killed at its memory limit" in out, out

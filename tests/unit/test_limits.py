@@ -104,3 +104,12 @@ def test_debug_shows_podmans_limits():
                             "PidsLimit": 64}) == "cpus=1.5 memory=512m pids=64"
     assert diagnose.limits({"CpuQuota": 200000, "CpuPeriod": 100000}) == "cpus=2"
     assert diagnose.limits({}) == ""
+
+
+def test_oom_kills_are_read_from_either_cgroup_version():
+    from devaipod.workspace.status import parse_oom_kills
+
+    v1 = "oom_kill_disable 0\nunder_oom 0\noom_kill 3\n"
+    v2 = "low 0\nhigh 0\nmax 12\noom 2\noom_kill 2\noom_group_kill 0\n"
+    assert (parse_oom_kills(v1), parse_oom_kills(v2), parse_oom_kills("")) == (3, 2, None)
+    assert parse_oom_kills("oom_kill lots\n") is None

@@ -32,6 +32,9 @@ def cli(workspace, as_json) -> None:
             click.echo(f"{key:<10} {data[key]}")
     if data["limits"]:
         click.echo(f"limits     {data['limits']} (agent, worker)")
+    if data.get("agent_oom_kills"):
+        click.echo(f"oom        {data['agent_oom_kills']} of the agent's processes killed at "
+                   "its memory limit")
     if data["api_port"]:
         click.echo(f"api        {data['api_address']}:{data['api_port']}")
     egress = data["egress"]

@@ -49,10 +49,36 @@ def gather(name: str) -> dict:
     binding = api_binding(info) or egress_binding(name, info.get("Labels"))
     data["api_address"], data["api_port"] = binding or (None, None)
     data["limits"] = layout.read_label(info.get("Labels"), "limits") or ""
+    data["agent_oom_kills"] = (oom_kills(name) if "memory=" in data["limits"]
+                               and data["containers"].get("agent") == "running" else None)
     from devaipod.workspace import egress
 
     data["egress"] = egress.describe(name, info.get("Labels"))
     return data
+
+
+# the kernel's count of processes killed at the memory limit in the container's own cgroup:
+# cgroup v2's memory.events, v1's memory.oom_control (sysfs: read-only to the agent)
+OOM_FILES = ("/sys/fs/cgroup/memory.events", "/sys/fs/cgroup/memory/memory.oom_control")
+
+
+def oom_kills(pod: str) -> int | None:
+    """How many processes of POD's running agent the kernel killed at its memory limit
+    (podman's State.OOMKilled says so only when the container's first process is the one
+    killed, and not on every cgroup v1 host); None when it cannot be read."""
+    from devaipod.podman import container
+
+    result = container.exec_capture(layout.container(pod, "agent"), ["cat", *OOM_FILES],
+                                    check=False)
+    return parse_oom_kills(result.stdout)
+
+
+def parse_oom_kills(text: str) -> int | None:
+    for line in text.splitlines():
+        key, _, value = line.partition(" ")
+        if key == "oom_kill" and value.strip().isdigit():
+            return int(value)
+    return None
 
 
 def egress_binding(name: str, labels: dict | None) -> tuple[str, str] | None:
