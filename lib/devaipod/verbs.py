@@ -40,8 +40,8 @@ VERBS: dict[str, str] = {
 SUMMARIES: dict[str, str] = {
     'attach': "Open tmux with WORKSPACE's agent TUI in one pane and a shell in the other.",
     'audit': "Show WORKSPACE's audit trail: gator calls, pushes and what humans did.",
-    'cleanup': "Remove this instance's volumes, secrets, containers and SSH configs "
-               "left without a pod.",
+    'cleanup': "Remove this instance's volumes, secrets, containers, networks and SSH "
+               "configs left without a pod.",
     'completions': 'Print the completion script for SHELL (bash, zsh or fish).',
     'config': 'Show the configuration devaipod uses, and where it came from.',
     'debug': "Show WORKSPACE's diagnostics: containers, mounts, secrets, agent, MCP, gator, "

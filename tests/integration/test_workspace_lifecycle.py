@@ -140,13 +140,20 @@ def test_cleanup_removes_orphans_only(workspace_factory, podman_service):
     podman_service.podman("volume", "create", "--label", "io.devaipod.managed=true",
                           "--label", f"io.devaipod.pod=devaipod-{inst}-gone",
                           "--label", f"io.devaipod.instance={inst}", orphan)
+    net = f"devaipod-{inst}-gone-internal"  # an allow-list workspace's network
+    podman_service.podman("network", "create", "--internal", "--label",
+                          "io.devaipod.managed=true", "--label",
+                          f"io.devaipod.pod=devaipod-{inst}-gone", "--label",
+                          f"io.devaipod.instance={inst}", net)
     rc, out, err = run_devaipod("cleanup", "--dry-run")
     assert rc == 0, err
     assert f"volume rm --force {orphan}" in out  # the plan, exactly
+    assert f"network rm --force {net}" in out
     assert podman_service.podman("volume", "exists", orphan, check=False).returncode == 0
     rc, out, err = run_devaipod("cleanup")
-    assert rc == 0 and f"volume {orphan}" in out, err
+    assert rc == 0 and f"volume {orphan}" in out and f"network {net}" in out, err
     assert podman_service.podman("volume", "exists", orphan, check=False).returncode == 1
+    assert podman_service.podman("network", "exists", net, check=False).returncode == 1
     assert run_devaipod("status", name)[0] == 0
 
 
