@@ -159,10 +159,10 @@ exit 1
 
 @contextmanager
 def forge_pod(svc, forge, gitserver, tmp_path_factory, tag: str, more: str = "",
-              ready: str = GATOR_READY) -> Iterator[Pod]:
+              ready: str = GATOR_READY, args: tuple[str, ...] = ()) -> Iterator[Pod]:
     """A workspace of owner/repo on the fake forge (its gator pointed there; MORE added
-    to the config), named ``<instance>-TAG``, ready when READY exits 0 in the agent;
-    deleted at the end."""
+    to the config; ARGS added to `up`), named ``<instance>-TAG``, ready when READY exits
+    0 in the agent; deleted at the end."""
     name = f"{svc.instance}-{tag}"
     with forge_config(svc, tmp_path_factory.mktemp(tag), forge, more) as config, \
             pytest.MonkeyPatch.context() as mp:
@@ -170,7 +170,7 @@ def forge_pod(svc, forge, gitserver, tmp_path_factory, tag: str, more: str = "",
         try:
             rc, _out, err = run_devaipod("up", f"http://{forge.host}:8000/owner/repo",
                                          "--name", name, "--network", gitserver.network,
-                                         timeout=300)
+                                         *args, timeout=300)
             assert rc == 0, err
             pod = Pod(f"devaipod-{name}", svc)
             pod.run("agent", ready)

@@ -9,6 +9,7 @@ grant) serves every test.
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -26,7 +27,10 @@ FORGED = json.dumps({"time": "2026-01-01T00:00:00Z", "kind": "review", "by": "de
 
 @pytest.fixture(scope="module")
 def audit_pod(podman_service, forge, gitserver, fakellm, tmp_path_factory):
-    with forge_pod(podman_service, forge, gitserver, tmp_path_factory, "advaudit") as pod:
+    """An allow-list workspace (its proxy lets the gator reach the fake forge, nothing
+    else), so that the trail has the proxy's refusals too."""
+    with forge_pod(podman_service, forge, gitserver, tmp_path_factory, "advaudit",
+                   args=("--egress", "allow-list")) as pod:
         yield pod
 
 
@@ -76,9 +80,22 @@ def test_agent_text_cannot_make_a_line_of_its_own(audit_pod):
     assert rc == 0 and "\x1b" not in out and "\x07" not in out and "\\x1b" in out
 
 
+def denied_egress(pod: Pod, host: str) -> None:
+    """The agent asks the proxy for HOST (refused), until the proxy's refusal is in the
+    trail (the proxy notes it from its log, a moment later)."""
+    code = pod.agent(f"curl -s -m 10 -o /dev/null -w '%{{http_code}}' http://{host}/",
+                     check=False).stdout
+    assert code == "403", code
+    for _ in range(60):
+        if any(e["kind"] == "egress" and e.get("host") == host for e in trail(pod)):
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"no egress refusal of {host} in the trail: {trail(pod)[-3:]}")
+
+
 def test_a_scripted_task_leaves_exactly_its_events_in_order(audit_pod, forge):
-    """A gator read, a push, a grant and a merge are the trail's next events, in order;
-    a refused call is noted with its reason."""
+    """A gator read, a push, a denied egress, a grant and a merge are the trail's next
+    events, in order; a refused call is noted with its reason."""
     before = len(trail(audit_pod))
     sha = agent_commit(audit_pod, "audited")
     read = one(audit_pod, "github_api_tool", {"endpoint": f"repos/{REPO}"})
@@ -90,6 +107,7 @@ def test_a_scripted_task_leaves_exactly_its_events_in_order(audit_pod, forge):
     assert not pushed["error"], pushed
     refused = one(audit_pod, "github_api_tool", {"endpoint": "repos/other/repo"})
     assert refused["error"], refused
+    denied_egress(audit_pod, "exfiltrate.invalid")
     rc, _out, err = run_devaipod("gator", "add", audit_pod.name, "github:other/repo:read")
     assert rc == 0, err
     rc, _out, err = run_devaipod("review", audit_pod.name, "--merge")
@@ -100,6 +118,7 @@ def test_a_scripted_task_leaves_exactly_its_events_in_order(audit_pod, forge):
                    ("gator", "github_push", "allowed"),
                    ("push", None, None),
                    ("gator", "github_api_tool", "refused"),
+                   ("egress", None, "denied"),
                    ("human", "grants", None),
                    ("review", "merge", None)], got
     events = trail(audit_pod)[before:]
@@ -107,8 +126,9 @@ def test_a_scripted_task_leaves_exactly_its_events_in_order(audit_pod, forge):
     assert events[2]["commits"] == [sha] and events[2]["files"] == ["audited.txt"]
     assert events[2]["target"] == f"github:{REPO}"
     assert "other/repo" in events[3]["reason"]
-    assert any("other/repo" in g for g in events[4]["grants"])
-    assert events[5]["reviewed"] == sha
+    assert (events[4]["host"], events[4]["by"]) == ("exfiltrate.invalid", "egress")
+    assert any("other/repo" in g for g in events[5]["grants"])
+    assert events[6]["reviewed"] == sha
     assert forge.refs()["agent-audited"] == sha
     rc, out, err = run_devaipod("debug", "--json", audit_pod.name)
     assert rc == 0, err
