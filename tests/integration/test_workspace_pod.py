@@ -49,7 +49,11 @@ def test_mounts_read_only_where_they_should_be(podman_service, pod):
     assert agent["/mnt/main-workspace"] == (f"{pod}-workspace", False)
     assert agent["/home/devenv"] == (f"{pod}-agent-home", True)
     api = mounts(inspect(podman_service, f"{pod}-api")[0])
+    # the sidecar reads the trees; it writes only the audit trail (for the control plane)
+    assert api.pop("/var/lib/devaipod-audit") == (f"{pod}-audit", True)
     assert all(not rw for _src, rw in api.values() if _src and _src.startswith(pod))
+    # no container of the agent's, and not the human's workspace, has the trail
+    assert not any(src == f"{pod}-audit" for src, _rw in [*ws.values(), *agent.values()])
 
 
 def test_only_the_api_port_is_published(podman_service, pod):
