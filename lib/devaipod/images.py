@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 # The devcontainer image used when a project has none (built by `make images`).
 DEVENV_IMAGE = "localhost/devaipod-devenv:latest"
@@ -16,3 +17,10 @@ def default_image(configured: str | None = None) -> str:
 
 def api_image(configured: str | None = None) -> str:
     return os.environ.get("DEVAIPOD_CONTAINER_IMAGE") or configured or SELF_IMAGE
+
+
+def helper_image(sidecar: dict[str, Any] | None) -> str:
+    """The image of a pod's short-lived helper containers (reading and writing its grants
+    and its audit trail): that of SIDECAR (the pod's inspected api container; its image is
+    on this machine), else devaipod's default image."""
+    return ((sidecar or {}).get("ImageName") or "") or api_image()

@@ -34,25 +34,23 @@ def mount(pod: str) -> str:
     return f"{volume_name(pod)}:{audit.DIR}"
 
 
-def _sidecar_running(pod: str) -> bool:
-    try:
-        found = container.inspect([layout.container(pod, "api")])
-    except errors.NotFound:
-        return False
-    return bool(found and (found[0].get("State") or {}).get("Running"))
+def _running(sidecar: dict[str, Any] | None) -> bool:
+    return bool(sidecar and (sidecar.get("State") or {}).get("Running"))
 
 
 def _argv(pod: str, command: list[str], readonly: bool) -> list[str]:
     """COMMAND run where the trail is: in the sidecar, or in a container of its own."""
-    if _sidecar_running(pod):
+    from devaipod import images
+    from devaipod.workspace import lookup
+
+    sidecar = lookup.sidecar(pod)
+    if _running(sidecar):
         return container.exec_argv(layout.container(pod, "api"), command)
     if not volume.exists(volume_name(pod)):
         raise errors.DevaipodError(
             f"workspace {layout.short(pod)} has no audit trail",
             "it was made before devaipod kept one; 'devaipod rebuild' starts one")
-    from devaipod.workspace.gator import helper_image
-
-    spec = Spec(name=f"{pod}-audit-{secrets.token_hex(3)}", image=helper_image(pod),
+    spec = Spec(name=f"{pod}-audit-{secrets.token_hex(3)}", image=images.helper_image(sidecar),
                 network="none", entrypoint="", labels=layout.base_labels(pod),
                 mounts=[mount(pod) + (":ro" if readonly else "")], command=command,
                 security=["--cap-drop", "ALL"])
@@ -79,7 +77,9 @@ def read(pod: str) -> list[dict[str, Any]]:
 def follow(pod: str, on_event: Callable[[dict[str, Any]], None]) -> int:
     """Pass each event of POD's trail to ON_EVENT, then each new one as it is written
     (while the sidecar runs); returns when the sidecar stops or on Ctrl-C."""
-    if not _sidecar_running(pod):
+    from devaipod.workspace import lookup
+
+    if not _running(lookup.sidecar(pod)):
         for ev in read(pod):
             on_event(ev)
         return 0

@@ -194,16 +194,11 @@ def read(pod: str) -> Scopes:
 
 
 def helper_image(pod: str) -> str:
-    """The image of the short-lived containers that read and write the grants: the pod's
-    own sidecar's (it is on this machine), else devaipod's default image."""
+    """The image of the short-lived containers that read and write POD's grants."""
     from devaipod import images
-    from devaipod.podman import container as container_
+    from devaipod.workspace import lookup
 
-    try:
-        found = container_.inspect([layout.container(pod, "api")])
-    except errors.NotFound:
-        found = []
-    return (found[0].get("ImageName") if found else None) or images.api_image()
+    return images.helper_image(lookup.sidecar(pod))
 
 
 def write(pod: str, scopes: Scopes) -> None:

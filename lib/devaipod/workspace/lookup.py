@@ -79,6 +79,12 @@ def _inspect_one(name: str) -> list[dict[str, Any]]:
         return []
 
 
+def sidecar(pod_name: str) -> dict[str, Any] | None:
+    """POD_NAME's api container, inspected; None if it has none."""
+    found = _inspect_one(layout.container(pod_name, "api"))
+    return found[0] if found else None
+
+
 def pods() -> list[dict[str, Any]]:
     """This instance's pods as `podman pod ps` reports them, newest first."""
     found = [p for p in pod.ps(layout.instance_filter()) if layout.in_instance(p.get("Labels"))]
