@@ -1,0 +1,1 @@
+"""Kubernetes: manifests from a workspace plan, and the kubectl backend."""
