@@ -57,8 +57,8 @@ def global_options(func):
     """Options every devaipod program accepts, before or after the verb."""
     func = click.option(
         "--backend", type=click.Choice(["podman", "kubernetes"]), default=None,
-        expose_value=False, callback=_set_backend,
-        help="Where workspaces run (default: [backend] kind, else podman).",
+        expose_value=False, callback=_set_backend, envvar="DEVAIPOD_BACKEND",
+        help="Where workspaces run (default: $DEVAIPOD_BACKEND, [backend] kind, else podman).",
     )(func)
     func = click.option(
         "--config", metavar="PATH", expose_value=False, callback=_set_config,

@@ -131,7 +131,8 @@ _CDI = re.compile(r"CDI device", re.IGNORECASE)
 _KUBE_NOT_FOUND = re.compile(r"\(NotFound\)")
 _KUBE_EXISTS = re.compile(r"\(AlreadyExists\)")
 _KUBE_UNREACHABLE = re.compile(
-    r"Unable to connect to the server|connection refused|no configuration has been provided"
+    r"Unable to connect to the server|connection refused"
+    r"|The connection to the server .* was refused|no configuration has been provided"
     r"|current-context is not set|context was not found|dial tcp|i/o timeout"
     r"|the server has asked for the client to provide credentials", re.IGNORECASE)
 KUBE_HINT = ("check 'kubectl cluster-info' (the kubeconfig, or [kubernetes] context), or use "

@@ -28,5 +28,7 @@ def deleted(out: str) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
     for line in out.split():
         kind, _, name = line.partition("/")
-        found.setdefault(kind.split(".")[0] + "s", []).append(name)
+        kind = kind.split(".")[0]  # networkpolicy.networking.k8s.io
+        found.setdefault(kind[:-1] + "ies" if kind.endswith("y") else kind + "s",
+                         []).append(name)
     return found
