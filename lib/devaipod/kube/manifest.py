@@ -1,0 +1,195 @@
+"""A workspace's plan (``workspace.plan.build``, the one ``up`` carries out with podman) as
+Kubernetes objects: ``objects(plan)``, pure.
+
+One plan is one Pod, as it is one podman pod: its containers (workspace, agent, api, and
+gator, worker) share the Pod's network namespace and volumes; the plan's init containers
+(the clones, the gator's grants, the dotfiles, the worker's clone) are its
+``initContainers``, in the plan's order (podman runs them in that order before the pod
+starts, as Kubernetes does). Around it:
+
+- a Secret per container and directory of podman secret files (``secretfiles``: why);
+  no secret's value is anywhere else, and never an environment variable's literal value;
+- a PersistentVolumeClaim per podman volume (ReadWriteOnce: one Pod uses them);
+- a Service (ClusterIP) for the sidecar's port alone: the one port podman publishes;
+- a NetworkPolicy. It is the whole Pod's (a NetworkPolicy cannot tell a Pod's
+  containers apart, as the pod's one network namespace cannot): ingress only to the
+  sidecar's port; in ``--egress allow-list`` mode egress only to DNS and to the egress
+  proxy's Pod (``io.devaipod.role=egress`` of this workspace), as the internal podman
+  network allows only the proxy. A NetworkPolicy allows IP addresses, not host names: the
+  allow-list itself stays the proxy's, and the proxy's Pod and its Service
+  ``{pod}-egress`` (which the containers' ``HTTP_PROXY`` names) are not generated here. In
+  ``open`` mode egress is not restricted, as in podman. The policy needs a network plugin
+  that enforces NetworkPolicies.
+
+Every object carries the podman labels of its podman counterpart (``names.labels``: a value
+that cannot be a label's is an annotation's). The Pod runs with no service account token
+(the agent must not reach the cluster's API), no service links, no shared process
+namespace, podman's capabilities and seccomp default, and no privilege escalation.
+
+What podman does that has no Kubernetes form here (``containers`` names the flags) is
+listed in the Pod's annotation ``io.devaipod.kube-not-mapped``; besides those flags: the
+after-start steps (devcontainer lifecycle commands, the dotfiles' install in the
+workspace: ``podman exec`` once the pod runs), the ``[bind_home]`` copies, and published
+ports other than the sidecar's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from devaipod import egressproxy, errors, layout
+from devaipod.kube import containers, names, secretfiles
+from devaipod.podman.container import Spec
+from devaipod.workspace.plan import API_PORT, Plan
+
+NOT_MAPPED = f"{layout.LABEL}.kube-not-mapped"
+SIZES = {"workspace": "20Gi", "agent-workspace": "20Gi", "worker-workspace": "20Gi",
+         "agent-home": "5Gi", "worker-home": "5Gi"}
+SMALL = "1Gi"  # the audit trail, the gator's grants, the proxy's list
+
+
+def role(plan: Plan, spec: Spec) -> str:
+    """A container's name in the Pod: its podman name without the pod's (``agent``,
+    ``init-clone``)."""
+    return names.name(spec.name.removeprefix(f"{plan.pod}-"))
+
+
+def kind(plan: Plan, volume: str) -> str:
+    """A podman volume's name in the Pod (``workspace``, ``agent-home``)."""
+    return names.name(volume.removeprefix(f"{plan.pod}-"))
+
+
+def volume_mounts(plan: Plan, spec: Spec) -> list[dict]:
+    """SPEC's ``--volume`` mounts of the plan's volumes; a host path has no place on a
+    cluster's node (a local repository, the ssh-agent's socket)."""
+    out = []
+    for mount in spec.mounts:
+        source, dest, *opts = mount.split(":")
+        if source.startswith("/"):
+            raise errors.DevaipodError(
+                f"{spec.name} mounts the host path {source}: a Kubernetes node does not "
+                "have it", "give a repository's https URL (not a local path or ssh)")
+        out.append({"name": kind(plan, source), "mountPath": dest,
+                    **({"readOnly": True} if "ro" in opts else {})})
+    return out
+
+
+def part(plan: Plan, spec: Spec, external: Mapping[str, str], namespace: str | None,
+         not_mapped: list[str]) -> tuple[dict, list[dict], list[dict]]:
+    """(container, its own Pod volumes, its Secrets) of SPEC."""
+    name = role(plan, spec)
+    mounts = volume_mounts(plan, spec)
+    volumes, secrets = [], []
+    for directory, group in secretfiles.by_directory(spec).items():
+        obj = secretfiles.object_name(spec.name, directory)
+        secrets.append(secret(plan, obj, secretfiles.values(plan.secrets, external, group,
+                                                            spec.name), namespace))
+        volumes.append(secretfiles.volume(name, obj, directory, group))
+        mounts.append(secretfiles.mount(name, directory))
+    if spec.tmpfs_tmp:
+        volumes.append({"name": f"{name}-tmp", "emptyDir": {"medium": "Memory"}})
+        mounts.append({"name": f"{name}-tmp", "mountPath": "/tmp"})
+    if spec.network == "none":
+        not_mapped.append(f"{name}: --network none")
+    return containers.container(spec, name, mounts, not_mapped), volumes, secrets
+
+
+def secret(plan: Plan, name: str, data: dict[str, str], namespace: str | None) -> dict:
+    return {"apiVersion": "v1", "kind": "Secret",
+            "metadata": names.metadata(name, layout.base_labels(plan.pod), namespace),
+            "type": "Opaque", "data": data}
+
+
+def claim(plan: Plan, volume: str, namespace: str | None, storage_class: str | None) -> dict:
+    spec: dict = {"accessModes": ["ReadWriteOnce"],
+                  "resources": {"requests": {"storage": SIZES.get(kind(plan, volume),
+                                                                  SMALL)}}}
+    if storage_class:
+        spec["storageClassName"] = storage_class
+    return {"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+            "metadata": names.metadata(names.name(volume), layout.base_labels(plan.pod),
+                                       namespace),
+            "spec": spec}
+
+
+def plan_notes(plan: Plan) -> list[str]:
+    """What the plan does once the pod runs, and ports, that the Pod does not."""
+    notes = [f"after start: {s.what}" for s in plan.after_start]
+    notes += [f"copy of ~/{c.rel} into {c.container}" for c in plan.copies]
+    notes += [f"--publish {p}" for p in plan.pod_create.get("publish") or []
+              if not p.endswith(f":{API_PORT}")]
+    return notes
+
+
+def pod(plan: Plan, namespace: str | None, external: Mapping[str, str]
+        ) -> tuple[dict, list[dict]]:
+    """The Pod and the Secrets its containers mount."""
+    not_mapped: list[str] = []
+    init, main, volumes, secrets = [], [], [], []
+    for specs, out in ((plan.init, init), (plan.containers, main)):
+        for spec in specs:
+            c, vols, objs = part(plan, spec, external, namespace, not_mapped)
+            out.append(c)
+            volumes += vols
+            secrets += objs
+    claims = [{"name": kind(plan, v), "persistentVolumeClaim": {"claimName": names.name(v)}}
+              for v in plan.volumes]
+    meta = names.metadata(names.name(plan.pod), plan.labels, namespace)
+    notes = list(dict.fromkeys([*not_mapped, *plan_notes(plan)]))
+    if notes:
+        meta.setdefault("annotations", {})[NOT_MAPPED] = "; ".join(notes)
+    spec = {"restartPolicy": "Never",  # as podman's: a container that ends stays ended
+            "shareProcessNamespace": False, "automountServiceAccountToken": False,
+            "enableServiceLinks": False,
+            "initContainers": init, "containers": main, "volumes": claims + volumes}
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": spec}, secrets
+
+
+def selector(plan: Plan) -> dict[str, str]:
+    return {layout.MANAGED: "true", layout.POD: plan.pod}
+
+
+def service(plan: Plan, namespace: str | None) -> dict:
+    """The sidecar's port, the only one podman publishes."""
+    return {"apiVersion": "v1", "kind": "Service",
+            "metadata": names.metadata(names.name(f"{plan.pod}-api"),
+                                       layout.base_labels(plan.pod), namespace),
+            "spec": {"type": "ClusterIP", "selector": selector(plan),
+                     "ports": [{"name": "api", "protocol": "TCP", "port": API_PORT,
+                                "targetPort": API_PORT}]}}
+
+
+def network_policy(plan: Plan, namespace: str | None) -> dict:
+    """Ingress to the sidecar's port only; in allow-list mode egress to DNS and the proxy
+    only (see the module's docstring for what a NetworkPolicy cannot say)."""
+    spec: dict = {"podSelector": {"matchLabels": selector(plan), "matchExpressions": [
+                      {"key": layout.ROLE, "operator": "DoesNotExist"}]},
+                  "policyTypes": ["Ingress"],
+                  "ingress": [{"ports": [{"protocol": "TCP", "port": API_PORT}]}]}
+    if plan.egress is not None:
+        proxy = {"podSelector": {"matchLabels": {**selector(plan), layout.ROLE: "egress"}}}
+        spec["policyTypes"].append("Egress")
+        spec["egress"] = [
+            {"to": [proxy], "ports": [{"protocol": "TCP", "port": egressproxy.PORT}]},
+            {"ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]}]
+    return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+            "metadata": names.metadata(names.name(f"{plan.pod}-network"),
+                                       layout.base_labels(plan.pod), namespace),
+            "spec": spec}
+
+
+def user_secrets(plan: Plan) -> list[str]:
+    """The podman secrets the pod mounts that the plan does not make (the user's own,
+    ``[trusted] secrets``): ``objects`` needs their values."""
+    return secretfiles.external_names([*plan.init, *plan.containers], plan.secrets)
+
+
+def objects(plan: Plan, *, namespace: str | None = None, storage_class: str | None = None,
+            external: Mapping[str, str] | None = None) -> list[dict]:
+    """The Kubernetes objects of PLAN, in the order they are applied: Secrets,
+    PersistentVolumeClaims, the Pod, its Service and NetworkPolicy. EXTERNAL: the values
+    of ``user_secrets(plan)`` by name."""
+    the_pod, secrets = pod(plan, namespace, external or {})
+    claims = [claim(plan, v, namespace, storage_class) for v in plan.volumes]
+    return [*secrets, *claims, the_pod, service(plan, namespace),
+            network_policy(plan, namespace)]
