@@ -1,7 +1,7 @@
 """One podman container Spec as a Kubernetes container: pure functions, one per part.
 
-What has no Kubernetes form is named in the list each function returns (``not_mapped``),
-which ``manifest`` writes into the Pod's annotation ``io.devaipod.kube-not-mapped``:
+What has no Kubernetes form is added to the list ``not_mapped`` each function is given
+(``manifest.convert(plan).not_mapped``):
 ``--init`` (an init process as PID 1: not named, every container has it),
 ``--pull=never`` (images are checked here; a node pulls them: ``IfNotPresent``),
 ``--network none`` of an init container (a Pod's
@@ -124,7 +124,7 @@ def probe(spec: Spec) -> dict:
     h = dict(pairs(spec.health))
     if "--health-cmd" not in h:
         return {}
-    out = {"exec": {"command": ["sh", "-c", h["--health-cmd"]]}}
+    out: dict = {"exec": {"command": ["sh", "-c", h["--health-cmd"]]}}
     for flag, key, convert in (
             ("--health-interval", "periodSeconds", seconds),
             ("--health-retries", "failureThreshold", int),

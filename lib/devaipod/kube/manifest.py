@@ -27,7 +27,8 @@ that cannot be a label's is an annotation's). The Pod runs with no service accou
 namespace, podman's capabilities and seccomp default, and no privilege escalation.
 
 What podman does that has no Kubernetes form here (``containers`` names the flags) is
-listed in the Pod's annotation ``io.devaipod.kube-not-mapped``; besides those flags: the
+listed in ``convert(plan).not_mapped`` (`kube generate` logs it; not an annotation: podman
+4.3.1's kube play refuses an annotation longer than 63 characters); besides those flags: the
 after-start steps (devcontainer lifecycle commands, the dotfiles' install in the
 workspace: ``podman exec`` once the pod runs), the ``[bind_home]`` copies, and published
 ports other than the sidecar's.
@@ -36,13 +37,13 @@ ports other than the sidecar's.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from devaipod import egressproxy, errors, layout
 from devaipod.kube import containers, names, secretfiles
 from devaipod.podman.container import Spec
 from devaipod.workspace.plan import API_PORT, Plan
 
-NOT_MAPPED = f"{layout.LABEL}.kube-not-mapped"
 SIZES = {"workspace": "20Gi", "agent-workspace": "20Gi", "worker-workspace": "20Gi",
          "agent-home": "5Gi", "worker-home": "5Gi"}
 SMALL = "1Gi"  # the audit trail, the gator's grants, the proxy's list
@@ -121,28 +122,30 @@ def plan_notes(plan: Plan) -> list[str]:
     return notes
 
 
-def pod(plan: Plan, namespace: str | None, external: Mapping[str, str]
-        ) -> tuple[dict, list[dict]]:
-    """The Pod and the Secrets its containers mount."""
-    not_mapped: list[str] = []
-    init, main, volumes, secrets = [], [], [], []
+def pod(plan: Plan, namespace: str | None, external: Mapping[str, str],
+        not_mapped: list[str]) -> tuple[dict, list[dict]]:
+    """The Pod and the Secrets its containers mount; what has no Kubernetes form is added
+    to NOT_MAPPED (a list)."""
+    init: list[dict] = []
+    main: list[dict] = []
+    volumes: list[dict] = []
+    secrets: list[dict] = []
     for specs, out in ((plan.init, init), (plan.containers, main)):
-        for spec in specs:
-            c, vols, objs = part(plan, spec, external, namespace, not_mapped)
+        for c_spec in specs:
+            c, vols, objs = part(plan, c_spec, external, namespace, not_mapped)
             out.append(c)
             volumes += vols
             secrets += objs
+    not_mapped += plan_notes(plan)
     claims = [{"name": kind(plan, v), "persistentVolumeClaim": {"claimName": names.name(v)}}
               for v in plan.volumes]
-    meta = names.metadata(names.name(plan.pod), plan.labels, namespace)
-    notes = list(dict.fromkeys([*not_mapped, *plan_notes(plan)]))
-    if notes:
-        meta.setdefault("annotations", {})[NOT_MAPPED] = "; ".join(notes)
     spec = {"restartPolicy": "Never",  # as podman's: a container that ends stays ended
             "shareProcessNamespace": False, "automountServiceAccountToken": False,
             "enableServiceLinks": False,
             "initContainers": init, "containers": main, "volumes": claims + volumes}
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": spec}, secrets
+    return {"apiVersion": "v1", "kind": "Pod",
+            "metadata": names.metadata(names.name(plan.pod), plan.labels, namespace),
+            "spec": spec}, secrets
 
 
 def selector(plan: Plan) -> dict[str, str]:
@@ -184,12 +187,26 @@ def user_secrets(plan: Plan) -> list[str]:
     return secretfiles.external_names([*plan.init, *plan.containers], plan.secrets)
 
 
+@dataclass
+class Manifest:
+    objects: list[dict]
+    not_mapped: list[str]  # what podman does that the objects do not (one line each)
+
+
+def convert(plan: Plan, *, namespace: str | None = None, storage_class: str | None = None,
+            external: Mapping[str, str] | None = None) -> Manifest:
+    """The Kubernetes objects of PLAN, in the order they are applied: Secrets,
+    PersistentVolumeClaims, the Pod, its Service and NetworkPolicy; and what they leave
+    out. EXTERNAL: the values of ``user_secrets(plan)`` by name."""
+    not_mapped: list[str] = []
+    the_pod, secrets = pod(plan, namespace, external or {}, not_mapped)
+    claims = [claim(plan, v, namespace, storage_class) for v in plan.volumes]
+    return Manifest([*secrets, *claims, the_pod, service(plan, namespace),
+                     network_policy(plan, namespace)], list(dict.fromkeys(not_mapped)))
+
+
 def objects(plan: Plan, *, namespace: str | None = None, storage_class: str | None = None,
             external: Mapping[str, str] | None = None) -> list[dict]:
-    """The Kubernetes objects of PLAN, in the order they are applied: Secrets,
-    PersistentVolumeClaims, the Pod, its Service and NetworkPolicy. EXTERNAL: the values
-    of ``user_secrets(plan)`` by name."""
-    the_pod, secrets = pod(plan, namespace, external or {})
-    claims = [claim(plan, v, namespace, storage_class) for v in plan.volumes]
-    return [*secrets, *claims, the_pod, service(plan, namespace),
-            network_policy(plan, namespace)]
+    """``convert(...).objects``."""
+    return convert(plan, namespace=namespace, storage_class=storage_class,
+                   external=external).objects

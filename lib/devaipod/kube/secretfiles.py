@@ -5,12 +5,17 @@ podman mounts each secret as one file (``--secret NAME,type=mount,target=PATH[,m
 exports; ``BIN_DIR``, whose programs are on PATH). Kubernetes mounts a Secret volume as a
 directory. Of the ways to put several secrets' files into one directory, Kubernetes has
 ``subPath`` mounts and ``projected`` volumes, but podman 4.3.1's ``kube play`` has neither
-(it mounts a Secret volume's directory at a ``subPath`` mount's path, and refuses a
+(it mounts a Secret volume's whole directory at a ``subPath`` mount's path, and refuses a
 projected volume); and it ignores ``items`` and ``mode``: every key of the Secret is a file.
 What works on both: one Secret per container and directory, whose keys are exactly the
 files podman puts there, mounted read-only at that directory (``items`` and ``mode`` still
 given, for Kubernetes: programs 0555, the rest 0444 as podman makes them). A value that
 two containers get is thus in two Secrets, and in nothing but Secrets.
+
+podman 4.3.1's kube play still does not deliver the values right (tried: 4.3.1 on this
+project's hosts): it writes a ``data`` value as its base64 text, undecoded, drops
+``stringData`` keys, and makes every file 0644 (the programs are not executable). The files
+are where podman's own secrets are; their contents are Kubernetes'.
 
 A secret that is not the workspace's own (a ``[trusted] secrets`` name, created by the
 user with ``devaipod init``) has its value only in podman: ``EXTERNAL`` must give it.
