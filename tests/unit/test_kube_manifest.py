@@ -208,6 +208,13 @@ def test_labels_as_on_podman(name):
     assert layout.read_label(meta["annotations"], "source")  # a URL: an annotation
 
 
+def test_the_api_token_is_where_the_backend_reads_it():
+    _p, objs, _ = case("plain")
+    name, key = manifest.api_token_secret("devaipod-plain-000001")
+    found = next(o for o in objs if o["kind"] == "Secret" and o["metadata"]["name"] == name)
+    assert base64.b64decode(found["data"][key]).decode() == API_TOKEN
+
+
 def test_instance_label(monkeypatch):
     monkeypatch.setenv("DEVAIPOD_INSTANCE", "ci")
     _p, objs, _ = case("plain")
@@ -259,3 +266,53 @@ def test_secret_flag_forms():
         secretfiles.File("x", "/a/b", 0o555)
     with pytest.raises(errors.DevaipodError):
         secretfiles.parse("x,type=env,target=X")
+
+
+# ---------------------------------------------------------------- devaipod kube generate
+
+
+def run_generate(monkeypatch, capsys, name: str, args: list[str]) -> tuple[int, str, str, list]:
+    """``devaipod kube generate ARGS`` with the plan of case NAME as the one `up` builds."""
+    from devaipod import cli
+    from devaipod.workspace import create
+
+    p = plan_.build(CASES[name]().inputs, PASSWORD, API_TOKEN)
+    calls = []
+
+    def prepare(request, ctx, *, new=True):
+        calls.append((request, new))
+        return None, p, API_TOKEN
+
+    monkeypatch.setattr(create, "prepare", prepare)
+    with pytest.raises(SystemExit) as caught:
+        cli.main(["kube", "generate", *args])
+    out, err = capsys.readouterr()
+    return caught.value.code, out, err, calls
+
+
+def test_generate_prints_the_objects_as_yaml(monkeypatch, capsys):
+    code, out, err, calls = run_generate(monkeypatch, capsys, "plain",
+                                         ["--namespace", "ns1", "--name", "x",
+                                          "https://gitlab.com/example/plain"])
+    assert code == 0
+    p = plan_.build(plain().inputs, PASSWORD, API_TOKEN)
+    assert list(yaml.safe_load_all(out)) == manifest.objects(p, namespace="ns1")
+    [(request, new)] = calls
+    assert new is False  # a podman workspace of that name is no error
+    assert (request.source, request.name, request.mode) == \
+        ("https://gitlab.com/example/plain", "x", "up")
+    assert "not in the Kubernetes objects: init-agent: --network none" in err
+    assert PASSWORD not in err
+
+
+def test_generate_without_a_user_secret_is_one_line(monkeypatch, capsys):
+    code, out, err, _ = run_generate(monkeypatch, capsys, "gator-worker",
+                                     ["https://github.com/example/widget"])
+    assert code != 0 and out == ""
+    assert len(err.strip().splitlines()) == 1 and "--copy-user-secrets" in err
+
+
+def test_generate_refuses_json_progress(monkeypatch, capsys):
+    code, _out, err, calls = run_generate(monkeypatch, capsys, "plain",
+                                         ["--progress", "json", "x"])
+    assert code != 0 and not calls and "--progress json" in err

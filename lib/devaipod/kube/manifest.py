@@ -10,7 +10,8 @@ starts, as Kubernetes does). Around it:
 - a Secret per container and directory of podman secret files (``secretfiles``: why);
   no secret's value is anywhere else, and never an environment variable's literal value;
 - a PersistentVolumeClaim per podman volume (ReadWriteOnce: one Pod uses them);
-- a Service (ClusterIP) for the sidecar's port alone: the one port podman publishes;
+- a Service (ClusterIP, named as the Pod) for the sidecar's port alone: the one port
+  podman publishes;
 - a NetworkPolicy. It is the whole Pod's (a NetworkPolicy cannot tell a Pod's
   containers apart, as the pod's one network namespace cannot): ingress only to the
   sidecar's port; in ``--egress allow-list`` mode egress only to DNS and to the egress
@@ -42,6 +43,7 @@ from dataclasses import dataclass
 from devaipod import egressproxy, errors, layout
 from devaipod.kube import containers, names, secretfiles
 from devaipod.podman.container import Spec
+from devaipod.podman.secret import ENV_DIR
 from devaipod.workspace.plan import API_PORT, Plan
 
 SIZES = {"workspace": "20Gi", "agent-workspace": "20Gi", "worker-workspace": "20Gi",
@@ -155,8 +157,8 @@ def selector(plan: Plan) -> dict[str, str]:
 def service(plan: Plan, namespace: str | None) -> dict:
     """The sidecar's port, the only one podman publishes."""
     return {"apiVersion": "v1", "kind": "Service",
-            "metadata": names.metadata(names.name(f"{plan.pod}-api"),
-                                       layout.base_labels(plan.pod), namespace),
+            "metadata": names.metadata(names.name(plan.pod), layout.base_labels(plan.pod),
+                                       namespace),
             "spec": {"type": "ClusterIP", "selector": selector(plan),
                      "ports": [{"name": "api", "protocol": "TCP", "port": API_PORT,
                                 "targetPort": API_PORT}]}}
@@ -179,6 +181,12 @@ def network_policy(plan: Plan, namespace: str | None) -> dict:
             "metadata": names.metadata(names.name(f"{plan.pod}-network"),
                                        layout.base_labels(plan.pod), namespace),
             "spec": spec}
+
+
+def api_token_secret(pod: str) -> tuple[str, str]:
+    """(Secret, key) of the sidecar's API token (``layout.api_token_secret``'s value)."""
+    return (secretfiles.object_name(layout.container(pod, "api"), ENV_DIR),
+            "DEVAIPOD_API_TOKEN")
 
 
 def user_secrets(plan: Plan) -> list[str]:
