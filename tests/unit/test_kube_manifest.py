@@ -1,8 +1,9 @@
 """devaipod.kube.manifest: a plan's Kubernetes objects (pure), and their golden YAML files.
 
-The plans are two of tests/unit/test_plan_golden.py's cases, with its fixed time, tokens
-and passwords (its ``_fixed`` fixture): ``plain`` and ``github-gator-worker`` (the gator,
-the worker, trusted secrets, an LLM key, GPUs, limits). The user's own podman secrets the
+The plans are three of tests/unit/test_plan_golden.py's cases, with its fixed time, tokens
+and passwords (its ``_fixed`` fixture): ``plain``, ``github-gator-worker`` (the gator,
+the worker, trusted secrets, an LLM key, GPUs, limits) and ``egress-allow-list`` (the
+proxy's Pod, Service and NetworkPolicy). The user's own podman secrets the
 second mounts (``[trusted] secrets``) are given fixed values. When a change of the YAML is
 intended, regenerate the files and review their diff like code::
 
@@ -24,14 +25,22 @@ from devaipod.kube import containers, manifest, names, secretfiles, yamlout
 from devaipod.podman.secret import BIN_DIR, ENV_DIR
 from devaipod.workspace import plan as plan_
 
-from .test_plan_golden import API_TOKEN, PASSWORD, _fixed, github_gator_worker, plain
+from .test_plan_golden import (
+    API_TOKEN,
+    PASSWORD,
+    _fixed,
+    egress_allow_list,
+    github_gator_worker,
+    plain,
+)
 
 __all__ = ["_fixed"]  # the fixture: fixed time, version, tokens, passwords
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "kube"
 UPDATE = os.environ.get("DEVAIPOD_UPDATE_GOLDEN") == "1"
 REGENERATE = "DEVAIPOD_UPDATE_GOLDEN=1 pytest tests/unit/test_kube_manifest.py"
-CASES = {"plain": plain, "gator-worker": github_gator_worker}
+CASES = {"plain": plain, "gator-worker": github_gator_worker,
+         "egress-allow-list": egress_allow_list}
 
 
 def user_values(p: plan_.Plan) -> dict[str, str]:
@@ -146,11 +155,14 @@ def test_programs_are_executable_and_the_rest_read_only():
 @pytest.mark.parametrize("name", CASES)
 def test_pod_security(name):
     p, objs, _ = case(name)
-    pod = next(o for o in objs if o["kind"] == "Pod")
-    spec = pod["spec"]
-    assert spec["shareProcessNamespace"] is False
-    assert spec["automountServiceAccountToken"] is False
-    every = spec["initContainers"] + spec["containers"]
+    pods = [o for o in objs if o["kind"] == "Pod"]
+    assert len(pods) == (2 if p.egress else 1)
+    for pod in pods:
+        assert pod["spec"]["shareProcessNamespace"] is False
+        assert pod["spec"]["automountServiceAccountToken"] is False
+    spec = pods[0]["spec"]
+    every = [c for pod in pods for c in pod["spec"].get("initContainers", []) +
+             pod["spec"]["containers"]]
     for c in every:
         ctx = c["securityContext"]
         assert ctx["allowPrivilegeEscalation"] is False, c["name"]
@@ -158,7 +170,8 @@ def test_pod_security(name):
         assert ctx["seccompProfile"] == {"type": "RuntimeDefault"}
         assert set(ctx["capabilities"].get("add", [])) <= set(containers.PODMAN_CAPS)
     by_name = {c["name"]: c for c in every}
-    for sidecar in ("api", *(("gator",) if p.labels.get(layout.GATOR) else ())):
+    for sidecar in ("api", *(("gator",) if p.labels.get(layout.GATOR) else ()),
+                    *(("egress",) if p.egress else ())):
         assert "add" not in by_name[sidecar]["securityContext"]["capabilities"]
     assert by_name["agent"]["securityContext"]["runAsUser"] == layout.AGENT_UID
     assert by_name["agent"]["securityContext"]["runAsGroup"] == layout.AGENT_UID
@@ -182,8 +195,8 @@ def test_gator_and_worker():
 
 @pytest.mark.parametrize("name", CASES)
 def test_only_the_sidecar_port_is_served(name):
-    _p, objs, _ = case(name)
-    svc = [o for o in objs if o["kind"] == "Service"]
+    p, objs, _ = case(name)
+    svc = [o for o in objs if o["kind"] == "Service" and o["metadata"]["name"] == p.pod]
     assert len(svc) == 1
     assert svc[0]["spec"]["ports"] == [{"name": "api", "protocol": "TCP", "port": 8090,
                                         "targetPort": 8090}]
@@ -191,8 +204,10 @@ def test_only_the_sidecar_port_is_served(name):
     pod = next(o for o in objs if o["kind"] == "Pod")
     assert svc[0]["spec"]["selector"].items() <= pod["metadata"]["labels"].items()
     policy = next(o for o in objs if o["kind"] == "NetworkPolicy")
+    assert policy["spec"]["podSelector"]["matchLabels"].items() <= \
+        pod["metadata"]["labels"].items()
     assert policy["spec"]["ingress"] == [{"ports": [{"protocol": "TCP", "port": 8090}]}]
-    assert "egress" not in policy["spec"]  # open mode: as podman
+    assert ("egress" in policy["spec"]) == (p.egress is not None)  # open mode: as podman
 
 
 @pytest.mark.parametrize("name", CASES)
@@ -221,15 +236,32 @@ def test_instance_label(monkeypatch):
     assert all(o["metadata"]["labels"][layout.INSTANCE] == "ci" for o in objs)
 
 
-def test_allow_list_egress_policy():
-    from .test_plan_golden import egress_allow_list
-
-    p = plan_.build(egress_allow_list().inputs, PASSWORD, API_TOKEN)
-    policy = manifest.network_policy(p, None)
+def test_allow_list_egress_goes_through_the_proxy_only():
+    p, objs, _ = case("egress-allow-list")
+    by = {(o["kind"], o["metadata"]["name"]): o for o in objs}
+    policy = by["NetworkPolicy", f"{p.pod}-network"]
     assert policy["spec"]["policyTypes"] == ["Ingress", "Egress"]
     to_proxy, dns = policy["spec"]["egress"]
-    assert to_proxy["to"][0]["podSelector"]["matchLabels"][layout.ROLE] == "egress"
-    assert {port["port"] for port in dns["ports"]} == {53}
+    proxy_labels = to_proxy["to"][0]["podSelector"]["matchLabels"]
+    assert proxy_labels[layout.ROLE] == "egress"
+    assert {port["port"] for port in dns["ports"]} == {53} and "to" not in dns
+    proxy = by["Pod", f"{p.pod}-egress"]
+    assert proxy_labels.items() <= proxy["metadata"]["labels"].items()
+    workspace = by["Pod", p.pod]
+    assert not proxy_labels.items() <= workspace["metadata"]["labels"].items()
+    # the containers' HTTP_PROXY names the proxy's Service, which selects the proxy's Pod
+    service = by["Service", f"{p.pod}-egress"]
+    assert service["spec"]["selector"].items() <= proxy["metadata"]["labels"].items()
+    agent = next(c for c in workspace["spec"]["containers"] if c["name"] == "agent")
+    env = {e["name"]: e["value"] for e in agent["env"]}
+    port = service["spec"]["ports"][0]["port"]
+    assert env["HTTPS_PROXY"] == f"http://{service['metadata']['name']}:{port}"
+    # only the workspace Pod reaches the proxy; the proxy has no relays, any --from
+    inbound = by["NetworkPolicy", f"{p.pod}-egress"]["spec"]["ingress"][0]["from"]
+    assert inbound[0]["podSelector"]["matchLabels"].items() <= \
+        workspace["metadata"]["labels"].items()
+    command = proxy["spec"]["containers"][0]["command"]
+    assert "--forward" not in command and command[-2:] == ["--from", "0.0.0.0/0"]
 
 
 def test_a_user_secret_without_its_value_is_one_clear_error():

@@ -15,15 +15,15 @@ starts, as Kubernetes does). Around it:
 - a NetworkPolicy. It is the whole Pod's (a NetworkPolicy cannot tell a Pod's
   containers apart, as the pod's one network namespace cannot): ingress only to the
   sidecar's port; in ``--egress allow-list`` mode egress only to DNS and to the egress
-  proxy's Pod (``io.devaipod.role=egress`` of this workspace), as the internal podman
-  network allows only the proxy. A NetworkPolicy allows IP addresses, not host names: the
-  allow-list itself stays the proxy's, and the proxy's Pod and its Service
-  ``{pod}-egress`` (which the containers' ``HTTP_PROXY`` names) are not generated here. In
-  ``open`` mode egress is not restricted, as in podman. The policy needs a network plugin
-  that enforces NetworkPolicies.
+  proxy's Pod, as the internal podman network allows only the proxy. A NetworkPolicy
+  allows addresses, not host names: the allow-list itself stays the proxy's, whose Pod,
+  Service and NetworkPolicy ``kube.egress`` makes. In ``open`` mode egress is not
+  restricted, as in podman. The policies need a network plugin that enforces them.
 
 Every object carries the podman labels of its podman counterpart (``names.labels``: a value
-that cannot be a label's is an annotation's). The Pod runs with no service account token
+that cannot be a label's is an annotation's); the workspace Pod also ``io.devaipod.role=pod``,
+which its Service and NetworkPolicy select (the proxy's Pod has the same
+``io.devaipod.pod``). The Pod runs with no service account token
 (the agent must not reach the cluster's API), no service links, no shared process
 namespace, podman's capabilities and seccomp default, and no privilege escalation.
 
@@ -38,10 +38,10 @@ ports other than the sidecar's.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from devaipod import egressproxy, errors, layout
-from devaipod.kube import containers, names, secretfiles
+from devaipod.kube import containers, egress, names, secretfiles
 from devaipod.podman.container import Spec
 from devaipod.podman.secret import ENV_DIR
 from devaipod.workspace.plan import API_PORT, Plan
@@ -139,19 +139,38 @@ def pod(plan: Plan, namespace: str | None, external: Mapping[str, str],
             volumes += vols
             secrets += objs
     not_mapped += plan_notes(plan)
-    claims = [{"name": kind(plan, v), "persistentVolumeClaim": {"claimName": names.name(v)}}
-              for v in plan.volumes]
     spec = {"restartPolicy": "Never",  # as podman's: a container that ends stays ended
             "shareProcessNamespace": False, "automountServiceAccountToken": False,
             "enableServiceLinks": False,
-            "initContainers": init, "containers": main, "volumes": claims + volumes}
+            "initContainers": init, "containers": main,
+            "volumes": list(claim_volumes(plan).values()) + volumes}
+    labels = {**plan.labels, **selector(plan)}  # the role tells it from the proxy's Pod
     return {"apiVersion": "v1", "kind": "Pod",
-            "metadata": names.metadata(names.name(plan.pod), plan.labels, namespace),
+            "metadata": names.metadata(names.name(plan.pod), labels, namespace),
             "spec": spec}, secrets
 
 
+def claim_volumes(plan: Plan) -> dict[str, dict]:
+    """The Pod volume of each claim, by its name in the Pod."""
+    return {kind(plan, v): {"name": kind(plan, v),
+                            "persistentVolumeClaim": {"claimName": names.name(v)}}
+            for v in plan.volumes}
+
+
+def proxy(plan: Plan, namespace: str | None, not_mapped: list[str]) -> list[dict]:
+    """Allow-list mode's proxy: its Pod, Service and NetworkPolicy (``kube.egress``)."""
+    assert plan.egress is not None
+    spec = replace(plan.egress.spec, command=egress.proxy_command(plan.egress.spec))
+    c, volumes, _secrets = part(plan, spec, {}, namespace, not_mapped)  # it has none
+    volumes = egress.claims_of(c, claim_volumes(plan)) + volumes
+    return [egress.proxy_pod(plan.pod, c, volumes, namespace),
+            egress.service(plan.pod, namespace), egress.network_policy(plan.pod, namespace)]
+
+
 def selector(plan: Plan) -> dict[str, str]:
-    return {layout.MANAGED: "true", layout.POD: plan.pod}
+    """The workspace Pod's labels that select it (``io.devaipod.role=pod``: not the
+    proxy's)."""
+    return egress.workspace_selector(plan.pod)["matchLabels"]
 
 
 def service(plan: Plan, namespace: str | None) -> dict:
@@ -167,8 +186,7 @@ def service(plan: Plan, namespace: str | None) -> dict:
 def network_policy(plan: Plan, namespace: str | None) -> dict:
     """Ingress to the sidecar's port only; in allow-list mode egress to DNS and the proxy
     only (see the module's docstring for what a NetworkPolicy cannot say)."""
-    spec: dict = {"podSelector": {"matchLabels": selector(plan), "matchExpressions": [
-                      {"key": layout.ROLE, "operator": "DoesNotExist"}]},
+    spec: dict = {"podSelector": {"matchLabels": selector(plan)},
                   "policyTypes": ["Ingress"],
                   "ingress": [{"ports": [{"protocol": "TCP", "port": API_PORT}]}]}
     if plan.egress is not None:
@@ -209,8 +227,9 @@ def convert(plan: Plan, *, namespace: str | None = None, storage_class: str | No
     not_mapped: list[str] = []
     the_pod, secrets = pod(plan, namespace, external or {}, not_mapped)
     claims = [claim(plan, v, namespace, storage_class) for v in plan.volumes]
+    more = proxy(plan, namespace, not_mapped) if plan.egress is not None else []
     return Manifest([*secrets, *claims, the_pod, service(plan, namespace),
-                     network_policy(plan, namespace)], list(dict.fromkeys(not_mapped)))
+                     network_policy(plan, namespace), *more], list(dict.fromkeys(not_mapped)))
 
 
 def objects(plan: Plan, *, namespace: str | None = None, storage_class: str | None = None,
