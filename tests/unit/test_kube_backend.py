@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from devaipod import cli, clikit, errors, kube, runner
+from devaipod import cli, clikit, errors, runner
 from devaipod.kube import backend, controlplane, delete
 from devaipod.kube.backend import Kubernetes
 from devaipod.kube.kubectl import Cluster
@@ -63,7 +63,7 @@ def base(*args: str) -> list[str]:
     return ["kubectl", "--context", "test", "--namespace", "agents", *args]
 
 
-LIST = ("get", "pods", "-l", SEL, "-o", "json")
+LIST = ("get", "pods", "-l", f"{SEL},io.devaipod.role=pod", "-o", "json")
 
 
 def one_pod(name: str) -> dict:
@@ -126,7 +126,7 @@ def test_list_text(fp, kctl, capsys):
 
 def test_list_with_an_instance_selects_it(fp, monkeypatch, capsys):
     monkeypatch.setenv("DEVAIPOD_INSTANCE", "ci")
-    sel = "io.devaipod.managed=true,io.devaipod.instance=ci"
+    sel = "io.devaipod.managed=true,io.devaipod.instance=ci,io.devaipod.role=pod"
     fp.register([fp.program("kubectl"), fp.any()], stdout='{"items": []}')
     code, _, err = run_main(["list"], capsys)
     assert (code, err.strip()) == (0, "no workspaces")
@@ -265,19 +265,21 @@ def plan(steps: list[Step] | None = None) -> Plan:
 
 @pytest.fixture
 def manifest(monkeypatch):
-    """kube.manifest (stream KG's) as a stub returning one Secret and the Pod."""
+    """kube.manifest.convert (stream KG's) returning one Secret and the Pod."""
+    from devaipod.kube import manifest as real
+
     got: dict = {}
 
-    def objects(p, *, namespace=None, storage_class=None):
-        got.update(plan=p, namespace=namespace, storage_class=storage_class)
-        return [{"apiVersion": "v1", "kind": "Secret", "metadata": {"name": f"{POD}-api-token"},
-                 "stringData": {"DEVAIPOD_API_TOKEN": SECRET_VALUE}},
-                {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": POD}}]
+    def convert(p, *, namespace=None, storage_class=None, external=None):
+        got.update(plan=p, namespace=namespace, storage_class=storage_class,
+                   external=external)
+        return real.Manifest(
+            [{"apiVersion": "v1", "kind": "Secret", "metadata": {"name": f"{POD}-api-token"},
+              "stringData": {"DEVAIPOD_API_TOKEN": SECRET_VALUE}},
+             {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": POD}}],
+            ["after start: running postCreateCommand"])
 
-    stub = types.ModuleType("devaipod.kube.manifest")
-    stub.objects = objects  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "devaipod.kube.manifest", stub)
-    monkeypatch.setattr(kube, "manifest", stub, raising=False)
+    monkeypatch.setattr(real, "convert", convert)
     return got
 
 
@@ -304,7 +306,8 @@ def test_execute_applies_waits_and_runs_the_steps(fp, kctl, manifest):
                          base("wait", "--for=condition=Ready", f"pod/{POD}", "--timeout=600s"),
                          base("get", "pod", POD, "-o", "json"), base(*exec_argv)]
     assert started == [True]
-    assert (manifest["namespace"], manifest["storage_class"]) == ("agents", "fast")
+    assert (manifest["namespace"], manifest["storage_class"], manifest["external"]) == (
+        "agents", "fast", {})
     assert all(SECRET_VALUE not in arg for c in calls(fp) for arg in c)
 
 

@@ -1,1 +1,2 @@
-"""Kubernetes: manifests from a workspace plan, and the kubectl backend."""
+"""Kubernetes: a workspace's plan as Kubernetes objects (``manifest``) and the backend that
+applies them with kubectl."""

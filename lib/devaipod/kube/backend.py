@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from devaipod import errors, layout, runner, state
-from devaipod.kube import apply, delete, kubectl, pod, secret
+from devaipod.kube import apply, delete, kubectl, names, pod, secret
 from devaipod.kube.kubectl import Cluster
 from devaipod.podman.secret import with_env
 
@@ -36,6 +36,7 @@ log = logging.getLogger("devaipod")
 
 # where a pod in the cluster finds its own namespace (the control plane's)
 SA_NAMESPACE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
+WORKSPACE_POD = "pod"  # the io.devaipod.role of a workspace's Pod (kube.manifest)
 READY_TIMEOUT = 600  # seconds for the pod's images to be pulled and its probes to pass
 
 
@@ -133,7 +134,8 @@ class Kubernetes:
     # ------------------------------------------------ look-ups
 
     def items(self) -> list[dict[str, Any]]:
-        return pod.ls(self.cluster, kubectl.selector())
+        """The workspace Pods (``io.devaipod.role=pod``: not the egress proxies')."""
+        return pod.ls(self.cluster, kubectl.selector(role=WORKSPACE_POD))
 
     def rows(self, agent: bool = False) -> list[Row]:
         """Every workspace, from one kubectl call; the agents' states (over HTTP from their
@@ -166,8 +168,9 @@ class Kubernetes:
                          "Service": self.service_host(r.name)} for r in found}
 
     def api_token(self, pod_name: str) -> str:
-        return secret.value(self.cluster, layout.api_token_secret(pod_name),
-                            "DEVAIPOD_API_TOKEN")
+        from devaipod.kube import manifest
+
+        return secret.value(self.cluster, *manifest.api_token_secret(pod_name))
 
     def get(self, name: str) -> dict[str, Any]:
         try:
@@ -284,17 +287,23 @@ class Kubernetes:
         from devaipod.kube import manifest
         from devaipod.workspace.create import run_steps, step
 
-        objects = manifest.objects(plan, namespace=self.cluster.namespace,
-                                   storage_class=self.storage_class)
+        made = manifest.convert(plan, namespace=self.cluster.namespace,
+                                storage_class=self.storage_class,
+                                external=user_secrets(plan, manifest.user_secrets(plan)))
+        for line in made.not_mapped:
+            if not line.startswith("after start: "):  # those, this backend runs
+                log.warning("kubernetes: not carried over: %s", line)
+        objects = made.objects
+        name = names.name(plan.pod)  # the Pod's (the same for any name devaipod makes)
         try:
             with step("applying the workspace's objects"):
                 apply.apply(self.cluster, objects)
             with step("waiting for the pod (its images pulled, its sidecar ready)"):
-                pod.wait_ready(self.cluster, plan.pod, READY_TIMEOUT)
+                pod.wait_ready(self.cluster, name, READY_TIMEOUT)
             if plan.copies:
                 log.warning("kubernetes: [bind_home] files are not copied into the pod")
-            names = {} if dry_run else containers_of(pod.get(self.cluster, plan.pod))
-            run_steps(plan.after_start, partial_exec(self, plan.pod, names))
+            found = {} if dry_run else containers_of(pod.get(self.cluster, name))
+            run_steps(plan.after_start, partial_exec(self, plan.pod, name, found))
             after_start()
         except BaseException:
             if dry_run:
@@ -307,16 +316,29 @@ class Kubernetes:
             raise
 
 
-def partial_exec(backend: Kubernetes, pod_name: str,
-                 names: dict[str, str]) -> Callable[[Step], list[str]]:
-    """The kubectl command of a plan's step (its container named by role; the user is
-    the container's own: kubectl exec has no --user)."""
+def partial_exec(backend: Kubernetes, plan_pod: str, pod_name: str,
+                 found: dict[str, str]) -> Callable[[Step], list[str]]:
+    """The kubectl command of a plan's step in Pod POD_NAME (its container named by role,
+    FOUND; the user is the container's own: kubectl exec has no --user)."""
     def argv(s: Step) -> list[str]:
-        role = role_of(pod_name, s.container)
+        role = role_of(plan_pod, s.container)
         return kubectl.argv(backend.cluster, pod.exec_argv(
-            pod_name, names.get(role, role), in_workdir(s.workdir, with_env(s.argv))))
+            pod_name, found.get(role, role), in_workdir(s.workdir, with_env(s.argv))))
 
     return argv
+
+
+def user_secrets(plan: Plan, names: list[str]) -> dict[str, str]:
+    """The values of the user's own podman secrets the plan mounts ([trusted] secrets), for
+    the workspace's Secrets: read from this machine's podman (as `kube generate
+    --copy-user-secrets` does), so on a machine with podman only."""
+    if not names:
+        return {}
+    from devaipod.podman import secret as podman_secret
+
+    image = next(c.image for c in plan.containers
+                 if c.name == layout.container(plan.pod, "api"))
+    return {name: podman_secret.read(name, image) for name in names}
 
 
 def own_namespace() -> str | None:

@@ -39,8 +39,9 @@ def argv(cluster: Cluster, args: list[str]) -> list[str]:
     return [*base(cluster), *args]
 
 
-def selector(pod: str | None = None) -> str:
-    """The label selector of this instance's objects (of one workspace, POD): what
+def selector(pod: str | None = None, role: str | None = None) -> str:
+    """The label selector of this instance's objects (of one workspace, POD; of one ROLE,
+    e.g. ``pod``: the workspace Pods, not their egress proxies'): what
     ``layout.in_instance`` says for podman, as one ``-l`` value (an unset instance sees
     only objects without the instance label)."""
     parts = [f"{layout.MANAGED}=true"]
@@ -48,6 +49,8 @@ def selector(pod: str | None = None) -> str:
     parts.append(f"{layout.INSTANCE}={name}" if name else f"!{layout.INSTANCE}")
     if pod:
         parts.append(f"{layout.POD}={pod}")
+    if role:
+        parts.append(f"{layout.ROLE}={role}")
     return ",".join(parts)
 
 

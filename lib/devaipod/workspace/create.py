@@ -144,16 +144,26 @@ class _Podman:
 PODMAN: Executor = _Podman()
 
 
-def create(request: Request, ctx: Context, executor: Executor = PODMAN) -> Plan:
-    """Make the workspace REQUEST asks for (nothing is left if it fails); its plan."""
+def prepare(request: Request, ctx: Context, *, new: bool = True,
+            executor: Executor = PODMAN) -> tuple[Inputs, Plan, str]:
+    """The inputs and the plan of the workspace REQUEST asks for, and its sidecar's API
+    token: what `up` makes with podman and `kube generate` prints for Kubernetes. NEW:
+    check first that EXECUTOR has no workspace of that name."""
     from devaipod.workspace import inputs
     from devaipod.workspace import plan as plan_
 
     with timed("the inputs (checks, devcontainer.json, images)"):
-        i = inputs.make(request, ctx.config, local=executor.local)
-        executor.prepare(i)
+        i = inputs.make(request, ctx.config, new=new, local=executor.local)
+        if new or executor.local:
+            executor.prepare(i)
     token = inputs.new_token()
-    p = plan_.build(i, inputs.new_password(), token)
+    return i, plan_.build(i, inputs.new_password(), token), token
+
+
+def create(request: Request, ctx: Context, executor: Executor = PODMAN) -> Plan:
+    """Make the workspace REQUEST asks for with EXECUTOR (nothing is left if it fails);
+    its plan."""
+    i, p, token = prepare(request, ctx, executor=executor)
     executor.execute(p, lambda: runner.local(state.save_pod_token, p.pod, token),
                      ctx.dry_run)
     if executor.local and not ctx.dry_run and ctx.config.ssh.auto_config:
