@@ -397,3 +397,28 @@ def test_control_plane_objects_validate():
     validate = pytest.importorskip("kubernetes_validate")
     for obj in controlplane.objects("agents", "registry.example/devaipod:1"):
         validate.validate(obj, "1.30.0", strict=True)
+
+
+def test_up_dry_run_prints_the_kubectl_plan(fp, kctl, capsys):
+    """`up` through the CLI: the name's check runs, the changes are printed, not run."""
+    name = "devaipod-demo"
+    fp.register(kctl("get", "pod", name, "-o", "json"), returncode=1,
+                stderr=f'Error from server (NotFound): pods "{name}" not found\n')
+    code, out, err = run_main(["up", "https://github.com/example/demo", "--name", "demo",
+                               "--image", "registry.example/devenv:1", "--dry-run"], capsys)
+    assert code == 0, err
+    assert calls(fp) == [base("get", "pod", name, "-o", "json")]
+    assert out.splitlines() == [
+        "kubectl --context test --namespace agents apply -f -",
+        f"kubectl --context test --namespace agents wait --for=condition=Ready pod/{name} "
+        "--timeout=600s"]
+    assert runner.options.planned == [base("apply", "-f", "-"), base(
+        "wait", "--for=condition=Ready", f"pod/{name}", "--timeout=600s")]
+
+
+def test_up_refuses_a_local_path(fp, capsys, tmp_path):
+    (tmp_path / "repo" / ".git").mkdir(parents=True)
+    code, _, err = run_main(["up", str(tmp_path / "repo"), "--dry-run"], capsys)
+    assert code == 1 and len(err.splitlines()) == 1
+    assert "a cluster cannot clone a path of this machine" in err
+    assert list(fp.calls) == []  # nothing asked of the cluster

@@ -87,7 +87,7 @@ def control_plane_objects(namespace: str | None) -> list[dict]:
     from devaipod import images
 
     try:
-        from devaipod.kube import controlplane  # type: ignore[attr-defined]
+        from devaipod.kube import controlplane
     except ImportError:
         raise errors.DevaipodError("--control-plane: this devaipod has no Kubernetes "
                                    "control plane yet") from None
