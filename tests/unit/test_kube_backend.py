@@ -422,3 +422,44 @@ def test_up_refuses_a_local_path(fp, capsys, tmp_path):
     assert code == 1 and len(err.splitlines()) == 1
     assert "a cluster cannot clone a path of this machine" in err
     assert list(fp.calls) == []  # nothing asked of the cluster
+
+
+def test_latest_is_the_newest_pod(fp, kctl, capsys):
+    fp.register(kctl(*LIST), stdout=json.dumps(PODS))
+    fp.register(kctl("get", "pod", "devaipod-new-000001", "-o", "json"),
+                stdout=json.dumps(one_pod("devaipod-new-000001")))
+    code, out, _ = run_main(["status", "--latest", "--json"], capsys)
+    assert code == 0 and json.loads(out)["name"] == "devaipod-new-000001"
+
+
+def test_the_client_outside_the_cluster_goes_through_a_port_forward(fp, kctl, monkeypatch):
+    import atexit
+
+    monkeypatch.setattr(atexit, "register", lambda *a: None)  # the fake process ends alone
+    fp.register(kctl("port-forward", "--address", "127.0.0.1", "service/p", ":8090"),
+                stdout="Forwarding from 127.0.0.1:41234 -> 8090\n")
+    monkeypatch.setattr(Kubernetes, "api_token", lambda self, name: "tok")
+    client = Kubernetes(Cluster("test", "agents")).client("p")
+    assert (client.base, client.token) == ("http://127.0.0.1:41234", "tok")
+
+
+def test_the_client_in_the_cluster_uses_the_service(fp, monkeypatch):
+    monkeypatch.setenv("KUBERNETES_SERVICE_HOST", "10.96.0.1")
+    monkeypatch.setattr(Kubernetes, "api_token", lambda self, name: "tok")
+    client = Kubernetes(Cluster(None, "agents")).client("p")
+    assert client.base == "http://p.agents.svc:8090"
+    assert list(fp.calls) == []
+
+
+def test_a_failed_port_forward_is_one_line(fp, kctl, monkeypatch):
+    import atexit
+
+    monkeypatch.setattr(atexit, "register", lambda *a: None)
+    fp.register(kctl(fp.any()), returncode=1,
+                stderr='Error from server (NotFound): services "p" not found\n')
+    monkeypatch.setattr(Kubernetes, "api_token", lambda self, name: "tok")
+    with pytest.raises(errors.NotFound) as caught:
+        Kubernetes(Cluster("test", "agents")).client("p")
+    assert caught.value.format_message() == (
+        'kubectl port-forward failed (exit 1): Error from server (NotFound): services "p" '
+        "not found")
