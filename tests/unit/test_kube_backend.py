@@ -463,3 +463,10 @@ def test_a_failed_port_forward_is_one_line(fp, kctl, monkeypatch):
     assert caught.value.format_message() == (
         'kubectl port-forward failed (exit 1): Error from server (NotFound): services "p" '
         "not found")
+
+
+def test_control_plane_yaml_has_no_anchors():
+    from devaipod.kube import yamlout
+
+    text = yamlout.dump(controlplane.objects("agents", "registry.example/devaipod:1"))
+    assert "&id" not in text and "*id" not in text
