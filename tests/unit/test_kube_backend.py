@@ -397,3 +397,76 @@ def test_control_plane_objects_validate():
     validate = pytest.importorskip("kubernetes_validate")
     for obj in controlplane.objects("agents", "registry.example/devaipod:1"):
         validate.validate(obj, "1.30.0", strict=True)
+
+
+def test_up_dry_run_prints_the_kubectl_plan(fp, kctl, capsys):
+    """`up` through the CLI: the name's check runs, the changes are printed, not run."""
+    name = "devaipod-demo"
+    fp.register(kctl("get", "pod", name, "-o", "json"), returncode=1,
+                stderr=f'Error from server (NotFound): pods "{name}" not found\n')
+    code, out, err = run_main(["up", "https://github.com/example/demo", "--name", "demo",
+                               "--image", "registry.example/devenv:1", "--dry-run"], capsys)
+    assert code == 0, err
+    assert calls(fp) == [base("get", "pod", name, "-o", "json")]
+    assert out.splitlines() == [
+        "kubectl --context test --namespace agents apply -f -",
+        f"kubectl --context test --namespace agents wait --for=condition=Ready pod/{name} "
+        "--timeout=600s"]
+    assert runner.options.planned == [base("apply", "-f", "-"), base(
+        "wait", "--for=condition=Ready", f"pod/{name}", "--timeout=600s")]
+
+
+def test_up_refuses_a_local_path(fp, capsys, tmp_path):
+    (tmp_path / "repo" / ".git").mkdir(parents=True)
+    code, _, err = run_main(["up", str(tmp_path / "repo"), "--dry-run"], capsys)
+    assert code == 1 and len(err.splitlines()) == 1
+    assert "a cluster cannot clone a path of this machine" in err
+    assert list(fp.calls) == []  # nothing asked of the cluster
+
+
+def test_latest_is_the_newest_pod(fp, kctl, capsys):
+    fp.register(kctl(*LIST), stdout=json.dumps(PODS))
+    fp.register(kctl("get", "pod", "devaipod-new-000001", "-o", "json"),
+                stdout=json.dumps(one_pod("devaipod-new-000001")))
+    code, out, _ = run_main(["status", "--latest", "--json"], capsys)
+    assert code == 0 and json.loads(out)["name"] == "devaipod-new-000001"
+
+
+def test_the_client_outside_the_cluster_goes_through_a_port_forward(fp, kctl, monkeypatch):
+    import atexit
+
+    monkeypatch.setattr(atexit, "register", lambda *a: None)  # the fake process ends alone
+    fp.register(kctl("port-forward", "--address", "127.0.0.1", "service/p", ":8090"),
+                stdout="Forwarding from 127.0.0.1:41234 -> 8090\n")
+    monkeypatch.setattr(Kubernetes, "api_token", lambda self, name: "tok")
+    client = Kubernetes(Cluster("test", "agents")).client("p")
+    assert (client.base, client.token) == ("http://127.0.0.1:41234", "tok")
+
+
+def test_the_client_in_the_cluster_uses_the_service(fp, monkeypatch):
+    monkeypatch.setenv("KUBERNETES_SERVICE_HOST", "10.96.0.1")
+    monkeypatch.setattr(Kubernetes, "api_token", lambda self, name: "tok")
+    client = Kubernetes(Cluster(None, "agents")).client("p")
+    assert client.base == "http://p.agents.svc:8090"
+    assert list(fp.calls) == []
+
+
+def test_a_failed_port_forward_is_one_line(fp, kctl, monkeypatch):
+    import atexit
+
+    monkeypatch.setattr(atexit, "register", lambda *a: None)
+    fp.register(kctl(fp.any()), returncode=1,
+                stderr='Error from server (NotFound): services "p" not found\n')
+    monkeypatch.setattr(Kubernetes, "api_token", lambda self, name: "tok")
+    with pytest.raises(errors.NotFound) as caught:
+        Kubernetes(Cluster("test", "agents")).client("p")
+    assert caught.value.format_message() == (
+        'kubectl port-forward failed (exit 1): Error from server (NotFound): services "p" '
+        "not found")
+
+
+def test_control_plane_yaml_has_no_anchors():
+    from devaipod.kube import yamlout
+
+    text = yamlout.dump(controlplane.objects("agents", "registry.example/devaipod:1"))
+    assert "&id" not in text and "*id" not in text

@@ -137,6 +137,9 @@ def cli(source, task, as_json, then_exec, **options) -> None:
         from devaipod.kube import backend
 
         if cluster := backend.active(context()):
-            cluster.exec(p.pod, "workspace", ["bash"], tty=True)
+            import sys
+
+            cluster.exec(p.pod, "workspace", ["bash"],
+                         tty=sys.stdin.isatty() and sys.stdout.isatty())
         else:
             exec_into(layout.container(p.pod, "workspace"), ["bash"])

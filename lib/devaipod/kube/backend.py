@@ -184,11 +184,13 @@ class Kubernetes:
         from devaipod.workspace import lookup
 
         existing = [r.name for r in rows_of(self.items())]
-        if latest and existing:
+        if latest or not name:
+            if not existing:
+                raise errors.DevaipodError("there is no workspace",
+                                           "create one with 'devaipod up URL'")
+            if not latest:
+                raise errors.DevaipodError("no workspace given", "name one, or pass --latest")
             return existing[0]
-        if not name:
-            raise errors.DevaipodError("there is no workspace" if latest else
-                                       "no workspace given", "name one, or pass --latest")
         full = layout.normalize(name)
         if full in existing:
             return full

@@ -23,15 +23,20 @@ STATE_DIR = "/var/lib/devaipod"
 
 # what the backend's kubectl calls need, per resource: `apply` reads, creates and patches
 # (get, create, patch); `wait` watches; `list` lists; `delete -l` lists and deletes
-MANAGE = ["get", "list", "watch", "create", "patch", "delete"]
-RULES: list[dict[str, Any]] = [
-    {"apiGroups": [""], "resources": ["pods"], "verbs": MANAGE},
-    {"apiGroups": [""], "resources": ["pods/exec"], "verbs": ["create", "get"]},
-    {"apiGroups": [""], "resources": ["pods/log"], "verbs": ["get"]},
-    {"apiGroups": [""], "resources": ["secrets", "persistentvolumeclaims", "services"],
-     "verbs": MANAGE},
-    {"apiGroups": ["networking.k8s.io"], "resources": ["networkpolicies"], "verbs": MANAGE},
-]
+MANAGE = ("get", "list", "watch", "create", "patch", "delete")
+
+
+def rules() -> list[dict[str, Any]]:
+    """The Role's rules (new lists each time: YAML prints no anchors, nothing is shared)."""
+    return [
+        {"apiGroups": [""], "resources": ["pods"], "verbs": list(MANAGE)},
+        {"apiGroups": [""], "resources": ["pods/exec"], "verbs": ["create", "get"]},
+        {"apiGroups": [""], "resources": ["pods/log"], "verbs": ["get"]},
+        {"apiGroups": [""], "resources": ["secrets", "persistentvolumeclaims", "services"],
+         "verbs": list(MANAGE)},
+        {"apiGroups": ["networking.k8s.io"], "resources": ["networkpolicies"],
+         "verbs": list(MANAGE)},
+    ]
 
 
 def labels(name: str = NAME) -> dict[str, str]:
@@ -49,7 +54,7 @@ def service_account(namespace: str, name: str = NAME) -> dict[str, Any]:
 def role(namespace: str, name: str = NAME) -> dict[str, Any]:
     """A Role (namespaced, never a ClusterRole): the workspaces of NAMESPACE only."""
     return {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
-            "metadata": _meta(name, namespace), "rules": RULES}
+            "metadata": _meta(name, namespace), "rules": rules()}
 
 
 def role_binding(namespace: str, name: str = NAME) -> dict[str, Any]:

@@ -65,11 +65,13 @@ def make(request: Request, cfg: config.Config, *, new: bool = True,
     False: the pod runs elsewhere (a Kubernetes cluster, which pulls its images from a
     registry): no image is pulled, checked or built here, the name is the backend's to
     check, and a remote repository's devcontainer.json is not read (see ``remote_view``)."""
-    r = request if local else remote_view(request)
+    r = request
     src = parse_source(r.source, cfg, in_container=in_container())
     if not local and src.kind == "local":
         raise errors.DevaipodError(f"{src.clone_url}: a cluster cannot clone a path of this "
                                    "machine", "push the branch and give the repository's URL")
+    if not local:
+        r = remote_view(r)
     sg = cfg.service_gator
     scopes = gator_.plan_scopes(sg, src, tuple(r.service_gator), r.service_gator_ro)
     pod_name = layout.new_pod_name(src.project, r.name)
