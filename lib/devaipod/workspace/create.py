@@ -32,7 +32,7 @@ from devaipod.workspace.request import Request
 if TYPE_CHECKING:
     from devaipod.podman.container import Spec
     from devaipod.workspace.homefiles import Copy
-    from devaipod.workspace.plan import Step
+    from devaipod.workspace.plan import Inputs, Step
 
 log = logging.getLogger("devaipod")
 
@@ -117,16 +117,24 @@ def run_init(spec: Spec, what: str,
             output(line)
 
 
-def create(request: Request, ctx: Context) -> Plan:
-    """Make the workspace REQUEST asks for (nothing is left if it fails); its plan."""
+def prepare(request: Request, ctx: Context, *, new: bool = True
+            ) -> tuple[Inputs, Plan, str]:
+    """The inputs and the plan of the workspace REQUEST asks for, and its sidecar's API
+    token: what `up` makes with podman and `kube generate` prints for Kubernetes. NEW:
+    check first that podman has no workspace of that name."""
     from devaipod.workspace import inputs
     from devaipod.workspace import plan as plan_
 
     with timed("the inputs (checks, devcontainer.json, images)"):
-        i = inputs.make(request, ctx.config)
+        i = inputs.make(request, ctx.config, new=new)
         inputs.preflight(i)
     token = inputs.new_token()
-    p = plan_.build(i, inputs.new_password(), token)
+    return i, plan_.build(i, inputs.new_password(), token), token
+
+
+def create(request: Request, ctx: Context) -> Plan:
+    """Make the workspace REQUEST asks for (nothing is left if it fails); its plan."""
+    i, p, token = prepare(request, ctx)
     execute(p, after_start=lambda: runner.local(state.save_pod_token, p.pod, token),
             dry_run=ctx.dry_run)
     if not ctx.dry_run and ctx.config.ssh.auto_config:

@@ -1,0 +1,95 @@
+"""devaipod kube: Kubernetes objects of a workspace (and of the control plane)."""
+
+from __future__ import annotations
+
+import logging
+
+import click
+
+from devaipod import errors
+from devaipod.clikit import context, emit_json, group, settings
+from devaipod.commands.up import default_source, request, workspace_options
+
+log = logging.getLogger("devaipod")
+
+
+@group("kube")
+def cli() -> None:
+    """Print Kubernetes YAML for a workspace, from the plan `up` builds.
+
+    Data goes to stdout, logs to stderr: `devaipod kube generate SOURCE |
+    kubectl apply -f -`.
+    """
+
+
+@cli.command("generate")
+@workspace_options
+@click.option("--namespace", metavar="NAME", help="Put the objects in this namespace.")
+@click.option("--storage-class", metavar="NAME",
+              help="The storage class of the volumes' claims (default: the cluster's).")
+@click.option("--copy-user-secrets", is_flag=True,
+              help="Copy the values of your own podman secrets the workspace uses "
+              "([trusted] secrets) into its Secrets (read from podman).")
+@click.option("--control-plane", is_flag=True,
+              help="Print the control plane's objects instead (SOURCE is not used).")
+def generate(source, task, as_json, namespace, storage_class, copy_user_secrets,
+             control_plane, **options) -> None:
+    """Print the Kubernetes objects of a workspace for SOURCE.
+
+    They come from the plan `up` builds with the same options (nothing is
+    created in podman): its Secrets (one per container and directory of secret
+    files, mounted where podman mounts them), PersistentVolumeClaims, the Pod
+    (the clones as init containers), a Service for the sidecar's port and a
+    NetworkPolicy. What has no Kubernetes form is logged as a warning.
+    """
+    if settings.progress == "json":
+        raise errors.DevaipodError("kube generate prints YAML on stdout: --progress json "
+                                   "would mix with it", "leave out --progress json")
+    if control_plane:
+        objs = control_plane_objects(namespace)
+    else:
+        objs = workspace_objects(source, task, options, namespace, storage_class,
+                                 copy_user_secrets)
+    if as_json:
+        emit_json({"apiVersion": "v1", "kind": "List", "items": objs})
+        return
+    from devaipod.kube import yamlout
+
+    click.echo(yamlout.dump(objs), nl=False)
+
+
+def workspace_objects(source, task, options, namespace, storage_class,
+                      copy_user_secrets) -> list[dict]:
+    from devaipod.kube import manifest
+    from devaipod.workspace.create import prepare
+
+    _inputs, p, _token = prepare(request(default_source(source), "up", task, options),
+                                 context(), new=False)
+    external = user_secrets(p, manifest.user_secrets(p)) if copy_user_secrets else {}
+    out = manifest.convert(p, namespace=namespace, storage_class=storage_class,
+                           external=external)
+    for line in out.not_mapped:
+        log.warning("not in the Kubernetes objects: %s", line)
+    return out.objects
+
+
+def user_secrets(p, names: list[str]) -> dict[str, str]:
+    """The values of the user's podman secrets NAMES, each read by a throwaway container
+    of the sidecar's image (podman 4.3 cannot print a secret)."""
+    from devaipod import layout
+    from devaipod.podman import secret
+
+    image = next(c.image for c in p.containers if c.name == layout.container(p.pod, "api"))
+    return {name: secret.read(name, image) for name in names}
+
+
+def control_plane_objects(namespace: str | None) -> list[dict]:
+    from devaipod import images
+
+    try:
+        from devaipod.kube import controlplane  # type: ignore[attr-defined]
+    except ImportError:
+        raise errors.DevaipodError("--control-plane: this devaipod has no Kubernetes "
+                                   "control plane yet") from None
+    return controlplane.objects(namespace or "devaipod",
+                                images.api_image(context().config.api_image))

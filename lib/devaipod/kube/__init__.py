@@ -1,0 +1,2 @@
+"""Kubernetes: a workspace's plan as Kubernetes objects (``manifest``) and the backend that
+applies them with kubectl."""
