@@ -1,0 +1,236 @@
+"""`devaipod kube generate`'s YAML, played by the real podman (`podman kube play`).
+
+There is no cluster here; podman's ``kube play`` is the one engine that runs the objects as
+printed. The YAML is played exactly as `kube generate` prints it (nothing is rewritten), on
+the test network (``--network``, as ``up --network``) so that the init containers clone from
+the test git server and the real OpenCode reaches the fake LLM.
+
+podman 4.3.1 (Debian 12's) runs a Secret's ``secret:`` volume as a podman volume whose files
+hold each value's base64 TEXT, not the value (fixed in later podman; a real cluster decodes).
+``test_secret_files_hold_the_generated_values`` checks the values and is an expected failure
+there; the other checks hold whatever the encoding: the sidecar's token is read from the
+sidecar container, as devaipod's own client reads it (agent/client.py ``token``), and the
+trusted token is looked for in the agent in both forms.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+
+import pytest
+import yaml
+
+from devaipod.podman import kube
+from podfixtures import exec_in, inspect, ip_of, run_devaipod, trusted_config
+
+pytestmark = pytest.mark.podman
+
+KEYS = {"gh": "ghp_kube_trusted_only_5e1d", "llm": "sk-kube-play-llm-key-70"}
+API_PORT = 8090
+ENV_DIR = "/run/devaipod-env"
+
+
+def podman_version() -> tuple[int, ...]:
+    out = subprocess.run(["podman", "--version"], capture_output=True, text=True).stdout
+    found = re.search(r"(\d+)\.(\d+)\.(\d+)", out)
+    return tuple(int(part) for part in found.groups()) if found else (0,)
+
+
+# podman before 4.4 writes a Secret's data as base64 text into a secret volume's files
+SECRETS_UNDECODED = podman_version() < (4, 4)
+
+
+@dataclass
+class Played:
+    pod: str
+    manifest: str
+    objects: list[dict]
+    address: str  # the pod's IP on the test network (the sidecar is published nowhere)
+
+    def of_kind(self, kind: str) -> list[dict]:
+        return [o for o in self.objects if o.get("kind") == kind]
+
+    def secret_value(self, key: str, container: str) -> str:
+        """KEY's value, as generated, in the Secret CONTAINER mounts at /run/devaipod-env."""
+        spec = self.of_kind("Pod")[0]["spec"]
+        (ctr,) = [c for c in spec["containers"] if c["name"] == container]
+        (volume,) = [m["name"] for m in ctr["volumeMounts"] if m["mountPath"] == ENV_DIR]
+        (source,) = [v["secret"]["secretName"] for v in spec["volumes"] if v["name"] == volume]
+        (secret,) = [o for o in self.of_kind("Secret") if o["metadata"]["name"] == source]
+        return base64.b64decode(secret["data"][key]).decode()
+
+
+def remove_leftovers(svc, objects: list[dict]) -> None:
+    left = kube.leftovers(objects)
+    if left["secrets"]:
+        svc.podman("secret", "rm", *left["secrets"], check=False)
+    if left["volumes"]:
+        svc.podman("volume", "rm", "--force", *left["volumes"], check=False)
+
+
+@pytest.fixture(scope="module")
+def played(podman_service, gitserver, fakellm, images, tmp_path_factory):
+    """`kube generate` of a workspace whose config has a trusted GH_TOKEN and the LLM key,
+    played with `podman kube play` (through devaipod.podman.kube) on the test network."""
+    inst = podman_service.instance
+    name = f"{inst}-kp"
+    with trusted_config(podman_service, tmp_path_factory.mktemp("kube-config"), {
+            "ANTHROPIC_API_KEY": (f"{inst}-kp-llm", KEYS["llm"]),
+            "GH_TOKEN": (f"{inst}-kp-gh", KEYS["gh"])}) as config, \
+            pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DEVAIPOD_CONFIG", str(config))
+        rc, manifest, err = run_devaipod("kube", "generate", gitserver.git_url, "--name", name,
+                                         "--network", gitserver.network, "--copy-user-secrets")
+    assert rc == 0, f"kube generate failed ({rc}): {err}"
+    objects = [o for o in yaml.safe_load_all(manifest) if o]
+    (pod,) = [o["metadata"]["name"] for o in objects if o["kind"] == "Pod"]
+    try:
+        kube.play(manifest, network=gitserver.network)
+        infra = inspect(podman_service, pod, kind="pod")[0]["InfraContainerID"]
+        yield Played(pod, manifest, objects, ip_of(podman_service, infra))
+    finally:
+        kube.down(manifest, missing_ok=True)
+        remove_leftovers(podman_service, objects)
+
+
+def sidecar(played: Played, method: str, path: str, token: str | None = None,
+            body: dict | None = None) -> tuple[int, str]:
+    """(status, body) of a request to the pod's sidecar, from the host."""
+    headers = {"Content-Type": "application/json"}
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(f"http://{played.address}:{API_PORT}{path}", data=data,
+                                 method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(req, timeout=60) as resp:
+            return resp.status, resp.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def sidecar_token(svc, played: Played) -> str:
+    """The token the sidecar holds, read from its container as devaipod's client does."""
+    return exec_in(svc, f"{played.pod}-api", "cat", f"{ENV_DIR}/DEVAIPOD_API_TOKEN")
+
+
+def wait_for(check, what: str, timeout: float = 90):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = check()
+        if last:
+            return last
+        time.sleep(0.5)
+    pytest.fail(f"{what} never happened (last: {last!r})")
+
+
+def test_the_pod_runs_after_its_init_clones(podman_service, played, gitserver):
+    pod = played.pod
+    containers = {c["Name"] for c in inspect(podman_service, pod, kind="pod")[0]["Containers"]}
+    assert {f"{pod}-workspace", f"{pod}-agent", f"{pod}-api"} <= containers
+    for role in ("workspace", "agent", "api"):
+        assert inspect(podman_service, f"{pod}-{role}")[0]["State"]["Running"], role
+    # the init containers ran, in order, before the containers: both trees are there
+    project = played.of_kind("Pod")[0]["metadata"]["labels"]["io.devaipod.project"]
+    for role in ("workspace", "agent"):
+        head = exec_in(podman_service, f"{pod}-{role}", "git", "-C", f"/workspaces/{project}",
+                       "-c", "safe.directory=*", "rev-parse", "HEAD")
+        assert head == gitserver.shas["main"], role
+
+
+def test_no_port_published_no_shared_pids_no_new_privileges(podman_service, played):
+    pod = played.pod
+    assert not inspect(podman_service, pod, kind="pod")[0]["InfraConfig"].get("PortBindings")
+    for role in ("workspace", "agent", "api"):
+        status = exec_in(podman_service, f"{pod}-{role}", "cat", "/proc/self/status")
+        assert re.search(r"^NoNewPrivs:\s+1$", status, re.M), role
+    api_status = exec_in(podman_service, f"{pod}-api", "cat", "/proc/1/status")
+    assert re.search(r"^CapEff:\s+0+$", api_status, re.M)
+    # shareProcessNamespace: false — the agent does not see the sidecar's process
+    seen = exec_in(podman_service, f"{pod}-agent", "sh", "-c",
+                   "cat /proc/[0-9]*/cmdline | tr '\\0' ' '")
+    assert "opencode" in seen and "pod-api" not in seen
+
+
+def test_sidecar_refuses_without_its_token_and_answers_with_it(podman_service, played):
+    token = sidecar_token(podman_service, played)
+    assert len(token) >= 16
+    assert sidecar(played, "GET", "/healthz")[0] == 200
+    assert sidecar(played, "GET", "/session")[0] == 401
+    assert sidecar(played, "GET", "/session", token=token + "x")[0] == 401
+    status, _body = wait_for(lambda: (r := sidecar(played, "GET", "/session", token))[0] == 200
+                             and r, "the agent answering through the sidecar")
+    assert status == 200
+
+
+def test_agent_answers_a_task_through_the_sidecar(podman_service, played, fakellm):
+    token = sidecar_token(podman_service, played)
+    wait_for(lambda: sidecar(played, "GET", "/session", token)[0] == 200, "the agent's API")
+    status, body = sidecar(played, "POST", "/session", token, {})
+    assert status == 200, body
+    session = json.loads(body)["id"]
+    status, body = sidecar(played, "POST", f"/session/{session}/prompt_async", token,
+                           {"parts": [{"type": "text", "text": "hello from kube play"}]})
+    assert status in (200, 204), body
+
+    def replied() -> str | None:
+        status, body = sidecar(played, "GET", f"/session/{session}/message", token)
+        texts = [p.get("text", "") for m in json.loads(body) if status == 200
+                 for p in m.get("parts") or [] if p.get("type") == "text"]
+        return next((t for t in texts if "FAKE_REPLY: hello from kube play" in t), None)
+
+    wait_for(replied, "the agent's reply", timeout=120)
+    assert any(r["path"].endswith("/chat/completions") for r in fakellm.requests())
+
+
+def test_trusted_token_never_reaches_the_agent(podman_service, played):
+    """The workspace has GH_TOKEN (positive control); the agent has it nowhere: not in its
+    env, not in any process's environ, not in any file (raw or base64)."""
+    forms = [KEYS["gh"], base64.b64encode(KEYS["gh"].encode()).decode()]
+    patterns = " ".join(f"-e '{form}'" for form in forms)
+    grep = (f"grep -rlaF {patterns} / --exclude-dir=proc --exclude-dir=sys "
+            "--exclude-dir=dev 2>/dev/null; cat /proc/[0-9]*/environ 2>/dev/null "
+            f"| tr '\\0' '\\n' | grep -aF {patterns}; true")
+    found_in_workspace = exec_in(podman_service, f"{played.pod}-workspace", "sh", "-c", grep)
+    assert f"{ENV_DIR}/GH_TOKEN" in found_in_workspace
+    for role in ("agent", "api"):
+        container = f"{played.pod}-{role}"
+        assert exec_in(podman_service, container, "sh", "-c", grep) == "", role
+        env = exec_in(podman_service, container, "env")
+        assert "GH_TOKEN" not in env and not any(f in env for f in forms), role
+
+
+@pytest.mark.xfail(SECRETS_UNDECODED, strict=True,
+                   reason="podman < 4.4 kube play writes a Secret's base64 text, not its value")
+def test_secret_files_hold_the_generated_values(podman_service, played):
+    assert sidecar_token(podman_service, played) == played.secret_value(
+        "DEVAIPOD_API_TOKEN", "api")
+    agent_env = exec_in(podman_service, f"{played.pod}-agent", "sh", "-c",
+                        "tr '\\0' '\\n' < /proc/1/environ")
+    assert f"ANTHROPIC_API_KEY={KEYS['llm']}" in agent_env.splitlines()
+    assert exec_in(podman_service, f"{played.pod}-workspace", "cat",
+                   f"{ENV_DIR}/GH_TOKEN") == KEYS["gh"]
+
+
+def test_kube_down_removes_the_pod_and_leaves_secrets_and_volumes(podman_service, played):
+    """Last in this module: it takes the pod down."""
+    kube.down(played.manifest)
+    assert podman_service.podman("pod", "exists", played.pod, check=False).returncode == 1
+    label = f"label=io.devaipod.pod={played.pod}"
+    assert podman_service.podman("ps", "-aq", "--filter", label).stdout.split() == []
+    left = kube.leftovers(played.objects)
+    secrets = set(podman_service.podman("secret", "ls", "--format", "{{.Name}}").stdout.split())
+    volumes = set(podman_service.podman("volume", "ls", "-q").stdout.split())
+    assert set(left["secrets"]) <= secrets  # podman 4.3.1 keeps every Secret ...
+    assert set(left["volumes"]) <= volumes  # ... every claim's and secret volume's volume
+    assert not any(v.startswith(played.pod) for v in volumes - set(left["volumes"]))
+    remove_leftovers(podman_service, played.objects)
+    kube.down(played.manifest, missing_ok=True)  # a second down: the pod is gone, no error
