@@ -16,6 +16,7 @@ trusted token is looked for in the agent in both forms.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import re
 import subprocess
@@ -27,6 +28,7 @@ from dataclasses import dataclass
 import pytest
 import yaml
 
+from devaipod import errors
 from devaipod.podman import kube
 from podfixtures import exec_in, inspect, ip_of, run_devaipod, trusted_config
 
@@ -95,8 +97,10 @@ def played(podman_service, gitserver, fakellm, images, tmp_path_factory):
         kube.play(manifest, network=gitserver.network)
         infra = inspect(podman_service, pod, kind="pod")[0]["InfraContainerID"]
         yield Played(pod, manifest, objects, ip_of(podman_service, infra))
-    finally:
-        kube.down(manifest, missing_ok=True)
+    finally:  # a failed play must not be hidden by a failed down (same YAML)
+        with contextlib.suppress(errors.CommandError):
+            kube.down(manifest, missing_ok=True)
+        podman_service.podman("pod", "rm", "--force", pod, check=False)
         remove_leftovers(podman_service, objects)
 
 
@@ -114,6 +118,8 @@ def sidecar(played: Played, method: str, path: str, token: str | None = None,
             return resp.status, resp.read().decode()
     except urllib.error.HTTPError as error:
         return error.code, error.read().decode()
+    except OSError as error:  # not listening yet, or no answer yet (a loaded machine)
+        return 0, repr(error)
 
 
 def sidecar_token(svc, played: Played) -> str:
@@ -161,19 +167,24 @@ def test_no_port_published_no_shared_pids_no_new_privileges(podman_service, play
 
 
 def test_sidecar_refuses_without_its_token_and_answers_with_it(podman_service, played):
+    wait_for(lambda: sidecar(played, "GET", "/healthz")[0] == 200, "the sidecar's start")
     token = sidecar_token(podman_service, played)
     assert len(token) >= 16
-    assert sidecar(played, "GET", "/healthz")[0] == 200
-    assert sidecar(played, "GET", "/session")[0] == 401
-    assert sidecar(played, "GET", "/session", token=token + "x")[0] == 401
-    status, _body = wait_for(lambda: (r := sidecar(played, "GET", "/session", token))[0] == 200
-                             and r, "the agent answering through the sidecar")
-    assert status == 200
+    assert sidecar(played, "GET", "/git/status")[0] == 401
+    assert sidecar(played, "GET", "/git/status", token=token + "x")[0] == 401
+    status, body = sidecar(played, "GET", "/git/status", token=token)
+    assert status == 200, body
+    assert json.loads(body)  # both trees, as the sidecar reads them
 
 
+@pytest.mark.xfail(SECRETS_UNDECODED, strict=True,
+                   reason="podman < 4.4: OPENCODE_CONFIG_CONTENT arrives as base64 text, and "
+                          "OpenCode answers every request with ConfigJsonError (400)")
 def test_agent_answers_a_task_through_the_sidecar(podman_service, played, fakellm):
     token = sidecar_token(podman_service, played)
-    wait_for(lambda: sidecar(played, "GET", "/session", token)[0] == 200, "the agent's API")
+    status, body = wait_for(lambda: (r := sidecar(played, "GET", "/session", token))[0]
+                            not in (0, 502) and r, "the agent's API", timeout=300)
+    assert status == 200, body
     status, body = sidecar(played, "POST", "/session", token, {})
     assert status == 200, body
     session = json.loads(body)["id"]
@@ -183,11 +194,11 @@ def test_agent_answers_a_task_through_the_sidecar(podman_service, played, fakell
 
     def replied() -> str | None:
         status, body = sidecar(played, "GET", f"/session/{session}/message", token)
-        texts = [p.get("text", "") for m in json.loads(body) if status == 200
+        texts = [p.get("text", "") for m in (json.loads(body) if status == 200 else [])
                  for p in m.get("parts") or [] if p.get("type") == "text"]
         return next((t for t in texts if "FAKE_REPLY: hello from kube play" in t), None)
 
-    wait_for(replied, "the agent's reply", timeout=120)
+    wait_for(replied, "the agent's reply", timeout=180)
     assert any(r["path"].endswith("/chat/completions") for r in fakellm.requests())
 
 
