@@ -11,6 +11,7 @@ class Settings:
     debug: bool = False
     quiet: bool = False  # -q: warnings and errors only on stderr
     config: str | None = None
+    backend: str | None = None  # --backend
     progress: str = "text"  # --progress: "json" prints progress events on stdout
 
 
@@ -46,8 +47,19 @@ def _set_config(ctx: click.Context, _param: click.Parameter, value: str | None) 
         _context.clear()
 
 
+def _set_backend(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    if value:
+        settings.backend = value
+        _context.clear()
+
+
 def global_options(func):
     """Options every devaipod program accepts, before or after the verb."""
+    func = click.option(
+        "--backend", type=click.Choice(["podman", "kubernetes"]), default=None,
+        expose_value=False, callback=_set_backend, envvar="DEVAIPOD_BACKEND",
+        help="Where workspaces run (default: $DEVAIPOD_BACKEND, [backend] kind, else podman).",
+    )(func)
     func = click.option(
         "--config", metavar="PATH", expose_value=False, callback=_set_config,
         help="Config file (default: $DEVAIPOD_CONFIG, then ~/.config/devaipod.toml).",
@@ -175,7 +187,7 @@ def context():
         from devaipod import runner
 
         _context.append(context_.load(settings.config, dry_run=runner.options.dry_run,
-                                      debug=settings.debug))
+                                      debug=settings.debug, backend=settings.backend))
     return _context[0]
 
 
@@ -200,6 +212,7 @@ def workspace_argument(func):
     def resolve(ctx: click.Context, _param, value):
         if ctx.resilient_parsing:
             return value
+        from devaipod.kube import backend
         from devaipod.workspace import lookup
 
         latest = ctx.meta.get("devaipod.latest", False)
@@ -208,7 +221,8 @@ def workspace_argument(func):
                 raise click.UsageError(f"give a WORKSPACE or --latest, not both ({value!r})")
             ctx.meta["devaipod.extra"] = [value]
             value = None
-        return lookup.resolve(value, latest)
+        cluster = backend.active(context())
+        return (cluster or lookup).resolve(value, latest)
 
     func = click.argument("workspace", required=False, callback=resolve,
                           shell_complete=complete_workspace)(func)

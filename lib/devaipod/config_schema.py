@@ -439,6 +439,21 @@ class NetworkConfig:
 
 
 @dataclass(frozen=True)
+class BackendConfig:
+    kind: str = opt("podman", choice("podman", "kubernetes"),
+                    "Where workspaces run: podman on this machine, or a Kubernetes cluster.")
+
+
+@dataclass(frozen=True)
+class KubernetesConfig:
+    context: str | None = opt(None, STRING, "kubeconfig context; unset: the current one.")
+    namespace: str | None = opt(None, STRING, "Namespace of the workspaces; unset: the "
+                                "context's own.")
+    storage_class: str | None = opt(None, STRING, "StorageClass of the workspaces' volumes "
+                                    "(PVCs); unset: the cluster's default.")
+
+
+@dataclass(frozen=True)
 class LlmConfig:
     env: tuple[str, ...] = opt((), ENV_NAMES, "Extra env var names that hold LLM API keys.")
 
@@ -469,6 +484,9 @@ class Config:
     llm: LlmConfig = section(LlmConfig, "LLM API keys.")
     limits: LimitsConfig = section(LimitsConfig, "Resources of the agent and the worker.")
     network: NetworkConfig = section(NetworkConfig, "The pod's egress.")
+    backend: BackendConfig = section(BackendConfig, "Where workspaces run.")
+    kubernetes: KubernetesConfig = section(KubernetesConfig, "The cluster of the kubernetes "
+                                           "backend.")
     origins: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property

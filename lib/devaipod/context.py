@@ -22,6 +22,12 @@ class Context:
     url: str | None = None  # --url: the podman service
     dry_run: bool = False
     debug: bool = False
+    backend: str | None = None  # --backend: overrides [backend] kind
+
+    @property
+    def backend_kind(self) -> str:
+        """Where this run's workspaces live: "podman" or "kubernetes"."""
+        return self.backend or self.config.backend.kind
 
     def apply(self) -> Context:
         """Point the runner and the podman connection at what this context says."""

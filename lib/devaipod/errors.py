@@ -67,6 +67,16 @@ class PodmanUnreachable(CommandError):
         return f"cannot reach podman: {self.hint}" if self.hint else super().format_message()
 
 
+class ClusterUnreachable(CommandError):
+    """kubectl cannot reach the Kubernetes cluster (or has no cluster configured)."""
+
+    def format_message(self) -> str:
+        from devaipod.printable import printable
+
+        return printable(f"cannot reach the Kubernetes cluster: {last_line(self.stderr)}; "
+                         f"{self.hint}")
+
+
 class ExecutableNotFound(DevaipodError):
     """The program to run is not installed."""
 
@@ -85,8 +95,10 @@ def describe(argv: list[str]) -> str:
     return " ".join(["podman", *verbs])
 
 
-# global options that take a value: podman --url, git -C/-c, tmux -L/-S/-f
-_VALUE_OPTIONS = {"--url", "--connection", "--identity", "-C", "-c", "-L", "-S", "-f"}
+# global options that take a value: podman --url, git -C/-c, tmux -L/-S/-f,
+# kubectl --context/--namespace
+_VALUE_OPTIONS = {"--url", "--connection", "--identity", "-C", "-c", "-L", "-S", "-f",
+                  "--context", "--namespace"}
 
 
 def _words(args: list[str]) -> list[str]:
@@ -116,6 +128,15 @@ _NOT_FOUND = re.compile(
 _EXISTS = re.compile(r"already exists|already in use|name (is )?in use", re.IGNORECASE)
 _UNREACHABLE = re.compile(r"unable to connect to Podman|Cannot connect to Podman", re.IGNORECASE)
 _CDI = re.compile(r"CDI device", re.IGNORECASE)
+_KUBE_NOT_FOUND = re.compile(r"\(NotFound\)")
+_KUBE_EXISTS = re.compile(r"\(AlreadyExists\)")
+_KUBE_UNREACHABLE = re.compile(
+    r"Unable to connect to the server|connection refused"
+    r"|The connection to the server .* was refused|no configuration has been provided"
+    r"|current-context is not set|context was not found|dial tcp|i/o timeout"
+    r"|the server has asked for the client to provide credentials", re.IGNORECASE)
+KUBE_HINT = ("check 'kubectl cluster-info' (the kubeconfig, or [kubernetes] context), or use "
+             "--backend podman")
 CDI_HINT = ("the host has no CDI spec for its GPUs: generate one with "
             "'nvidia-ctk cdi generate --output=/etc/cdi/nvidia.yaml', or set [gpu] enabled = false")
 
@@ -141,6 +162,18 @@ def classify(argv: list[str], returncode: int, stderr: str) -> CommandError:
             return AlreadyExists(argv, returncode, stderr)
         if _CDI.search(stderr):
             return CommandError(argv, returncode, stderr, hint=CDI_HINT)
+    if prog == "kubectl":
+        return classify_kubectl(argv, returncode, stderr)
+    return CommandError(argv, returncode, stderr)
+
+
+def classify_kubectl(argv: list[str], returncode: int, stderr: str) -> CommandError:
+    if _KUBE_UNREACHABLE.search(stderr):
+        return ClusterUnreachable(argv, returncode, stderr, hint=KUBE_HINT)
+    if _KUBE_NOT_FOUND.search(stderr):
+        return NotFound(argv, returncode, stderr)
+    if _KUBE_EXISTS.search(stderr):
+        return AlreadyExists(argv, returncode, stderr)
     return CommandError(argv, returncode, stderr)
 
 

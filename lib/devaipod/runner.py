@@ -117,6 +117,10 @@ def display(argv: list[str]) -> str:
     return join(redact(argv))
 
 
+INSTALL_HINTS = {"kubectl": "install kubectl (https://kubernetes.io/docs/tasks/tools/), "
+                            "or use --backend podman"}
+
+
 def resolve(argv: list[str]) -> list[str]:
     """argv with argv[0] resolved on PATH; a clear error when it is missing."""
     prog = argv[0]
@@ -124,7 +128,7 @@ def resolve(argv: list[str]) -> list[str]:
     if path is None:
         raise errors.ExecutableNotFound(
             f"{prog} is not installed (not found on PATH)",
-            hint=f"install {prog} (on Debian: apt-get install {prog})",
+            hint=INSTALL_HINTS.get(prog, f"install {prog} (on Debian: apt-get install {prog})"),
         )
     return [path, *argv[1:]]
 

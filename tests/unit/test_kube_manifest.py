@@ -311,8 +311,8 @@ def run_generate(monkeypatch, capsys, name: str, args: list[str]) -> tuple[int, 
     p = plan_.build(CASES[name]().inputs, PASSWORD, API_TOKEN)
     calls = []
 
-    def prepare(request, ctx, *, new=True):
-        calls.append((request, new))
+    def prepare(request, ctx, *, new=True, executor=create.PODMAN):
+        calls.append((request, new, executor))
         return None, p, API_TOKEN
 
     monkeypatch.setattr(create, "prepare", prepare)
@@ -329,8 +329,9 @@ def test_generate_prints_the_objects_as_yaml(monkeypatch, capsys):
     assert code == 0
     p = plan_.build(plain().inputs, PASSWORD, API_TOKEN)
     assert list(yaml.safe_load_all(out)) == manifest.objects(p, namespace="ns1")
-    [(request, new)] = calls
+    [(request, new, executor)] = calls
     assert new is False  # a podman workspace of that name is no error
+    assert executor.local is False  # the cluster's images: none pulled or checked here
     assert (request.source, request.name, request.mode) == \
         ("https://gitlab.com/example/plain", "x", "up")
     assert "not in the Kubernetes objects: init-agent: --network none" in err
@@ -348,3 +349,15 @@ def test_generate_refuses_json_progress(monkeypatch, capsys):
     code, _out, err, calls = run_generate(monkeypatch, capsys, "plain",
                                          ["--progress", "json", "x"])
     assert code != 0 and not calls and "--progress json" in err
+
+
+def test_generate_control_plane_prints_its_objects(monkeypatch, capsys):
+    from devaipod import images
+    from devaipod.clikit import context
+    from devaipod.kube import controlplane
+
+    code, out, _err, calls = run_generate(monkeypatch, capsys, "plain",
+                                          ["--control-plane", "--namespace", "cp"])
+    assert code == 0 and not calls  # no workspace plan
+    image = images.api_image(context().config.api_image)
+    assert list(yaml.safe_load_all(out)) == controlplane.objects("cp", image)

@@ -38,7 +38,10 @@ def api_containers() -> dict[str, dict]:
 
 
 def address(info: dict) -> tuple[str, int] | None:
-    """(host, port) to reach the sidecar of api container ``info`` (from ``podman ps``)."""
+    """(host, port) to reach the sidecar of api container ``info`` (from ``podman ps``; on
+    kubernetes, from inside the cluster: the workspace's Service, kube.backend.api_infos)."""
+    if info.get("Service"):
+        return info["Service"], layout.API_PORT
     for port in info.get("Ports") or []:
         if port.get("container_port") == layout.API_PORT and port.get("host_port"):
             host = port.get("host_ip") or "0.0.0.0"

@@ -7,6 +7,7 @@ import click
 from devaipod import errors, layout
 from devaipod.clikit import (
     command,
+    context,
     dry_run_option,
     echo_result,
     emit_json,
@@ -31,6 +32,20 @@ def cli(workspace, force, keep_audit, as_json) -> None:
     A running workspace is stopped and deleted after a yes on a terminal; without
     one it needs --force. Its audit trail goes with it, unless --keep-audit saves it.
     """
+    from devaipod.kube import backend
+
+    if cluster := backend.active(context()):
+        if keep_audit:
+            raise errors.DevaipodError("--keep-audit: the audit trail is not kept on "
+                                       "kubernetes yet", "delete without --keep-audit")
+        if cluster.state(workspace) in ("Running", "Degraded") and not force:
+            confirm_running(workspace)
+        removed = cluster.delete(workspace)
+        if as_json:
+            emit_json(removed)
+        else:
+            echo_result(workspace)
+        return
     state = pod.inspect(workspace).get("State", "")
     if state in ("Running", "Degraded") and not force:
         confirm_running(workspace)

@@ -7,7 +7,8 @@ import sys
 import click
 
 from devaipod import errors, layout, podman
-from devaipod.clikit import command, workspace_argument
+from devaipod.clikit import command, context, workspace_argument
+from devaipod.kube import backend
 from devaipod.podman import container, secret
 
 
@@ -31,6 +32,13 @@ def cli(workspace, in_workspace, worker, stdio, cmd) -> None:
     """
     role = "workspace" if in_workspace else "worker" if worker else "agent"
     cmd = [*click.get_current_context().meta.get("devaipod.extra", []), *cmd]
+    if cluster := backend.active(context()):
+        if stdio:
+            raise errors.DevaipodError("--stdio is not supported on kubernetes yet",
+                                       "use 'devaipod exec WORKSPACE' for a shell")
+        cluster.exec(workspace, role, list(cmd) or ["bash"],
+                     tty=sys.stdin.isatty() and sys.stdout.isatty())
+        return
     target = layout.container(workspace, role)
     if not container.exists(target):
         raise errors.DevaipodError(f"workspace '{layout.short(workspace)}' has no {role} container",

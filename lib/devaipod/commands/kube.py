@@ -64,13 +64,30 @@ def workspace_objects(source, task, options, namespace, storage_class,
     from devaipod.workspace.create import prepare
 
     _inputs, p, _token = prepare(request(default_source(source), "up", task, options),
-                                 context(), new=False)
+                                 context(), new=False, executor=PRINTED)
     external = user_secrets(p, manifest.user_secrets(p)) if copy_user_secrets else {}
     out = manifest.convert(p, namespace=namespace, storage_class=storage_class,
                            external=external)
     for line in out.not_mapped:
         log.warning("not in the Kubernetes objects: %s", line)
     return out.objects
+
+
+class Printed:
+    """`kube generate`'s workspace.create.Executor: the plan is printed, not carried out;
+    as for the Kubernetes backend, the images and devcontainer.json are the cluster's (no
+    podman here), and no name is checked (new=False: nothing calls ``prepare``)."""
+
+    local = False
+
+    def prepare(self, i) -> None:
+        pass
+
+    def execute(self, plan, after_start, dry_run) -> None:
+        raise NotImplementedError("kube generate carries out nothing")
+
+
+PRINTED = Printed()
 
 
 def user_secrets(p, names: list[str]) -> dict[str, str]:
@@ -85,11 +102,7 @@ def user_secrets(p, names: list[str]) -> dict[str, str]:
 
 def control_plane_objects(namespace: str | None) -> list[dict]:
     from devaipod import images
+    from devaipod.kube import controlplane
 
-    try:
-        from devaipod.kube import controlplane  # type: ignore[attr-defined]
-    except ImportError:
-        raise errors.DevaipodError("--control-plane: this devaipod has no Kubernetes "
-                                   "control plane yet") from None
     return controlplane.objects(namespace or "devaipod",
                                 images.api_image(context().config.api_image))

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from devaipod.clikit import command, emit_json, json_option, say
+from devaipod.clikit import command, context, emit_json, json_option, say
+from devaipod.kube import backend
 from devaipod.workspace import lookup
 
 
@@ -20,7 +21,7 @@ def cli(as_json: bool) -> None:
 
     The agent state is starting, working, idle, error, stopped, unknown or done.
     """
-    rows = lookup.rows(agent=True)
+    rows = (backend.active(context()) or lookup).rows(agent=True)
     if as_json:
         emit_json([r.as_dict() for r in rows])
         return

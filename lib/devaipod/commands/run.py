@@ -61,7 +61,10 @@ def cli(source, task, task_option, wait, then_attach, as_json, **options) -> Non
     p = create_workspace(request(source, "run", task, options))
     if context().dry_run:
         return
-    client = Client.for_pod(p.pod)
+    from devaipod.kube import backend
+
+    cluster = backend.active(context())
+    client = cluster.client(p.pod) if cluster else Client.for_pod(p.pod)
     agent_task.wait_ready(client)
     session = agent_task.new_session(client)
     follower = agent_task.Follower(client) if wait else None

@@ -5,7 +5,8 @@ from __future__ import annotations
 import click
 
 from devaipod import layout
-from devaipod.clikit import command, emit_json, json_option, say, workspace_argument
+from devaipod.clikit import command, context, emit_json, json_option, say, workspace_argument
+from devaipod.kube import backend
 from devaipod.workspace.status import gather
 
 
@@ -14,7 +15,8 @@ from devaipod.workspace.status import gather
 @json_option
 def cli(workspace, as_json) -> None:
     """Show the state of WORKSPACE: pod, containers, sidecar port (labels with --json)."""
-    data = gather(workspace)
+    cluster = backend.active(context())
+    data = cluster.status(workspace) if cluster else gather(workspace)
     if as_json:
         emit_json(data)
         return

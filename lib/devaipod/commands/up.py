@@ -96,9 +96,11 @@ def request(source: str, mode: str, task: str | None, options: dict):
 
 
 def create_workspace(req):
+    from devaipod.kube import backend
     from devaipod.workspace import create
 
-    return create.create(req, context())
+    cluster = backend.active(context())
+    return cluster.create(req, context()) if cluster else create.create(req, context())
 
 
 def report(p, as_json: bool, extra: dict | None = None) -> None:
@@ -132,5 +134,9 @@ def cli(source, task, as_json, then_exec, **options) -> None:
     if then_exec and not context().dry_run:
         from devaipod import layout
         from devaipod.commands.exec import exec_into
+        from devaipod.kube import backend
 
-        exec_into(layout.container(p.pod, "workspace"), ["bash"])
+        if cluster := backend.active(context()):
+            cluster.exec(p.pod, "workspace", ["bash"], tty=True)
+        else:
+            exec_into(layout.container(p.pod, "workspace"), ["bash"])

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from devaipod import errors, layout, podman, runner, sshconfig, state
 from devaipod.context import Context
@@ -117,27 +117,56 @@ def run_init(spec: Spec, what: str,
             output(line)
 
 
-def prepare(request: Request, ctx: Context, *, new: bool = True
-            ) -> tuple[Inputs, Plan, str]:
+class Executor(Protocol):
+    """Where a plan is carried out: podman here (``PODMAN``), or a cluster (kube.backend)."""
+
+    local: bool  # the images and devcontainer.json are this machine's (inputs.make)
+
+    def prepare(self, i: Inputs) -> None:
+        """Checks before anything is made (the name is free, the images are there)."""
+
+    def execute(self, plan: Plan, after_start: Callable[[], None], dry_run: bool) -> None:
+        """Make what PLAN says; on failure, remove what was made."""
+
+
+class _Podman:
+    local = True
+
+    def prepare(self, i: Inputs) -> None:
+        from devaipod.workspace import inputs
+
+        inputs.preflight(i)
+
+    def execute(self, plan: Plan, after_start: Callable[[], None], dry_run: bool) -> None:
+        execute(plan, after_start=after_start, dry_run=dry_run)
+
+
+PODMAN: Executor = _Podman()
+
+
+def prepare(request: Request, ctx: Context, *, new: bool = True,
+            executor: Executor = PODMAN) -> tuple[Inputs, Plan, str]:
     """The inputs and the plan of the workspace REQUEST asks for, and its sidecar's API
     token: what `up` makes with podman and `kube generate` prints for Kubernetes. NEW:
-    check first that podman has no workspace of that name."""
+    check first that EXECUTOR has no workspace of that name."""
     from devaipod.workspace import inputs
     from devaipod.workspace import plan as plan_
 
     with timed("the inputs (checks, devcontainer.json, images)"):
-        i = inputs.make(request, ctx.config, new=new)
-        inputs.preflight(i)
+        i = inputs.make(request, ctx.config, new=new, local=executor.local)
+        if new or executor.local:
+            executor.prepare(i)
     token = inputs.new_token()
     return i, plan_.build(i, inputs.new_password(), token), token
 
 
-def create(request: Request, ctx: Context) -> Plan:
-    """Make the workspace REQUEST asks for (nothing is left if it fails); its plan."""
-    i, p, token = prepare(request, ctx)
-    execute(p, after_start=lambda: runner.local(state.save_pod_token, p.pod, token),
-            dry_run=ctx.dry_run)
-    if not ctx.dry_run and ctx.config.ssh.auto_config:
+def create(request: Request, ctx: Context, executor: Executor = PODMAN) -> Plan:
+    """Make the workspace REQUEST asks for with EXECUTOR (nothing is left if it fails);
+    its plan."""
+    i, p, token = prepare(request, ctx, executor=executor)
+    executor.execute(p, lambda: runner.local(state.save_pod_token, p.pod, token),
+                     ctx.dry_run)
+    if executor.local and not ctx.dry_run and ctx.config.ssh.auto_config:
         path = sshconfig.write(p.pod, worker=i.orchestration)
         if path:
             log.info("ssh config %s: ssh %s", path, p.pod)
@@ -248,34 +277,42 @@ def copy_home_files(copies: Iterable[Copy]) -> None:
             homefiles.carry_out(c)
 
 
-def run_steps(steps: Iterable[Step]) -> None:
+def run_steps(steps: Iterable[Step],
+              argv_of: Callable[[Step], list[str]] | None = None) -> None:
     """Steps in order; neighbouring steps of one ``group`` run at the same time (the
-    object form of a devcontainer lifecycle command) and all finish before any fails."""
+    object form of a devcontainer lifecycle command) and all finish before any fails.
+    ``argv_of``: the command that runs a step (default: ``podman exec``)."""
     batch: list[Step] = []
     for s in [*steps, None]:
         if batch and (s is None or s.group is None or s.group != batch[0].group):
-            _run_batch(batch)
+            _run_batch(batch, argv_of)
             batch = []
         if s is not None:
             batch.append(s)
 
 
-def _run_batch(batch: list[Step]) -> None:
+def _run_batch(batch: list[Step], argv_of: Callable[[Step], list[str]] | None) -> None:
     if len(batch) > 1:
         log.info("%s: %d commands in parallel", batch[0].group, len(batch))
 
     def prefix(s: Step) -> str:
         return f"[{s.what.split(':')[0]}] " if len(batch) > 1 else ""
 
-    failed = runner.in_parallel([partial(run_step, s, prefix(s)) for s in batch])
+    failed = runner.in_parallel([partial(run_step, s, prefix(s), argv_of) for s in batch])
     if failed:
         raise failed[0]
 
 
-def run_step(s: Step, prefix: str = "") -> None:
-    """A command in a running container, its output shown line by line."""
-    argv = podman.argv(container.exec_argv(s.container, secret.with_env(s.argv), user=s.user,
+def exec_argv(s: Step) -> list[str]:
+    """``podman exec`` of step S in its container, with the container's credentials."""
+    return podman.argv(container.exec_argv(s.container, secret.with_env(s.argv), user=s.user,
                                            workdir=s.workdir))
+
+
+def run_step(s: Step, prefix: str = "",
+             argv_of: Callable[[Step], list[str]] | None = None) -> None:
+    """A command in a running container, its output shown line by line."""
+    argv = (argv_of or exec_argv)(s)
     started(s.what)
     result = runner.watch(argv, lambda line: output(line, prefix), lines="merged",
                           mutating=True)

@@ -59,10 +59,17 @@ def local_origin(path: str) -> str | None:
     return result.stdout.strip() or None
 
 
-def make(request: Request, cfg: config.Config, *, new: bool = True) -> Inputs:
-    """Everything a plan needs; ``new`` checks first that the name is free."""
-    r = request
+def make(request: Request, cfg: config.Config, *, new: bool = True,
+         local: bool = True) -> Inputs:
+    """Everything a plan needs; ``new`` checks first that the name is free. ``local``
+    False: the pod runs elsewhere (a Kubernetes cluster, which pulls its images from a
+    registry): no image is pulled, checked or built here, the name is the backend's to
+    check, and a remote repository's devcontainer.json is not read (see ``remote_view``)."""
+    r = request if local else remote_view(request)
     src = parse_source(r.source, cfg, in_container=in_container())
+    if not local and src.kind == "local":
+        raise errors.DevaipodError(f"{src.clone_url}: a cluster cannot clone a path of this "
+                                   "machine", "push the branch and give the repository's URL")
     sg = cfg.service_gator
     scopes = gator_.plan_scopes(sg, src, tuple(r.service_gator), r.service_gator_ro)
     pod_name = layout.new_pod_name(src.project, r.name)
@@ -77,7 +84,8 @@ def make(request: Request, cfg: config.Config, *, new: bool = True) -> Inputs:
                                    "add --egress allow-list, or set [network] egress")
     api_image = images.api_image(cfg.api_image)
     pull = pull_.policy(r.pull, cfg)
-    pull_.ensure([api_image], pull)  # it also reads the project's devcontainer.json
+    if local:
+        pull_.ensure([api_image], pull)  # it also reads the project's devcontainer.json
     dotfiles = (source.parse(cfg.dotfiles.url, extra_hosts=tuple(cfg.git.extra_hosts))
                 if cfg.dotfiles else None)
     volume = (devcontainer.Volume(r.workspace_volume, src.project)
@@ -87,10 +95,11 @@ def make(request: Request, cfg: config.Config, *, new: bool = True) -> Inputs:
     # independent look-ups, at the same time (each may run a container); the name's
     # error comes first
     _free, found, (dc, json_rel, dc_src) = at_once(
-        partial(check_name, pod_name) if new else lambda: None,
+        partial(check_name, pod_name) if new and local else lambda: None,
         partial(details, src, cfg),  # a PR's or issue's title and fork, from the forge
         partial(apply_devcontainer, src, pod_name, r.devcontainer_json,
-                r.use_default_devcontainer, api_image, network, dotfiles, r.trust_source,
+                r.use_default_devcontainer, api_image, network,
+                dotfiles if local else None, r.trust_source,
                 volume, auth, hidden))
     repo_auth = auth if dc_src is not dotfiles else None
     creds = credentials.partition(pod_name,
@@ -99,6 +108,10 @@ def make(request: Request, cfg: config.Config, *, new: bool = True) -> Inputs:
         log.warning("devcontainer.json: envAllowlist names %s, a trusted or secret-looking "
                     "variable: not given to the agent", var)
     image = r.image
+    if not local and not image and dc and (dc.features or dc.build):
+        raise errors.DevaipodError(
+            f"{dc.source}: builds an image (build or features), which a cluster cannot",
+            "build it, push it to a registry the cluster pulls from, and pass --image")
     if not image and dc and dc.features:
         assert dc_src is not None  # found with dc
         pull_.ensure([dc.image] if dc.image else [], pull)  # the CLI builds FROM it
@@ -132,6 +145,17 @@ def make(request: Request, cfg: config.Config, *, new: bool = True) -> Inputs:
         egress=r.egress or cfg.network.egress,
         allow=tuple(egress_.check([*cfg.network.allow, *r.allow])),
     )
+
+
+def remote_view(r: Request) -> Request:
+    """The request as a cluster backend carries it out: a remote repository's
+    devcontainer.json would be read by a throwaway podman container here, so it is not
+    read (--devcontainer-json, or the default image instead)."""
+    if r.devcontainer_json or r.use_default_devcontainer:
+        return r
+    log.info("kubernetes: the repository's devcontainer.json is not read; give it with "
+             "--devcontainer-json, or the image with --image")
+    return dataclasses.replace(r, use_default_devcontainer=True)
 
 
 def limits(r: Request, cfg: config.Config) -> Limits:
