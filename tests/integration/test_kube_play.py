@@ -1,16 +1,24 @@
 """`devaipod kube generate`'s YAML, played by the real podman (`podman kube play`).
 
-There is no cluster here; podman's ``kube play`` is the one engine that runs the objects as
-printed. The YAML is played exactly as `kube generate` prints it (nothing is rewritten), on
-the test network (``--network``, as ``up --network``) so that the init containers clone from
-the test git server and the real OpenCode reaches the fake LLM.
+There is no cluster here; podman's ``kube play`` is the one engine that runs the objects.
+The YAML is played on the test network (``--network``, as ``up --network``) so that the
+init containers clone from the test git server and the real OpenCode reaches the fake LLM.
 
-podman 4.3.1 (Debian 12's) runs a Secret's ``secret:`` volume as a podman volume whose files
-hold each value's base64 TEXT, not the value (fixed in later podman; a real cluster decodes).
-``test_secret_files_hold_the_generated_values`` checks the values and is an expected failure
-there; the other checks hold whatever the encoding: the sidecar's token is read from the
-sidecar container, as devaipod's own client reads it (agent/client.py ``token``), and the
-trusted token is looked for in the agent in both forms.
+Every test runs twice:
+
+- ``as-printed``: the YAML exactly as `kube generate` prints it. podman before 4.4 (Debian
+  12 has 4.3.1) runs a Secret's ``secret:`` volume as a podman volume whose files hold each
+  value's base64 TEXT, not the value (a cluster decodes). There the checks that need a
+  secret's value are expected failures, and only for that reason (``SecretsUndecoded``):
+  OpenCode refuses its base64 config, the values differ from the generated ones.
+- ``podman43-secrets``: the one adaptation podman 4.3 needs, made openly: the Secret
+  documents are left out of the stream and each becomes a podman secret in the form 4.3's
+  secret volumes read (YAML ``data`` with the raw values); the rest is played as printed.
+  Every check passes there, the agent's task included.
+
+Checks that hold whatever the encoding read the sidecar's token from the sidecar container,
+as devaipod's own client does (agent/client.py ``token``), and look for the trusted token
+in the agent in both forms.
 """
 
 from __future__ import annotations
@@ -47,10 +55,16 @@ def podman_version() -> tuple[int, ...]:
 
 # podman before 4.4 writes a Secret's data as base64 text into a secret volume's files
 SECRETS_UNDECODED = podman_version() < (4, 4)
+AS_PRINTED, PODMAN43 = "as-printed", "podman43-secrets"
+
+
+class SecretsUndecoded(AssertionError):
+    """A container got a secret's base64 text instead of its value (podman < 4.4)."""
 
 
 @dataclass
 class Played:
+    mode: str
     pod: str
     manifest: str
     objects: list[dict]
@@ -77,12 +91,23 @@ def remove_leftovers(svc, objects: list[dict]) -> None:
         svc.podman("volume", "rm", "--force", *left["volumes"], check=False)
 
 
-@pytest.fixture(scope="module")
-def played(podman_service, gitserver, fakellm, images, tmp_path_factory):
+def podman43_secrets(svc, objects: list[dict]) -> str:
+    """Make each Secret a podman secret in the form podman 4.3's secret volumes read (YAML
+    ``data`` with the raw values); returns the stream without the Secret documents."""
+    for obj in objects:
+        if obj["kind"] == "Secret":
+            raw = {key: base64.b64decode(value).decode() for key, value in obj["data"].items()}
+            svc.podman("secret", "create", obj["metadata"]["name"], "-",
+                       input=yaml.safe_dump({"data": raw}))
+    return yaml.safe_dump_all([o for o in objects if o["kind"] != "Secret"], sort_keys=False)
+
+
+@pytest.fixture(scope="module", params=[AS_PRINTED, PODMAN43])
+def played(request, podman_service, gitserver, fakellm, images, tmp_path_factory):
     """`kube generate` of a workspace whose config has a trusted GH_TOKEN and the LLM key,
     played with `podman kube play` (through devaipod.podman.kube) on the test network."""
     inst = podman_service.instance
-    name = f"{inst}-kp"
+    name = f"{inst}-kp{'' if request.param == AS_PRINTED else '43'}"
     with trusted_config(podman_service, tmp_path_factory.mktemp("kube-config"), {
             "ANTHROPIC_API_KEY": (f"{inst}-kp-llm", KEYS["llm"]),
             "GH_TOKEN": (f"{inst}-kp-gh", KEYS["gh"])}) as config, \
@@ -94,14 +119,24 @@ def played(podman_service, gitserver, fakellm, images, tmp_path_factory):
     objects = [o for o in yaml.safe_load_all(manifest) if o]
     (pod,) = [o["metadata"]["name"] for o in objects if o["kind"] == "Pod"]
     try:
-        kube.play(manifest, network=gitserver.network)
+        stream = (manifest if request.param == AS_PRINTED
+                  else podman43_secrets(podman_service, objects))
+        kube.play(stream, network=gitserver.network)
         infra = inspect(podman_service, pod, kind="pod")[0]["InfraContainerID"]
-        yield Played(pod, manifest, objects, ip_of(podman_service, infra))
+        yield Played(request.param, pod, manifest, objects, ip_of(podman_service, infra))
     finally:  # a failed play must not be hidden by a failed down (same YAML)
         with contextlib.suppress(errors.CommandError):
             kube.down(manifest, missing_ok=True)
         podman_service.podman("pod", "rm", "--force", pod, check=False)
         remove_leftovers(podman_service, objects)
+
+
+def expect_undecoded(request, played: Played) -> None:
+    """On podman < 4.4, the as-printed play is expected to fail, for that reason alone."""
+    if played.mode == AS_PRINTED and SECRETS_UNDECODED:
+        request.applymarker(pytest.mark.xfail(
+            strict=True, raises=SecretsUndecoded,
+            reason="podman < 4.4 kube play writes a Secret's base64 text, not its value"))
 
 
 def sidecar(played: Played, method: str, path: str, token: str | None = None,
@@ -177,13 +212,13 @@ def test_sidecar_refuses_without_its_token_and_answers_with_it(podman_service, p
     assert json.loads(body)  # both trees, as the sidecar reads them
 
 
-@pytest.mark.xfail(SECRETS_UNDECODED, strict=True,
-                   reason="podman < 4.4: OPENCODE_CONFIG_CONTENT arrives as base64 text, and "
-                          "OpenCode answers every request with ConfigJsonError (400)")
-def test_agent_answers_a_task_through_the_sidecar(podman_service, played, fakellm):
+def test_agent_answers_a_task_through_the_sidecar(request, podman_service, played, fakellm):
+    expect_undecoded(request, played)
     token = sidecar_token(podman_service, played)
     status, body = wait_for(lambda: (r := sidecar(played, "GET", "/session", token))[0]
                             not in (0, 502) and r, "the agent's API", timeout=300)
+    if status == 400 and "ConfigJsonError" in body and "OPENCODE_CONFIG_CONTENT" in body:
+        raise SecretsUndecoded(f"OpenCode refuses its config: {body[:300]}")
     assert status == 200, body
     status, body = sidecar(played, "POST", "/session", token, {})
     assert status == 200, body
@@ -199,7 +234,9 @@ def test_agent_answers_a_task_through_the_sidecar(podman_service, played, fakell
         return next((t for t in texts if "FAKE_REPLY: hello from kube play" in t), None)
 
     wait_for(replied, "the agent's reply", timeout=180)
-    assert any(r["path"].endswith("/chat/completions") for r in fakellm.requests())
+    auth = {r["headers"].get("Authorization") for r in fakellm.requests()
+            if r["path"].endswith("/chat/completions")}
+    assert f"Bearer {KEYS['llm']}" in auth
 
 
 def test_trusted_token_never_reaches_the_agent(podman_service, played):
@@ -219,21 +256,40 @@ def test_trusted_token_never_reaches_the_agent(podman_service, played):
         assert "GH_TOKEN" not in env and not any(f in env for f in forms), role
 
 
-@pytest.mark.xfail(SECRETS_UNDECODED, strict=True,
-                   reason="podman < 4.4 kube play writes a Secret's base64 text, not its value")
-def test_secret_files_hold_the_generated_values(podman_service, played):
-    assert sidecar_token(podman_service, played) == played.secret_value(
-        "DEVAIPOD_API_TOKEN", "api")
+def test_secret_files_hold_the_generated_values(request, podman_service, played):
+    expect_undecoded(request, played)
+    held = {
+        "DEVAIPOD_API_TOKEN": sidecar_token(podman_service, played),
+        "GH_TOKEN": exec_in(podman_service, f"{played.pod}-workspace", "cat",
+                            f"{ENV_DIR}/GH_TOKEN"),
+        "ANTHROPIC_API_KEY": exec_in(podman_service, f"{played.pod}-agent", "cat",
+                                     f"{ENV_DIR}/ANTHROPIC_API_KEY"),
+    }
+    wanted = {"DEVAIPOD_API_TOKEN": played.secret_value("DEVAIPOD_API_TOKEN", "api"),
+              "GH_TOKEN": KEYS["gh"], "ANTHROPIC_API_KEY": KEYS["llm"]}
+    encoded = {key: base64.b64encode(value.encode()).decode() for key, value in wanted.items()}
+    if held == encoded:
+        raise SecretsUndecoded(f"every file holds its value's base64 text: {sorted(held)}")
+    assert held == wanted
     agent_env = exec_in(podman_service, f"{played.pod}-agent", "sh", "-c",
                         "tr '\\0' '\\n' < /proc/1/environ")
     assert f"ANTHROPIC_API_KEY={KEYS['llm']}" in agent_env.splitlines()
-    assert exec_in(podman_service, f"{played.pod}-workspace", "cat",
-                   f"{ENV_DIR}/GH_TOKEN") == KEYS["gh"]
 
 
 def test_kube_down_removes_the_pod_and_leaves_secrets_and_volumes(podman_service, played):
     """Last in this module: it takes the pod down."""
-    kube.down(played.manifest)
+    try:
+        kube.down(played.manifest)
+    except errors.CommandError as error:
+        # podman 4.3.1's remote client cannot decode a pod stop's per-container errors
+        # ("cannot unmarshal string into ... PodStopReport.StopReport.Errs"): seen once,
+        # after the agent had run a task. Say what the containers were, then finish the down.
+        if "PodStopReport" not in str(error):
+            raise
+        states = podman_service.podman("ps", "-a", "--format", "{{.Names}} {{.Status}}",
+                                       "--filter", f"pod={played.pod}", check=False).stdout
+        print(f"kube down: {error}\ncontainers then:\n{states}")
+        kube.down(played.manifest, missing_ok=True)
     assert podman_service.podman("pod", "exists", played.pod, check=False).returncode == 1
     label = f"label=io.devaipod.pod={played.pod}"
     assert podman_service.podman("ps", "-aq", "--filter", label).stdout.split() == []
