@@ -361,3 +361,22 @@ def test_generate_control_plane_prints_its_objects(monkeypatch, capsys):
     assert code == 0 and not calls  # no workspace plan
     image = images.api_image(context().config.api_image)
     assert list(yaml.safe_load_all(out)) == controlplane.objects("cp", image)
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_what_podman_4_3_1_kube_play_needs(name):
+    """No multi-line string starts with blank space (podman re-reads its YAML with a parser
+    that fails on it); emptyDir volumes are named after the pod (podman shares them by
+    name between pods); no container declares ports (podman would publish them)."""
+    p, objs, _ = case(name)
+    multi = [s for o in objs for s in strings(o) if "\n" in s]
+    assert multi and not [s for s in multi if s[:1].isspace()]
+    for pod in (o for o in objs if o["kind"] == "Pod"):
+        empty = [v["name"] for v in pod["spec"]["volumes"] if "emptyDir" in v]
+        assert empty and all(n.startswith(f"{p.pod}-") for n in empty)
+        assert not [c for c in pod["spec"]["containers"] if "ports" in c]
+
+
+def test_a_script_keeps_its_meaning():
+    assert names.text("\nset -eu\n  echo hi\n") == "set -eu\n  echo hi\n"
+    assert names.text(" one line") == " one line"

@@ -13,6 +13,7 @@ runs as a uid; the image's user applies) and the devcontainer's own run argument
 
 from __future__ import annotations
 
+from devaipod.kube import names
 from devaipod.podman.container import Spec
 
 # podman's default capabilities (containers.conf default_capabilities): a container that
@@ -40,12 +41,14 @@ def pairs(flags: list[str], single: tuple[str, ...] = ()) -> list[tuple[str, str
 
 
 def command(spec: Spec) -> dict:
-    """``--entrypoint ""`` and a command: the command replaces the image's entrypoint."""
+    """``--entrypoint ""`` and a command: the command replaces the image's entrypoint.
+    (Multi-line arguments, scripts, lose their leading blank space: ``names.text``.)"""
+    argv = [names.text(a) for a in spec.command]
     if spec.entrypoint == "":
-        return {"command": list(spec.command)} if spec.command else {}
+        return {"command": argv} if argv else {}
     out: dict = {"command": [spec.entrypoint]} if spec.entrypoint else {}
-    if spec.command:
-        out["args"] = list(spec.command)
+    if argv:
+        out["args"] = argv
     return out
 
 

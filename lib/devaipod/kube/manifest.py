@@ -89,9 +89,10 @@ def part(plan: Plan, spec: Spec, external: Mapping[str, str], namespace: str | N
                                                             spec.name), namespace))
         volumes.append(secretfiles.volume(name, obj, directory, group))
         mounts.append(secretfiles.mount(name, directory))
-    if spec.tmpfs_tmp:
-        volumes.append({"name": f"{name}-tmp", "emptyDir": {"medium": "Memory"}})
-        mounts.append({"name": f"{name}-tmp", "mountPath": "/tmp"})
+    if spec.tmpfs_tmp:  # named after the pod: podman 4.3.1 shares an emptyDir by name
+        tmp = names.name(f"{plan.pod}-{name}-tmp")
+        volumes.append({"name": tmp, "emptyDir": {"medium": "Memory"}})
+        mounts.append({"name": tmp, "mountPath": "/tmp"})
     if spec.network == "none":
         not_mapped.append(f"{name}: --network none")
     return containers.container(spec, name, mounts, not_mapped), volumes, secrets

@@ -29,6 +29,14 @@ def name(text: str, limit: int = MAX) -> str:
     return f"{out[:limit - len(digest) - 1].rstrip('-')}-{digest}"
 
 
+def text(value: str) -> str:
+    """VALUE, a multi-line one without its leading blank space: podman 4.3.1's kube play
+    refuses a stream with a multi-line string whose first line is empty or starts with a
+    space (it re-reads its own YAML with another parser), however it is quoted. Leading
+    blank lines and indentation mean nothing to a shell script or to a task's text."""
+    return value.lstrip() if "\n" in value else value
+
+
 def label_value_ok(value: str) -> bool:
     return len(value) <= MAX and bool(_VALUE.match(value))
 
@@ -37,7 +45,7 @@ def labels(podman_labels: Mapping[str, str]) -> tuple[dict[str, str], dict[str, 
     """(labels, annotations) of PODMAN_LABELS: each key kept, its value a label's where it
     may be one, else an annotation's."""
     keep = {k: v for k, v in podman_labels.items() if label_value_ok(v)}
-    return keep, {k: v for k, v in podman_labels.items() if k not in keep}
+    return keep, {k: text(v) for k, v in podman_labels.items() if k not in keep}
 
 
 def metadata(object_name: str, podman_labels: Mapping[str, str],
