@@ -66,12 +66,17 @@ def test_leftovers_names_secrets_pvcs_and_secret_volumes():
         {"kind": "Secret", "metadata": {"name": "p-api-env"}},
         {"kind": "PersistentVolumeClaim", "metadata": {"name": "p-workspace"}},
         {"kind": "Service", "metadata": {"name": "p-api"}},
-        {"kind": "Pod", "metadata": {"name": "p"}, "spec": {"volumes": [
-            {"name": "a", "secret": {"secretName": "p-agent-env", "optional": False}},
-            {"name": "w", "persistentVolumeClaim": {"claimName": "p-workspace"}},
-            {"name": "b", "secret": {"secretName": "p-agent-env"}},
-            {"name": "t", "emptyDir": {}}]}},
+        {"kind": "Pod", "metadata": {"name": "p"}, "spec": {
+            "initContainers": [{"name": "init", "volumeMounts": [
+                {"name": "p-init-tmp", "mountPath": "/tmp"}]}],
+            "containers": [{"name": "c", "volumeMounts": [{"name": "p-tmp", "mountPath": "/tmp"}]}],
+            "volumes": [
+                {"name": "a", "secret": {"secretName": "p-agent-env", "optional": False}},
+                {"name": "w", "persistentVolumeClaim": {"claimName": "p-workspace"}},
+                {"name": "b", "secret": {"secretName": "p-agent-env"}},
+                {"name": "p-init-tmp", "emptyDir": {"medium": "Memory"}},
+                {"name": "p-tmp", "emptyDir": {}}]}},
     ]
     assert kube.leftovers(objects) == {
         "secrets": ["p-agent-env", "p-api-env"],
-        "volumes": ["p-workspace", "p-agent-env"]}
+        "volumes": ["p-workspace", "p-agent-env", "p-init-tmp"]}

@@ -51,16 +51,23 @@ def down(manifest: str, missing_ok: bool = False, timeout: float | None = 300) -
 
 def leftovers(objects: list[dict]) -> dict[str, list[str]]:
     """What ``podman kube down`` (4.3.1) leaves of OBJECTS (the parsed YAML documents):
-    ``{"secrets": [...], "volumes": [...]}`` — every Secret, every PVC's volume and the
-    volume named after each Secret a pod mounts as a ``secret:`` volume."""
+    ``{"secrets": [...], "volumes": [...]}`` — every Secret, every PVC's volume, the
+    volume named after each Secret a pod mounts as a ``secret:`` volume, and the
+    ``emptyDir`` volumes of init containers (podman names them as the volume and removes a
+    finished init container without its volumes)."""
     secrets = [o["metadata"]["name"] for o in objects if o.get("kind") == "Secret"]
     volumes = [o["metadata"]["name"] for o in objects
                if o.get("kind") == "PersistentVolumeClaim"]
     for obj in objects:
         if obj.get("kind") != "Pod":
             continue
-        for volume in (obj.get("spec") or {}).get("volumes") or []:
+        spec = obj.get("spec") or {}
+        init_mounts = {m["name"] for c in spec.get("initContainers") or []
+                       for m in c.get("volumeMounts") or []}
+        for volume in spec.get("volumes") or []:
             name = (volume.get("secret") or {}).get("secretName")
+            if "emptyDir" in volume and volume["name"] in init_mounts:
+                name = volume["name"]
             if name and name not in volumes:
                 volumes.append(name)
     return {"secrets": secrets, "volumes": volumes}
