@@ -13,7 +13,8 @@ Every test runs twice:
   OpenCode refuses its base64 config, the values differ from the generated ones.
 - ``podman43-secrets``: the one adaptation podman 4.3 needs, made openly: the Secret
   documents are left out of the stream and each becomes a podman secret in the form 4.3's
-  secret volumes read (YAML ``data`` with the raw values); the rest is played as printed.
+  secret volumes read (YAML ``data`` with the raw values); the other objects are played
+  unchanged (re-serialized).
   Every check passes there, the agent's task included.
 
 Checks that hold whatever the encoding read the sidecar's token from the sidecar container,
