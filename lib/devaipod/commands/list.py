@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import click
 
 from devaipod.clikit import command, context, emit_json, json_option, say
@@ -22,6 +24,9 @@ def cli(as_json: bool) -> None:
     The agent state is starting, working, idle, error, stopped, unknown or done.
     """
     rows = (backend.active(context()) or lookup).rows(agent=True)
+    # what is left is the interpreter's exit: frozen, its objects are not walked again by
+    # the collections of the shutdown (about 50 ms of CPU, a fifth of list's own: bench/list)
+    gc.freeze()
     if as_json:
         emit_json([r.as_dict() for r in rows])
         return

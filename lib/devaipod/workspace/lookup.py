@@ -149,16 +149,19 @@ def row(info: dict[str, Any], marked: dict[str, dict[str, str]]) -> Row:
 def rows(agent: bool = False) -> list[Row]:
     """Every workspace of this instance: two podman calls however many there are
     (three with the agents' states, which come over HTTP from each pod's sidecar: asked
-    for as soon as the third call names the sidecars, while the other two still run)."""
+    for as soon as the third call names the sidecars, while the other two still run).
+    The three calls start at once, before the HTTP client is imported: its import runs
+    while podman answers."""
     from concurrent.futures import ThreadPoolExecutor
 
-    with ThreadPoolExecutor(2) as pool:  # the look-ups do not depend on each other
+    with ThreadPoolExecutor(3) as pool:  # the look-ups do not depend on each other
         infos_f, done_f = pool.submit(pods), pool.submit(marks)
         asking, apis = None, {}
         if agent:
-            from devaipod.agent import client, state
+            apis_f = pool.submit(sidecars)
+            from devaipod.agent import state
 
-            apis = client.api_containers()  # also the pods' published ports
+            apis = apis_f.result()
             asking = state.ask(apis)
         found = [row(info, done_f.result()) for info in infos_f.result()]
         mark_oom(found)
@@ -166,6 +169,14 @@ def rows(agent: bool = False) -> list[Row]:
         states = asking.result([r.name for r in found])
         found = [r.with_agent(states[r.name], apis.get(r.name)) for r in found]
     return found
+
+
+def sidecars() -> dict[str, dict]:
+    """pod -> its api container (devaipod.agent.client.api_containers), also the pods'
+    published ports."""
+    from devaipod.agent import client
+
+    return client.api_containers()
 
 
 def resolve(name: str | None, latest: bool = False) -> str:
