@@ -212,7 +212,7 @@ def workspace_argument(func):
     def resolve(ctx: click.Context, _param, value):
         if ctx.resilient_parsing:
             return value
-        from devaipod.kube import backend
+        from devaipod import kube
         from devaipod.workspace import lookup
 
         latest = ctx.meta.get("devaipod.latest", False)
@@ -221,7 +221,7 @@ def workspace_argument(func):
                 raise click.UsageError(f"give a WORKSPACE or --latest, not both ({value!r})")
             ctx.meta["devaipod.extra"] = [value]
             value = None
-        cluster = backend.active(context())
+        cluster = kube.active(context())
         return (cluster or lookup).resolve(value, latest)
 
     func = click.argument("workspace", required=False, callback=resolve,

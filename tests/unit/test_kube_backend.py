@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from devaipod import cli, clikit, errors, runner
+from devaipod import cli, clikit, errors, kube, runner
 from devaipod.kube import backend, controlplane, delete
 from devaipod.kube.backend import Kubernetes
 from devaipod.kube.kubectl import Cluster
@@ -75,18 +75,18 @@ def one_pod(name: str) -> dict:
 
 def test_podman_is_the_default(monkeypatch, tmp_path):
     (tmp_path / "devaipod.toml").write_text("")
-    assert backend.active(clikit.context()) is None
+    assert kube.active(clikit.context()) is None
 
 
 def test_config_chooses_kubernetes():
-    found = backend.active(clikit.context())
+    found = kube.active(clikit.context())
     assert found == Kubernetes(Cluster("test", "agents"), None)
 
 
 def test_the_option_overrides_the_config(monkeypatch, tmp_path):
     (tmp_path / "devaipod.toml").write_text("")
     monkeypatch.setattr(clikit.settings, "backend", "kubernetes")
-    assert backend.active(clikit.context()) == Kubernetes(Cluster(None, None), None)
+    assert kube.active(clikit.context()) == Kubernetes(Cluster(None, None), None)
 
 
 # ---------------------------------------------------------------- list

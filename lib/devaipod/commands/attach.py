@@ -31,9 +31,9 @@ def cli(workspace, in_workspace, worker, sid) -> None:
 def attach(workspace: str, role: str = "agent", sid: str | None = None) -> None:
     """Attach this terminal to the tmux session of ROLE's TUI (made if missing); without a
     terminal, print the session's name (on kubernetes: the TUI, without tmux)."""
-    from devaipod.kube import backend
+    from devaipod import kube
 
-    if cluster := backend.active(context()):
+    if cluster := kube.active(context()):
         return cluster.attach(workspace, role, sid, sys.stdin.isatty() and sys.stdout.isatty())
     if not container.exists(layout.container(workspace, role)):
         raise click.ClickException(f"workspace '{layout.short(workspace)}' has no {role} "

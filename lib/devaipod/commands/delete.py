@@ -32,9 +32,9 @@ def cli(workspace, force, keep_audit, as_json) -> None:
     A running workspace is stopped and deleted after a yes on a terminal; without
     one it needs --force. Its audit trail goes with it, unless --keep-audit saves it.
     """
-    from devaipod.kube import backend
+    from devaipod import kube
 
-    if cluster := backend.active(context()):
+    if cluster := kube.active(context()):
         if keep_audit:
             raise errors.DevaipodError("--keep-audit: the audit trail is not kept on "
                                        "kubernetes yet", "delete without --keep-audit")

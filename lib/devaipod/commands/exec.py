@@ -6,9 +6,8 @@ import sys
 
 import click
 
-from devaipod import errors, layout, podman
+from devaipod import errors, kube, layout, podman
 from devaipod.clikit import command, context, workspace_argument
-from devaipod.kube import backend
 from devaipod.podman import container, secret
 
 
@@ -32,7 +31,7 @@ def cli(workspace, in_workspace, worker, stdio, cmd) -> None:
     """
     role = "workspace" if in_workspace else "worker" if worker else "agent"
     cmd = [*click.get_current_context().meta.get("devaipod.extra", []), *cmd]
-    if cluster := backend.active(context()):
+    if cluster := kube.active(context()):
         if stdio:
             raise errors.DevaipodError("--stdio is not supported on kubernetes yet",
                                        "use 'devaipod exec WORKSPACE' for a shell")

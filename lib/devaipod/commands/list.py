@@ -6,8 +6,8 @@ import gc
 
 import click
 
+from devaipod import kube
 from devaipod.clikit import command, context, emit_json, json_option, say
-from devaipod.kube import backend
 from devaipod.workspace import lookup
 
 
@@ -23,7 +23,7 @@ def cli(as_json: bool) -> None:
 
     The agent state is starting, working, idle, error, stopped, unknown or done.
     """
-    rows = (backend.active(context()) or lookup).rows(agent=True)
+    rows = (kube.active(context()) or lookup).rows(agent=True)
     # what is left is the interpreter's exit: frozen, its objects are not walked again by
     # the collections of the shutdown (about 50 ms of CPU, a fifth of list's own: bench/list)
     gc.freeze()

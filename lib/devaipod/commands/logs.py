@@ -6,9 +6,8 @@ import sys
 
 import click
 
-from devaipod import errors, layout, podman
+from devaipod import errors, kube, layout, podman
 from devaipod.clikit import command, context, workspace_argument
-from devaipod.kube import backend
 from devaipod.podman import container
 
 
@@ -20,7 +19,7 @@ from devaipod.podman import container
 @click.option("-n", "--tail", type=int, default=None, metavar="N", help="Only the last N lines.")
 def cli(workspace, role, follow, tail) -> None:
     """Show the logs of one of WORKSPACE's containers (default: the agent)."""
-    if cluster := backend.active(context()):
+    if cluster := kube.active(context()):
         sys.exit(cluster.logs(workspace, role, follow, tail))
     target = layout.container(workspace, role)
     if not container.exists(target):

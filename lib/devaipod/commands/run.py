@@ -61,9 +61,9 @@ def cli(source, task, task_option, wait, then_attach, as_json, **options) -> Non
     p = create_workspace(request(source, "run", task, options))
     if context().dry_run:
         return
-    from devaipod.kube import backend
+    from devaipod import kube
 
-    cluster = backend.active(context())
+    cluster = kube.active(context())
     client = cluster.client(p.pod) if cluster else Client.for_pod(p.pod)
     agent_task.wait_ready(client)
     session = agent_task.new_session(client)

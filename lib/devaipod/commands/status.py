@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import click
 
-from devaipod import layout
+from devaipod import kube, layout
 from devaipod.clikit import command, context, emit_json, json_option, say, workspace_argument
-from devaipod.kube import backend
 from devaipod.workspace.status import gather
 
 
@@ -15,7 +14,7 @@ from devaipod.workspace.status import gather
 @json_option
 def cli(workspace, as_json) -> None:
     """Show the state of WORKSPACE: pod, containers, sidecar port (labels with --json)."""
-    cluster = backend.active(context())
+    cluster = kube.active(context())
     data = cluster.status(workspace) if cluster else gather(workspace)
     if as_json:
         emit_json(data)

@@ -96,10 +96,10 @@ def request(source: str, mode: str, task: str | None, options: dict):
 
 
 def create_workspace(req):
-    from devaipod.kube import backend
+    from devaipod import kube
     from devaipod.workspace import create
 
-    cluster = backend.active(context())
+    cluster = kube.active(context())
     return cluster.create(req, context()) if cluster else create.create(req, context())
 
 
@@ -132,11 +132,10 @@ def cli(source, task, as_json, then_exec, **options) -> None:
     p = create_workspace(request(default_source(source), "up", task, options))
     report(p, as_json)
     if then_exec and not context().dry_run:
-        from devaipod import layout
+        from devaipod import kube, layout
         from devaipod.commands.exec import exec_into
-        from devaipod.kube import backend
 
-        if cluster := backend.active(context()):
+        if cluster := kube.active(context()):
             import sys
 
             cluster.exec(p.pod, "workspace", ["bash"],

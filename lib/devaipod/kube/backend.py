@@ -9,7 +9,7 @@ everything with the workspace's labels is deleted. The look-ups are one kubectl 
 each: ``list`` is one ``kubectl get pods -l ... -o json``, parsed into the rows podman's
 listing gives (``workspace.lookup.Row``).
 
-The one seam: :func:`active` returns the backend for a context, or None for podman.
+The one seam: ``devaipod.kube.active`` returns the backend for a context, or None for podman.
 """
 
 from __future__ import annotations
@@ -38,11 +38,6 @@ log = logging.getLogger("devaipod")
 SA_NAMESPACE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
 WORKSPACE_POD = "pod"  # the io.devaipod.role of a workspace's Pod (kube.manifest)
 READY_TIMEOUT = 600  # seconds for the pod's images to be pulled and its probes to pass
-
-
-def active(ctx: Context) -> Kubernetes | None:
-    """The backend CTX's workspaces live in: a :class:`Kubernetes`, or None (podman)."""
-    return Kubernetes.of(ctx) if ctx.backend_kind == "kubernetes" else None
 
 
 def in_cluster() -> bool:
