@@ -16,6 +16,8 @@ import socket
 import socketserver
 import time
 from collections.abc import Callable, Sequence
+from typing import IO, cast
+from wsgiref.headers import Headers as WsgiHeaders
 from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer
 
 from websockets.datastructures import Headers
@@ -69,6 +71,12 @@ class OneAnswer(ServerHandler):
 
     http_version = "1.1"
     request_handler: QuietHandler
+    # wsgiref's own state (its stubs leave it out)
+    environ: dict[str, str]
+    headers: WsgiHeaders
+    status: str | None
+    headers_sent: bool
+    bytes_sent: int
 
     def cleanup_headers(self) -> None:
         super().cleanup_headers()
@@ -93,6 +101,7 @@ class OneAnswer(ServerHandler):
 
 
 class QuietHandler(WSGIRequestHandler):
+    server: OnePortServer
     protocol_version = "HTTP/1.1"  # parse_request: an HTTP/1.1 request may keep its connection
     # an answer leaves in one write: wsgiref writes the status line, Date, Server, the
     # headers and the body each on its own (a system call each, the GIL dropped and taken
@@ -122,10 +131,12 @@ class QuietHandler(WSGIRequestHandler):
             return
         if not self.parse_request():  # an error answer is sent
             return
-        handler = OneAnswer(self.rfile, self.wfile, self.get_stderr(), self.get_environ(),
-                            multithread=False)
+        handler = OneAnswer(self.rfile, cast(IO[bytes], self.wfile), self.get_stderr(),
+                            self.get_environ(), multithread=False)
         handler.request_handler = self
-        handler.run(self.server.get_app())
+        app = self.server.application
+        assert app is not None  # set_app() in OnePortServer's __init__
+        handler.run(app)
         self.wfile.flush()
 
     def handle_expect_100(self) -> bool:
