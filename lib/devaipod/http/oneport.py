@@ -4,7 +4,9 @@ Each connection's request head is peeked at without being consumed: a
 WebSocket upgrade goes to the ``websockets`` library's sync connection (which
 does the handshake itself), anything else to wsgiref's handler and the WSGI
 app, whose responses may stream (server-sent events). One thread per
-connection.
+connection; an HTTP/1.1 connection carries one request after another (a
+browser polling the API does not connect again each time) while each answer
+has a known length and comes whole.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ import socket
 import socketserver
 import time
 from collections.abc import Callable, Sequence
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
+from typing import IO, cast
+from wsgiref.headers import Headers as WsgiHeaders
+from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer
 
 from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
@@ -25,6 +29,8 @@ from websockets.typing import Subprotocol
 log = logging.getLogger("devaipod")
 
 HEAD_LIMIT = 16384
+IDLE = 15.0  # seconds a kept-alive connection may wait for its next request
+BODILESS = ("1", "204", "304")  # statuses without a body
 
 # (connection) -> None, chosen per request path; None means 404
 WsHandler = Callable[[ServerConnection], None]
@@ -57,7 +63,87 @@ def is_websocket(head: bytes) -> bool:
                for ln in lines)
 
 
+class OneAnswer(ServerHandler):
+    """wsgiref's handler of one request, in HTTP/1.1: the connection stays open after the
+    answer when the request asked for no close, had no body (a GET or HEAD; a body the
+    app left unread would be read as the next request) and the answer had its length
+    (a stream's has none: "Connection: close", the client reads to the end)."""
+
+    http_version = "1.1"
+    request_handler: QuietHandler
+    # wsgiref's own state (its stubs leave it out)
+    environ: dict[str, str]
+    headers: WsgiHeaders
+    status: str | None
+    headers_sent: bool
+    bytes_sent: int
+
+    def cleanup_headers(self) -> None:
+        super().cleanup_headers()
+        env = self.environ
+        if (self.request_handler.close_connection
+                or env["REQUEST_METHOD"] not in ("GET", "HEAD")
+                or env.get("CONTENT_LENGTH", "0") not in ("", "0")
+                or "HTTP_TRANSFER_ENCODING" in env
+                or not (self._bodiless() or "Content-Length" in self.headers)):
+            self.headers["Connection"] = "close"
+
+    def _bodiless(self) -> bool:
+        return (self.status or "").startswith(BODILESS)
+
+    def close(self) -> None:
+        """Keep the connection only after a whole answer of the announced length."""
+        whole = self.headers_sent and self.headers.get("Connection") != "close" and (
+            self._bodiless() or self.headers.get("Content-Length") == str(self.bytes_sent))
+        if not whole:
+            self.request_handler.close_connection = True
+        super().close()
+
+
 class QuietHandler(WSGIRequestHandler):
+    server: OnePortServer
+    protocol_version = "HTTP/1.1"  # parse_request: an HTTP/1.1 request may keep its connection
+    # an answer leaves in one write: wsgiref writes the status line, Date, Server, the
+    # headers and the body each on its own (a system call each, the GIL dropped and taken
+    # again each time); its flush after each body chunk still sends a stream's events
+    wbufsize = 1 << 17
+
+    def handle(self) -> None:
+        """wsgiref's handle() of one request, again while the connection stays open (at
+        most IDLE seconds between two requests)."""
+        self.one_request(None)
+        while not self.close_connection:
+            self.one_request(IDLE)
+
+    def one_request(self, idle: float | None) -> None:
+        self.close_connection = True
+        try:
+            self.connection.settimeout(idle)
+            self.raw_requestline = self.rfile.readline(65537)
+            self.connection.settimeout(None)
+        except OSError:  # idle too long, or the client went away
+            return
+        if not self.raw_requestline:
+            return
+        if len(self.raw_requestline) > 65536:
+            self.requestline = self.request_version = self.command = ""
+            self.send_error(414)
+            return
+        if not self.parse_request():  # an error answer is sent
+            return
+        handler = OneAnswer(self.rfile, cast(IO[bytes], self.wfile), self.get_stderr(),
+                            self.get_environ(), multithread=False)
+        handler.request_handler = self
+        app = self.server.application
+        assert app is not None  # set_app() in OnePortServer's __init__
+        handler.run(app)
+        self.wfile.flush()
+
+    def handle_expect_100(self) -> bool:
+        sent = super().handle_expect_100()
+        self.wfile.flush()  # "100 Continue" now, not with the answer
+        return sent
+
     def log_message(self, format, *args):  # the stdlib's signature
         log.debug("%s %s", self.address_string(), format % args)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import threading
@@ -47,22 +48,40 @@ def render_pages(web: Path) -> dict[str, str]:
                             hint="point DEVAIPOD_WEB_DIR at devaipod's web/ directory") from exc
 
 
+def entity_tag(body: bytes) -> str:
+    """A strong ETag of an answer's bytes."""
+    return '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
+
+
+def matches(if_none_match: str | None, etag: str) -> bool:
+    """Does a request's If-None-Match name ``etag`` (weak comparison, RFC 9110 13.1.2)?"""
+    tags = (t.strip().removeprefix("W/") for t in (if_none_match or "").split(","))
+    return any(t in (etag, "*") for t in tags)
+
+
+def listed(row: dict) -> dict:
+    """A row of `GET /api/pods`: the workspace's podman labels left out (the pages never
+    read them, and they were most of the answer's bytes; `GET /api/pods/<name>` has them)."""
+    return {k: v for k, v in row.items() if k != "labels"}
+
+
 class PodsCache:
     """`GET /api/pods` for any number of clients: at most one refresh a second, encoded
-    once per refresh (20 clients do not each encode the same list again)."""
+    once per refresh (20 clients do not each encode the same list again), with its ETag."""
 
     def __init__(self, ttl: float = 1.0) -> None:
         self.ttl, self.lock, self.at = ttl, threading.Lock(), 0.0
-        self.current: tuple[list[dict], bytes] = ([], b"[]")  # the list and its JSON
+        # the list, its JSON and the JSON's ETag
+        self.current: tuple[list[dict], bytes, str] = ([], b"[]", entity_tag(b"[]"))
 
     def get(self) -> list[dict]:
         return self._fresh()[0]
 
-    def encoded(self) -> bytes:
-        """``get()`` as JSON (encoded once, when the list was read)."""
-        return self._fresh()[1]
+    def encoded(self) -> tuple[bytes, str]:
+        """``get()`` as JSON and its ETag (both made once, when the list was read)."""
+        return self._fresh()[1:]
 
-    def _fresh(self) -> tuple[list[dict], bytes]:
+    def _fresh(self) -> tuple[list[dict], bytes, str]:
         """The list, refreshed by one request at a time; others get the last one meanwhile."""
         if time.monotonic() - self.at <= self.ttl:
             return self.current
@@ -72,8 +91,9 @@ class PodsCache:
             if time.monotonic() - self.at > self.ttl:
                 from devaipod.workspace import lookup
 
-                value = [r.as_dict() for r in lookup.rows(agent=True)]
-                self.current = (value, json.dumps(value).encode())
+                value = [listed(r.as_dict()) for r in lookup.rows(agent=True)]
+                body = json.dumps(value).encode()
+                self.current = (value, body, entity_tag(body))
                 self.at = time.monotonic()
             return self.current
         finally:
@@ -206,8 +226,16 @@ def add_api(app: bottle.Bottle) -> None:
 
     @app.get("/api/pods")
     def list_pods():
+        """The list, or 304 when the client has it (If-None-Match: its ETag); the browser
+        keeps it and asks again each time (no-cache), answered from its cache on a 304."""
+        body, etag = pods.encoded()
+        headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
+        if matches(bottle.request.get_header("If-None-Match"), etag):
+            return bottle.HTTPResponse(status=304, headers=headers)
+        for name, value in headers.items():
+            bottle.response.set_header(name, value)
         bottle.response.content_type = "application/json"
-        return pods.encoded()
+        return body
 
     @app.post("/api/pods")
     def create_pod():
