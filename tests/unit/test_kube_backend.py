@@ -124,6 +124,24 @@ def test_list_text(fp, kctl, capsys):
     assert out.splitlines()[2].split()[:4] == ["demo-1a2b3c", "unknown", "run", "example/demo"]
 
 
+def test_the_control_planes_list_is_the_clusters(fp, kctl):
+    """`GET /api/pods` of a control plane on the kubernetes backend: the same one kubectl
+    call as `list`, the same rows (labels left out, as on podman)."""
+    from devaipod.web import app as web_app
+    from devaipod.web import auth
+
+    from .test_web_auth import wsgi_call
+
+    fp.register(kctl(*LIST), stdout=json.dumps(PODS))
+    application = web_app.make_app(auth.Auth("tok"), clikit.context())
+    answer = wsgi_call(application, "/api/pods", {"Authorization": "Bearer tok"})
+    assert answer.code == 200
+    assert calls(fp) == [base(*LIST)]
+    assert [(r["name"], r["agent"], "labels" in r) for r in answer.json()] == [
+        ("devaipod-new-000001", "stopped", False), ("devaipod-demo-1a2b3c", "unknown", False),
+        ("devaipod-other-9f8e7d", "oom", False)]
+
+
 def test_list_with_an_instance_selects_it(fp, monkeypatch, capsys):
     monkeypatch.setenv("DEVAIPOD_INSTANCE", "ci")
     sel = "io.devaipod.managed=true,io.devaipod.instance=ci,io.devaipod.role=pod"

@@ -50,7 +50,8 @@ def application(monkeypatch):
     row = dict(ROW)
     monkeypatch.setattr(lookup, "rows", lambda agent=False: [SimpleNamespace(
         as_dict=lambda: row)])
-    monkeypatch.setattr(web_app, "PodsCache", lambda: PodsCache(ttl=-1))  # read each time
+    # read each time
+    monkeypatch.setattr(web_app, "PodsCache", lambda **kw: PodsCache(ttl=-1, **kw))
     return web_app.make_app(auth.Auth("tok")), row
 
 

@@ -7,8 +7,11 @@ import json
 import os
 import threading
 import time
+from collections.abc import Callable
 from contextlib import closing
+from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import bottle
 
@@ -18,6 +21,9 @@ from devaipod.http import browserauth
 from devaipod.web import actions, auth
 from devaipod.web.jobs import Jobs, creation_argv, rebuild_argv
 from devaipod.web.limits import Follows, PerPod, TooMany
+
+if TYPE_CHECKING:
+    from devaipod.workspace.lookup import Row
 
 PUBLIC = ("/login", "/logout", "/healthz", "/static/")
 KEEPALIVE = 5.0  # seconds between comments on a quiet stream: a gone client is noticed
@@ -65,12 +71,27 @@ def listed(row: dict) -> dict:
     return {k: v for k, v in row.items() if k != "labels"}
 
 
+def _podman_rows() -> list[Row]:
+    from devaipod.workspace import lookup
+
+    return lookup.rows(agent=True)
+
+
+def backend_rows(ctx: Context) -> Callable[[], list[Row]]:
+    """The rows of CTX's backend's `list` (podman's, or the cluster's workspace Pods)."""
+    from devaipod import kube
+
+    cluster = kube.active(ctx)
+    return _podman_rows if cluster is None else partial(cluster.rows, agent=True)
+
+
 class PodsCache:
     """`GET /api/pods` for any number of clients: at most one refresh a second, encoded
     once per refresh (20 clients do not each encode the same list again), with its ETag."""
 
-    def __init__(self, ttl: float = 1.0) -> None:
+    def __init__(self, ttl: float = 1.0, rows: Callable[[], list[Row]] | None = None) -> None:
         self.ttl, self.lock, self.at = ttl, threading.Lock(), 0.0
+        self.rows = rows or _podman_rows  # the backend's `list`
         # the list, its JSON and the JSON's ETag
         self.current: tuple[list[dict], bytes, str] = ([], b"[]", entity_tag(b"[]"))
 
@@ -89,9 +110,7 @@ class PodsCache:
             return self.current  # someone is refreshing: the previous list will do
         try:
             if time.monotonic() - self.at > self.ttl:
-                from devaipod.workspace import lookup
-
-                value = [listed(r.as_dict()) for r in lookup.rows(agent=True)]
+                value = [listed(r.as_dict()) for r in self.rows()]
                 body = json.dumps(value).encode()
                 self.current = (value, body, entity_tag(body))
                 self.at = time.monotonic()
@@ -120,9 +139,10 @@ def security_headers(environ: dict) -> list[tuple[str, str]]:
 def make_app(gate: auth.Auth, ctx: Context | None = None):
     """The control plane as a WSGI app: bottle's routes, and the security headers."""
     app = bottle.Bottle()
-    app.config["devaipod.context"] = ctx or Context()
+    ctx = ctx or Context()
+    app.config["devaipod.context"] = ctx
     app.config["devaipod.jobs"] = Jobs()
-    app.config["devaipod.pods"] = PodsCache()
+    app.config["devaipod.pods"] = PodsCache(rows=backend_rows(ctx))
     app.config["devaipod.gate"] = gate
     static = web_dir()
 
