@@ -361,3 +361,16 @@ def git_server(service: PodmanService, image: str, files: dict[str, str] | None 
 
 def remove_git_server(service: PodmanService, server: GitServer) -> None:
     stop_git(service, server.network, server.host)
+
+
+def poll(check: Callable[[], object], timeout: float, interval: float = 0.5) -> tuple[bool, object]:
+    """Call CHECK until it returns something true or TIMEOUT seconds pass: (done, its
+    last answer)."""
+    deadline = time.monotonic() + timeout
+    last: object = None
+    while time.monotonic() < deadline:
+        last = check()
+        if last:
+            return True, last
+        time.sleep(interval)
+    return False, last

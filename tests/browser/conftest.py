@@ -25,12 +25,13 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+
+import harness
 
 try:  # the tests' own imports: `from .conftest import expect`
     from playwright.sync_api import Error as PlaywrightError
@@ -242,13 +243,9 @@ def page(logged_in, shot):
 def wait_until(check, timeout: float, what: str, interval: float = 0.5, on_fail=None):
     """Call ``check()`` until it returns something true; fail after ``timeout`` s
     (showing ``on_fail``, e.g. what the check saw, if given)."""
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(interval)
+    done, last = harness.poll(check, timeout, interval)
+    if done:
+        return last
     seen = f"; seen: {on_fail!r}" if on_fail is not None else ""
     pytest.fail(f"timed out after {timeout:.0f} s waiting for {what} (last: {last!r}){seen}")
 

@@ -29,7 +29,6 @@ import contextlib
 import json
 import re
 import subprocess
-import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -37,6 +36,7 @@ from dataclasses import dataclass
 import pytest
 import yaml
 
+import harness
 from devaipod import errors
 from devaipod.podman import kube
 from podfixtures import exec_in, inspect, ip_of, run_devaipod, trusted_config
@@ -164,13 +164,9 @@ def sidecar_token(svc, played: Played) -> str:
 
 
 def wait_for(check, what: str, timeout: float = 90):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(0.5)
+    done, last = harness.poll(check, timeout)
+    if done:
+        return last
     pytest.fail(f"{what} never happened (last: {last!r})")
 
 

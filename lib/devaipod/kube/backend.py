@@ -178,18 +178,7 @@ class Kubernetes:
         """A workspace name (short or full) or --latest -> the pod's name."""
         from devaipod.workspace import lookup
 
-        existing = [r.name for r in rows_of(self.items())]
-        if latest or not name:
-            if not existing:
-                raise errors.DevaipodError("there is no workspace",
-                                           "create one with 'devaipod up URL'")
-            if not latest:
-                raise errors.DevaipodError("no workspace given", "name one, or pass --latest")
-            return existing[0]
-        full = layout.normalize(name)
-        if full in existing:
-            return full
-        raise lookup.not_found(name, existing)
+        return lookup.pick(name, latest, [r.name for r in rows_of(self.items())])
 
     def status(self, name: str) -> dict[str, Any]:
         """The workspace as `devaipod status --json` has it on podman."""

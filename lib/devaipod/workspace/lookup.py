@@ -181,8 +181,12 @@ def sidecars() -> dict[str, dict]:
 
 def resolve(name: str | None, latest: bool = False) -> str:
     """A workspace name (short or full) or --latest -> the full pod name."""
-    infos = pods()
-    existing = [p["Name"] for p in infos]
+    return pick(name, latest, [p["Name"] for p in pods()])
+
+
+def pick(name: str | None, latest: bool, existing: list[str]) -> str:
+    """NAME (short or full) among the EXISTING pods' names (newest first), or the newest
+    with LATEST; a clear error otherwise."""
     if latest or not name:
         if not existing:
             raise errors.DevaipodError("there is no workspace", "create one with 'devaipod up URL'")
