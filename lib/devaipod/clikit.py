@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -51,6 +53,11 @@ def _set_backend(ctx: click.Context, _param: click.Parameter, value: str | None)
     if value:
         settings.backend = value
         _context.clear()
+
+
+def interactive() -> bool:
+    """Whether a person is at this terminal: stdin and stdout are both terminals."""
+    return sys.stdin.isatty() and sys.stdout.isatty()
 
 
 def global_options(func):

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 
 from devaipod import layout, runner, terminals, tmux
-from devaipod.clikit import command, context, workspace_argument
+from devaipod.clikit import command, context, interactive, workspace_argument
 from devaipod.podman import container
 
 
@@ -34,14 +32,14 @@ def attach(workspace: str, role: str = "agent", sid: str | None = None) -> None:
     from devaipod import kube
 
     if cluster := kube.active(context()):
-        return cluster.attach(workspace, role, sid, sys.stdin.isatty() and sys.stdout.isatty())
+        return cluster.attach(workspace, role, sid, interactive())
     if not container.exists(layout.container(workspace, role)):
         raise click.ClickException(f"workspace '{layout.short(workspace)}' has no {role} "
                                    "container")
     name = terminals.tui_layout(workspace, role, sid)
     if context().dry_run:
         return
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+    if not interactive():
         click.echo(name)
         return
     runner.replace(tmux.attach_argv(name))

@@ -11,6 +11,7 @@ from devaipod.clikit import (
     dry_run_option,
     echo_result,
     emit_json,
+    interactive,
     json_option,
     workspace_argument,
 )
@@ -83,9 +84,8 @@ def export_audit(workspace: str, path: str) -> None:
 
 def confirm_running(workspace: str) -> None:
     """Ask on a terminal before a running workspace goes; without one, refuse."""
-    import sys
 
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+    if not interactive():
         raise errors.DevaipodError(f"workspace '{workspace}' is running",
                                    "stop it first ('devaipod stop'), or pass --force")
     if not click.confirm(f"workspace '{layout.short(workspace)}' is running: "

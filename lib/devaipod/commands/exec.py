@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 
 from devaipod import errors, kube, layout, podman
-from devaipod.clikit import command, context, workspace_argument
+from devaipod.clikit import command, context, interactive, workspace_argument
 from devaipod.podman import container, secret
 
 
@@ -36,7 +34,7 @@ def cli(workspace, in_workspace, worker, stdio, cmd) -> None:
             raise errors.DevaipodError("--stdio is not supported on kubernetes yet",
                                        "use 'devaipod exec WORKSPACE' for a shell")
         cluster.exec(workspace, role, list(cmd) or ["bash"],
-                     tty=sys.stdin.isatty() and sys.stdout.isatty())
+                     tty=interactive())
         return
     target = layout.container(workspace, role)
     if not container.exists(target):
@@ -53,5 +51,5 @@ def cli(workspace, in_workspace, worker, stdio, cmd) -> None:
 def exec_into(target: str, cmd: list[str], tty: bool = True) -> None:
     """Replace this process with CMD in container TARGET, with the container's credentials
     (a TTY when both stdin and stdout are terminals)."""
-    tty = tty and sys.stdin.isatty() and sys.stdout.isatty()
+    tty = tty and interactive()
     podman.replace(container.exec_argv(target, secret.with_env(cmd), interactive=True, tty=tty))

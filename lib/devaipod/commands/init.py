@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import click
 
-from devaipod.clikit import command
+from devaipod.clikit import command, interactive
 
 DEFAULT_LLM_ENV = "ANTHROPIC_API_KEY"
 GITHUB_ENV = "GH_TOKEN"
@@ -23,11 +22,6 @@ FORGES = ((GITHUB_ENV, "gh_token", "GitHub token", "github-secret"),
           ("GITLAB_TOKEN", "gitlab_token", "GitLab token", "gitlab-secret"),
           ("FORGEJO_TOKEN", "forgejo_token", "Forgejo token", "forgejo-secret"))
 SECRET_OPTION = {env: option for env, _secret, _what, option in FORGES}
-
-
-def interactive() -> bool:
-    """Whether to ask questions: stdin and stdout are both terminals."""
-    return sys.stdin.isatty() and sys.stdout.isatty()
 
 
 @dataclass

@@ -7,7 +7,7 @@ import sys
 import click
 
 from devaipod import errors
-from devaipod.clikit import command, context, say
+from devaipod.clikit import command, context, interactive, say
 from devaipod.commands.up import (
     create_workspace,
     default_source,
@@ -23,7 +23,7 @@ def choose_task(source: str, given: str | None) -> str:
     if given:
         return given
     default = default_task(source, context().config)
-    if sys.stdin.isatty() and sys.stdout.isatty():
+    if interactive():
         return click.prompt("Task for the agent", default=default or None)
     if default:
         return default
@@ -53,7 +53,7 @@ def cli(source, task, task_option, wait, then_attach, as_json, **options) -> Non
 
     if wait and then_attach:
         raise click.UsageError("--wait and --attach both wait for the agent: give one")
-    if not source and sys.stdin.isatty() and sys.stdout.isatty():
+    if not source and interactive():
         source, task, form_attach = launch_form(task or task_option)
         then_attach = then_attach or (form_attach and not wait)
     source = default_source(source)

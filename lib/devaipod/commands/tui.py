@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 
 from devaipod import errors
-from devaipod.clikit import command
+from devaipod.clikit import command, interactive
 
 
 @command("tui")
@@ -19,7 +17,7 @@ def cli(interval: float) -> None:
     The table is `devaipod list`'s data, refreshed every --interval seconds;
     press ? in it for the keys.
     """
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+    if not interactive():
         raise errors.DevaipodError("devaipod tui needs a terminal",
                                    "run it in one, or use 'devaipod list'")
     from devaipod.tui.app import Dashboard

@@ -9,6 +9,7 @@ from devaipod.clikit import (
     context,
     dry_run_option,
     emit_json,
+    interactive,
     json_option,
     progress_event,
     progress_option,
@@ -136,9 +137,6 @@ def cli(source, task, as_json, then_exec, **options) -> None:
         from devaipod.commands.exec import exec_into
 
         if cluster := kube.active(context()):
-            import sys
-
-            cluster.exec(p.pod, "workspace", ["bash"],
-                         tty=sys.stdin.isatty() and sys.stdout.isatty())
+            cluster.exec(p.pod, "workspace", ["bash"], tty=interactive())
         else:
             exec_into(layout.container(p.pod, "workspace"), ["bash"])
