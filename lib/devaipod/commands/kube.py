@@ -60,12 +60,13 @@ def generate(source, task, as_json, namespace, storage_class, copy_user_secrets,
 
 def workspace_objects(source, task, options, namespace, storage_class,
                       copy_user_secrets) -> list[dict]:
-    from devaipod.kube import manifest
+    from devaipod.kube import backend, manifest
     from devaipod.workspace.create import prepare
 
     _inputs, p, _token = prepare(request(default_source(source), "up", task, options),
                                  context(), new=False, executor=PRINTED)
-    external = user_secrets(p, manifest.user_secrets(p)) if copy_user_secrets else {}
+    external = (backend.user_secrets(p, manifest.user_secrets(p)) if copy_user_secrets
+                else {})
     out = manifest.convert(p, namespace=namespace, storage_class=storage_class,
                            external=external)
     for line in out.not_mapped:
@@ -88,16 +89,6 @@ class Printed:
 
 
 PRINTED = Printed()
-
-
-def user_secrets(p, names: list[str]) -> dict[str, str]:
-    """The values of the user's podman secrets NAMES, each read by a throwaway container
-    of the sidecar's image (podman 4.3 cannot print a secret)."""
-    from devaipod import layout
-    from devaipod.podman import secret
-
-    image = next(c.image for c in p.containers if c.name == layout.container(p.pod, "api"))
-    return {name: secret.read(name, image) for name in names}
 
 
 def control_plane_objects(namespace: str | None) -> list[dict]:

@@ -315,9 +315,10 @@ def partial_exec(backend: Kubernetes, plan_pod: str, pod_name: str,
 
 
 def user_secrets(plan: Plan, names: list[str]) -> dict[str, str]:
-    """The values of the user's own podman secrets the plan mounts ([trusted] secrets), for
-    the workspace's Secrets: read from this machine's podman (as `kube generate
-    --copy-user-secrets` does), so on a machine with podman only."""
+    """The values of the user's own podman secrets NAMES the plan mounts ([trusted]
+    secrets), for the workspace's Secrets (`up` here, `kube generate --copy-user-secrets`):
+    each read by a throwaway container of the sidecar's image (podman 4.3 cannot print a
+    secret), so on a machine with podman only."""
     if not names:
         return {}
     from devaipod.podman import secret as podman_secret

@@ -71,7 +71,3 @@ def json(cluster: Cluster, args: list[str], **kwargs: Any) -> Any:
 
 def stream(cluster: Cluster, args: list[str], **kwargs: Any) -> int:
     return runner.stream(argv(cluster, args), **kwargs)
-
-
-def replace(cluster: Cluster, args: list[str]):
-    return runner.replace(argv(cluster, args))
