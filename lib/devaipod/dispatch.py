@@ -68,6 +68,12 @@ def cli() -> None:
     """
 
 
+def help_text() -> str:
+    """What ``devaipod --help`` prints."""
+    ctx = cli.make_context("devaipod", [], resilient_parsing=True)
+    return ctx.get_help() + "\n"
+
+
 def setup_logging() -> None:
     """devaipod's log lines on stderr, each made printable (agent text may be in them)."""
     import logging

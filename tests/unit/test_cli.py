@@ -169,7 +169,7 @@ def test_up_dry_run_needs_no_podman_service(tmp_path):
     assert proc.returncode != 0 and len(errors) == 1 and "cannot reach podman" in errors[0]
 
 
-def test_help_lists_every_verb_from_the_table_without_importing_them():
+def test_help_lists_every_verb_from_the_table_without_importing_them(tmp_path):
     """--help's one-line summaries come from cli.SUMMARIES (no verb is imported for it):
     each must be what the verb's own command says, and no verb may lack one."""
     ctx = click.Context(dispatch.cli)
@@ -180,7 +180,8 @@ def test_help_lists_every_verb_from_the_table_without_importing_them():
         assert cli.SUMMARIES[verb] == command.get_short_help_str(limit=10**6), verb
     code = subprocess.run(
         [sys.executable, "-X", "importtime", "-m", "devaipod", "--help"],
-        capture_output=True, text=True, env={**os.environ, "COLUMNS": "80"})
+        capture_output=True, text=True,
+        env={**os.environ, "COLUMNS": "80", "XDG_CACHE_HOME": str(tmp_path)})  # click renders
     assert code.returncode == 0
     assert "attach" in code.stdout and "Open tmux with" in code.stdout
     assert "devaipod.commands" not in code.stderr  # the import-time log
