@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import threading
 import time
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 
 PUBLIC = ("/login", "/logout", "/healthz", "/static/")
 KEEPALIVE = 5.0  # seconds between comments on a quiet stream: a gone client is noticed
+log = logging.getLogger("devaipod")
 SSE = {"Content-Type": "text/event-stream", "Cache-Control": "no-cache",
        "X-Accel-Buffering": "no"}
 
@@ -87,13 +89,24 @@ def backend_rows(ctx: Context) -> Callable[[], list[Row]]:
 
 class PodsCache:
     """`GET /api/pods` for any number of clients: at most one refresh a second, encoded
-    once per refresh (20 clients do not each encode the same list again), with its ETag."""
+    once per refresh (20 clients do not each encode the same list again), with its ETag.
+
+    Stale while revalidate: a read that finds the list older than ``ttl`` starts ONE
+    refresh (a thread) and is answered at once from the list it holds, as is every read
+    until the refresh ends; only the first read (no list yet) and a read after
+    ``invalidate()`` (an action changed the pods: the user must see it) wait for a
+    refresh. A refresh that fails keeps the list it had (logged; tried again ``ttl``
+    later); a read with no list to give gets the refresh's error."""
 
     def __init__(self, ttl: float = 1.0, rows: Callable[[], list[Row]] | None = None) -> None:
-        self.ttl, self.lock, self.at = ttl, threading.Lock(), 0.0
+        self.ttl, self.changed = ttl, threading.Condition()
         self.rows = rows or _podman_rows  # the backend's `list`
+        self.at = 0.0  # when the last refresh ended (0: never, or invalidated)
+        self.begun = self.ended = 0  # refreshes begun and ended (one runs: begun > ended)
+        self.need = 1  # the first refresh whose list a read may be answered with
+        self.error: Exception | None = None  # the last refresh's, if it failed
         # the list, its JSON and the JSON's ETag
-        self.current: tuple[list[dict], bytes, str] = ([], b"[]", entity_tag(b"[]"))
+        self.current: tuple[list[dict], bytes, str] | None = None
 
     def get(self) -> list[dict]:
         return self._fresh()[0]
@@ -103,24 +116,42 @@ class PodsCache:
         return self._fresh()[1:]
 
     def _fresh(self) -> tuple[list[dict], bytes, str]:
-        """The list, refreshed by one request at a time; others get the last one meanwhile."""
-        if time.monotonic() - self.at <= self.ttl:
+        with self.changed:
+            if self.begun == self.ended and (self.current is None or self.ended < self.need
+                                             or time.monotonic() - self.at > self.ttl):
+                self.begun += 1
+                threading.Thread(target=self._refresh, name="pods-refresh",
+                                 daemon=True).start()
+            if self.current is None or self.ended < self.need:
+                until = max(self.need, self.begun)  # the running refresh, or the one after
+                self.changed.wait_for(lambda: self.ended >= until)
+            if self.current is None:
+                raise self.error or RuntimeError("the pod list was not read")
             return self.current
-        if not self.lock.acquire(blocking=self.at == 0.0):
-            return self.current  # someone is refreshing: the previous list will do
-        try:
-            if time.monotonic() - self.at > self.ttl:
+
+    def _refresh(self) -> None:
+        """Refreshes, one after another, until one begun after the last invalidate() ends."""
+        while True:
+            made, error = None, None
+            try:
                 value = [listed(r.as_dict()) for r in self.rows()]
                 body = json.dumps(value).encode()
-                self.current = (value, body, entity_tag(body))
-                self.at = time.monotonic()
-            return self.current
-        finally:
-            self.lock.release()
+                made = (value, body, entity_tag(body))
+            except Exception as exc:  # the list stays as it was; the server goes on
+                log.warning("devaipod web: reading the pod list failed: %s", exc)
+                error = exc
+            with self.changed:
+                self.current, self.error = made or self.current, error
+                self.at, self.ended = time.monotonic(), self.ended + 1
+                self.changed.notify_all()
+                if self.ended >= self.need:
+                    return
+                self.begun += 1
 
     def invalidate(self) -> None:
-        with self.lock:
-            self.at = 0.0
+        """The next read waits for a refresh begun after this call."""
+        with self.changed:
+            self.need = self.begun + 1
 
 
 def security_headers(environ: dict) -> list[tuple[str, str]]:
