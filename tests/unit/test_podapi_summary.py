@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import queue
+import threading
 import time
 
 import pytest
@@ -63,9 +64,13 @@ def settle(up: Upstream) -> None:
 
 def test_kept_until_an_event_then_asked_again():
     up = Upstream()
-    cache = Cached(up)
+    cache = Cached(up, min_interval=0, first_wait=5)
     wait_connected(cache)
-    assert cache.get()["state"] == "idle"
+    first = cache.get()  # the first request waits for the first summary
+    assert first["state"] == "idle" and first["as_of"]
+    assert cache.idle(5)
+    got = cache.get()
+    assert got["state"] == "idle" and not got["stale"]
     asked = len(up.calls)
     assert cache.get()["message"] == "done" and len(up.calls) == asked  # kept
     up.event("server.heartbeat")
@@ -75,28 +80,145 @@ def test_kept_until_an_event_then_asked_again():
     up.answers["/session/status"] = {"s1": {"type": "busy"}}
     up.event("session.status")
     settle(up)
-    assert cache.get()["state"] == "working" and len(up.calls) > asked
+    got = cache.get()  # answered with what is kept, while OpenCode is asked again
+    assert got["state"] == "idle" and got["stale"]
+    assert cache.idle(5)
+    got = cache.get()
+    assert got["state"] == "working" and not got["stale"] and len(up.calls) > asked
 
 
-def test_without_the_stream_every_call_asks_opencode():
-    up = Upstream()
-    cache = Cached(up, follow=False)
+class Asking:
+    """A summarize that blocks until the test lets it go on, and counts its calls."""
+
+    def __init__(self) -> None:
+        self.entered = threading.Semaphore(0)
+        self.go = threading.Event()
+        self.calls = 0
+        self.answer: dict | Exception = {"state": "idle", "message": "m"}
+
+    def __call__(self, _up) -> dict:
+        self.calls += 1
+        self.entered.release()
+        self.go.wait()
+        if isinstance(self.answer, Exception):
+            raise self.answer
+        return dict(self.answer)
+
+
+def connected(ask: Asking, **kwargs) -> Cached:
+    cache = Cached(Upstream(), follow=False, ask=ask, first_wait=0, **kwargs)
+    cache._bump(connected=True)
+    return cache
+
+
+def test_answered_at_once_with_one_refresh_at_a_time():
+    ask = Asking()
+    cache = connected(ask, min_interval=0)
+    got = cache.get()  # nothing kept yet, OpenCode not answered: unknown, not invented
+    assert got["state"] == "unknown" and got["stale"] and got["as_of"] is None
+    assert ask.entered.acquire(timeout=5)
+    for _ in range(20):  # while the refresh runs: answered, no second refresh
+        assert cache.get()["state"] == "unknown"
+    assert ask.calls == 1
+    ask.go.set()
+    assert cache.idle(5)
+    assert ask.calls == 1  # no event while it ran: its answer is current
+    got = cache.get()
+    assert got == {**got, "state": "idle", "stale": False} and got["as_of"]
+    assert ask.calls == 1  # kept
+
+
+def test_an_event_during_a_refresh_makes_one_more_if_asked_for():
+    ask = Asking()
+    cache = connected(ask, min_interval=0)
     cache.get()
-    asked = len(up.calls)
+    assert ask.entered.acquire(timeout=5)
+    cache._bump()  # its answer may predate this event
+    assert cache.idle(0) is False
+    ask.go.set()
+    assert cache.idle(5) and ask.calls == 1  # nobody asked since: no more
+    ask.go.clear()
+    cache._bump()
+    cache.get()  # starts one
+    assert ask.entered.acquire(timeout=5)
+    cache._bump()
+    cache.get()  # asked while it runs, after an event: one more
     cache.get()
-    assert len(up.calls) == 2 * asked
-    up = Upstream()
-    cache = Cached(up)
-    wait_connected(cache)
-    up.events.put(None)  # the stream ends: nothing is kept any more
-    deadline = time.monotonic() + 5
-    while cache._connected:
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
+    ask.go.set()
+    assert cache.idle(5) and ask.calls == 3
+
+
+def test_an_event_while_it_is_kept_the_last_is_answered_marked_stale():
+    ask = Asking()
+    ask.go.set()
+    cache = connected(ask, min_interval=0)
     cache.get()
-    asked = len(up.calls)
+    assert cache.idle(5) and cache.get()["state"] == "idle"
+    ask.go.clear()
+    ask.answer = {"state": "working", "message": "w"}
+    cache.saw(b'data: {"payload": {"type": "session.status"}}')
+    got = cache.get()
+    assert got["state"] == "idle" and got["stale"]
+    assert ask.entered.acquire(timeout=5)
+    ask.go.set()
+    assert cache.idle(5)
+    assert cache.get()["state"] == "working" and not cache.get()["stale"]
+
+
+def test_opencode_failing_keeps_the_last_and_says_why():
+    ask = Asking()
+    ask.go.set()
+    cache = connected(ask, min_interval=0)
     cache.get()
-    assert len(up.calls) == 2 * asked
+    assert cache.idle(5)
+    ask.answer = ValueError("not JSON")
+    cache._bump()  # an event
+    cache.get()
+    assert cache.idle(5)
+    got = cache.get()
+    assert got["state"] == "idle" and got["stale"] and "not JSON" in got["refresh_error"]
+    assert cache.idle(5)
+    ask.answer = {"state": "working", "message": "again"}
+    cache.get()
+    assert cache.idle(5)
+    got = cache.get()
+    assert got["state"] == "working" and "refresh_error" not in got
+
+
+def test_starting_is_answered_and_asked_again():
+    ask = Asking()
+    ask.go.set()
+    ask.answer = {"state": "starting", "message": ""}
+    cache = connected(ask, min_interval=0)
+    cache.get()
+    assert cache.idle(5)
+    assert cache.get()["state"] == "starting"
+    assert cache.idle(5) and ask.calls == 2  # never kept as current
+
+
+def test_events_cannot_make_it_ask_more_than_once_per_interval(monkeypatch):
+    """The agent spams events: refreshes wait for the interval since the last one."""
+    slept: list[float] = []
+    monkeypatch.setattr("time.sleep", slept.append)  # the refresh thread's waits
+    ask = Asking()
+    ask.go.set()
+    cache = connected(ask, min_interval=30)
+    for _ in range(50):
+        cache._bump()
+        cache.get()
+    assert cache.idle(5)
+    assert 1 <= ask.calls <= 50 and len(slept) == ask.calls
+    assert slept[0] == 0 and all(s > 29 for s in slept[1:])
+
+
+def test_without_the_stream_every_summary_is_stale():
+    ask = Asking()
+    ask.go.set()
+    cache = Cached(Upstream(), follow=False, ask=ask, min_interval=0, first_wait=5)
+    assert cache.get()["state"] == "idle"
+    assert cache.idle(5)
+    assert cache.get()["stale"]  # a missed event is possible: asked again
+    assert cache.idle(5) and ask.calls == 2
 
 
 def test_event_type():

@@ -194,37 +194,114 @@ def event_type(line: bytes) -> str | None:
     return str(payload.get("type") or "?")
 
 
-class Cached:
-    """The summary, computed again only after OpenCode reports an event.
+MIN_INTERVAL = 0.5  # seconds from one refresh's start to the next: events cannot make more
+EVENT_MAX = 1 << 20  # bytes of one event line kept while it is read
+FIRST_WAIT = 0.15  # seconds a request waits for the first summary (OpenCode down: at once)
 
-    A thread follows OpenCode's ``/global/event`` stream; any event other than
-    a heartbeat makes the kept summary stale. While the stream is not
-    connected, every call asks OpenCode afresh, so a missed event can only
-    cost time, never show a stale state.
+
+def asked_at() -> str:
+    return datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+
+
+class Cached:
+    """The last summary, answered at once (stale while it is being revalidated).
+
+    A thread follows OpenCode's ``/global/event`` stream; any event other than a
+    heartbeat makes the kept summary stale, and so does a lost stream (a missed event
+    would otherwise go unseen). A request for a stale summary starts ONE background
+    refresh (``ask``, summarize) and is answered with what is kept, marked
+    ``"stale": true`` with the time it was asked (``as_of``); only the very first
+    request waits, at most FIRST_WAIT, as there is nothing to answer with yet (and then
+    answers ``unknown``). The agent controls OpenCode and its events: refreshes never
+    overlap, start at most once per ``min_interval``, and run again only while someone
+    asks. A refresh that fails keeps the last summary (``refresh_error`` says why).
     """
 
-    def __init__(self, up: Upstream, follow: bool = True) -> None:
+    def __init__(self, up: Upstream, follow: bool = True, ask=summarize,
+                 min_interval: float = MIN_INTERVAL, first_wait: float = FIRST_WAIT) -> None:
         import threading
 
-        self.up = up
-        self._lock = threading.Lock()
+        self.up, self.ask = up, ask
+        self.min_interval, self.first_wait = min_interval, first_wait
+        self._cond = threading.Condition()
         self._generation = 0  # bumped by every event and every (dis)connection
         self._connected = False
-        self._kept: tuple[int, dict[str, Any]] | None = None
+        self._kept: dict[str, Any] | None = None
+        self._kept_generation: int | None = None  # None: stale whatever comes
+        self._as_of: str | None = None
+        self._error: str | None = None
+        self._refreshing = False
+        self._wanted = False  # asked for while a refresh ran: one more when it ends
+        self._last_start = float("-inf")
         if follow:
             threading.Thread(target=self._follow, name="opencode-events", daemon=True).start()
 
     def get(self) -> dict[str, Any]:
-        with self._lock:
-            generation = self._generation
-            if self._connected and self._kept and self._kept[0] == generation:
-                return self._kept[1]
-        value = summarize(self.up)
-        with self._lock:
-            if self._connected and generation == self._generation and \
-                    value["state"] != "starting":
-                self._kept = (generation, value)
+        with self._cond:
+            if not self._current():
+                self._refresh()
+                if self._kept is None and self.first_wait > 0:
+                    self._cond.wait_for(lambda: self._kept is not None, self.first_wait)
+            return self._answer()
+
+    def idle(self, timeout: float | None = None) -> bool:
+        """Wait until no refresh runs (True), or ``timeout`` seconds (False)."""
+        with self._cond:
+            return self._cond.wait_for(lambda: not self._refreshing, timeout)
+
+    def _current(self) -> bool:
+        return self._connected and self._kept_generation == self._generation
+
+    def _answer(self) -> dict[str, Any]:
+        if self._kept is None:
+            value = {"state": "unknown", "message": self._error or "asking OpenCode",
+                     "last_activity": None, "tool": None, "status": "", "lines": []}
+        else:
+            value = dict(self._kept)
+        value.update(stale=not self._current(), as_of=self._as_of)
+        if self._error:
+            value["refresh_error"] = self._error
         return value
+
+    def _refresh(self) -> None:
+        """Start the refresh thread, or have the running one go once more (lock held)."""
+        import threading
+
+        if self._refreshing:
+            self._wanted = True
+            return
+        self._refreshing = True
+        threading.Thread(target=self._refreshes, name="summary", daemon=True).start()
+
+    def _refreshes(self) -> None:
+        import time
+
+        while True:
+            time.sleep(max(0.0, self._last_start + self.min_interval - time.monotonic()))
+            with self._cond:
+                generation, self._wanted = self._generation, False
+                self._last_start = time.monotonic()
+            try:
+                value, error = self.ask(self.up), None
+            except Exception as exc:  # OpenCode's answers are the agent's
+                value, error = None, f"OpenCode: {type(exc).__name__}: {exc}"[:LINE_MAX]
+            with self._cond:
+                self._keep(generation, value, error)
+                if not (self._wanted and not self._current()):
+                    self._refreshing = False
+                    self._cond.notify_all()
+                    return
+                self._cond.notify_all()
+
+    def _keep(self, generation: int, value: dict[str, Any] | None, error: str | None) -> None:
+        self._error = error
+        if value is None:
+            return
+        self._kept, self._as_of = value, asked_at()
+        # "starting": OpenCode is not up yet; asked again at the next request
+        current = self._connected and generation == self._generation and \
+            value.get("state") != "starting"
+        self._kept_generation = generation if current else None
 
     def saw(self, line: bytes) -> None:
         kind = event_type(line)
@@ -232,7 +309,7 @@ class Cached:
             self._bump()
 
     def _bump(self, connected: bool | None = None) -> None:
-        with self._lock:
+        with self._cond:
             self._generation += 1
             if connected is not None:
                 self._connected = connected
@@ -252,6 +329,9 @@ class Cached:
                         *lines, pending = (pending + chunk).split(b"\n")
                         for line in lines:
                             self.saw(line)
+                        if len(pending) > EVENT_MAX:  # kept no longer: taken as an event
+                            pending = b""
+                            self._bump()
             except (OSError, http.client.HTTPException):
                 pass
             self._bump(connected=False)

@@ -30,6 +30,7 @@ class Row:
     agent_tool: str | None = None  # what the agent is doing now: the tool it runs,
     agent_status: str = ""  # a status line (running bash: make test, idle ...)
     agent_lines: list[str] = field(default_factory=list)  # and its output's last lines
+    agent_stale: bool = False  # the sidecar's summary is being asked for again
 
     def with_agent(self, summary: dict, api: dict | None = None) -> Row:
         """The agent's summary (``oom`` when podman says its container ran out of memory),
@@ -42,6 +43,7 @@ class Row:
         self.agent_tool = summary.get("tool")
         self.agent_status = summary.get("status", "")
         self.agent_lines = summary.get("lines", [])
+        self.agent_stale = summary.get("stale", False)
         self.ports = published(api)
         return self
 
