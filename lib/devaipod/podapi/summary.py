@@ -254,8 +254,9 @@ class Cached:
 
     def _answer(self) -> dict[str, Any]:
         if self._kept is None:
-            value = {"state": "unknown", "message": self._error or "asking OpenCode",
-                     "last_activity": None, "tool": None, "status": "", "lines": []}
+            value: dict[str, Any] = {
+                "state": "unknown", "message": self._error or "asking OpenCode",
+                "last_activity": None, "tool": None, "status": "", "lines": []}
         else:
             value = dict(self._kept)
         value.update(stale=not self._current(), as_of=self._as_of)
