@@ -55,7 +55,7 @@ def click_init() -> str:
 
 def sources() -> str:
     here = os.path.dirname(os.path.abspath(__file__))
-    return "\n".join([__version__, stamp(click_init()),
+    return "\t".join([__version__, stamp(click_init()),
                       *(stamp(os.path.join(here, name)) for name in SOURCES)])
 
 
@@ -67,7 +67,7 @@ def entry() -> tuple[str, str]:
     """(the file's path, its first line: the whole key, checked on reading)."""
     src, term = sources(), terminal()
     name = f"help-{crc(src)}-{crc(term)}.txt"
-    return os.path.join(cache_dir(), name), f"{src}\n{term}".replace("\n", "\t")
+    return os.path.join(cache_dir(), name), f"{src}\t{term}"
 
 
 def read() -> str | None:

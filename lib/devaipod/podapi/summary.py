@@ -288,11 +288,10 @@ class Cached:
                 value, error = None, f"OpenCode: {type(exc).__name__}: {exc}"[:LINE_MAX]
             with self._cond:
                 self._keep(generation, value, error)
+                self._cond.notify_all()  # the waiters look once this block lets the lock go
                 if not (self._wanted and not self._current()):
                     self._refreshing = False
-                    self._cond.notify_all()
                     return
-                self._cond.notify_all()
 
     def _keep(self, generation: int, value: dict[str, Any] | None, error: str | None) -> None:
         self._error = error

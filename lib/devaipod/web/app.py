@@ -101,7 +101,7 @@ class PodsCache:
     def __init__(self, ttl: float = 1.0, rows: Callable[[], list[Row]] | None = None) -> None:
         self.ttl, self.changed = ttl, threading.Condition()
         self.rows = rows or _podman_rows  # the backend's `list`
-        self.at = 0.0  # when the last refresh ended (0: never, or invalidated)
+        self.at = 0.0  # when the last refresh ended
         self.begun = self.ended = 0  # refreshes begun and ended (one runs: begun > ended)
         self.need = 1  # the first refresh whose list a read may be answered with
         self.error: Exception | None = None  # the last refresh's, if it failed
