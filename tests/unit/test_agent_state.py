@@ -141,14 +141,12 @@ def test_fields_of_the_wrong_type_or_state_are_dropped():
                         "lines": [*(f"line{i}" for i in range(9)), "x" * 900]}) == \
         {"state": "working", "message": "m" * 500, "last_activity": "t" * 40,
          "tool": "t" * 64, "status": "s" * 200,
-         "lines": ["line5", "line6", "line7", "line8", "x" * 200], "stale": False,
-         "as_of": None}
+         "lines": ["line5", "line6", "line7", "line8", "x" * 200], "stale": False}
     assert state.clean({"state": "idle", "lines": ["a", None, 5, ["b"], "", "c"]})["lines"] \
         == ["a", "c"]
     # a kept summary while the sidecar asks OpenCode again; only `true` is stale
     assert state.clean({"state": "idle", "stale": True, "as_of": "a" * 90}) == \
-        {"state": "idle", "message": "", "last_activity": None, **state.NOW,
-         "stale": True, "as_of": "a" * 40}
+        {"state": "idle", "message": "", "last_activity": None, **state.NOW, "stale": True}
     assert state.clean({"state": "idle", "stale": "yes", "as_of": 5})["stale"] is False
 
 

@@ -22,18 +22,23 @@ def a_plan() -> Plan:
                 init=[Spec(f"{POD}-init-clone", "img", mounts=[f"{ws}:/workspaces"]),
                       Spec(f"{POD}-init-agent", "img", mounts=[f"{ws}:/m:ro",
                                                               f"{agent}:/workspaces"])],
-                pod_create={}, containers=[Spec(f"{POD}-workspace", "img"),
-                                           Spec(f"{POD}-agent", "img")])
+                pod_create={}, containers=[
+                    Spec(f"{POD}-workspace", "img", labels={"io.devaipod.role": "workspace"}),
+                    Spec(f"{POD}-agent", "img", labels={"io.devaipod.role": "agent"})])
 
 
 class Podman:
     """Records what execute does; the clone fails when FAIL says so. The clone waits
     until the pod lane has made its containers: both lanes run at the same time."""
 
-    def __init__(self, monkeypatch, fail: bool = False) -> None:
+    def __init__(self, monkeypatch, fail: bool = False, gator: bool = False) -> None:
         self.done: list[str] = []
         self.fail = fail
+        self.gator = gator  # the plan has the gator's init: the clone waits for it a while
         self.containers_made = threading.Event()
+        self.cloned = threading.Event()
+        self.gator_started = threading.Event()
+        self.gator_meanwhile = False  # the gator's init ran while the clone did
         self.lock = threading.Lock()
         m = monkeypatch
         m.setattr(create.secret, "create", lambda name, value, labels: self.did(name))
@@ -41,9 +46,9 @@ class Podman:
         m.setattr(create.pod, "create", lambda name, **kw: self.did(f"pod {name}"))
         m.setattr(create.pod, "start", lambda name: self.did(f"start {name}"))
         m.setattr(create.container, "create", self.create)
+        m.setattr(create.container, "start", lambda names: self.did(f"start {' '.join(names)}"))
         m.setattr(create.container, "run", self.run)
-        m.setattr(create.container, "rm", lambda names, force, ignore:
-                  self.did(f"rm {' '.join(names)}"))
+        m.setattr(create.container, "rm", self.rm)
         m.setattr(create.remove, "purge", lambda pod, keep, pod_kept, names:
                   self.did(f"purge {pod}"))
 
@@ -51,17 +56,28 @@ class Podman:
         with self.lock:
             self.done.append(what)
 
+    def rm(self, names: list[str], force: bool, ignore: bool) -> None:
+        self.did(f"rm {' '.join(names)}")
+        self.cloned.set()  # the waiting init container is gone: its run returns
+
     def create(self, spec: Spec) -> None:
         self.did(spec.name)
         if spec.name.endswith("-agent"):
             self.containers_made.set()
 
     def run(self, spec: Spec, check: bool = False) -> runner.Result:
+        if spec.name.endswith("init-gator"):
+            self.gator_started.set()
         if spec.name.endswith("init-clone"):
             assert self.containers_made.wait(10), "the pod lane did not run meanwhile"
+            self.gator_meanwhile = self.gator and self.gator_started.wait(10)
             if self.fail:
                 return runner.Result(["podman", "run"], 1, "", "fatal: no such repo")
+        if spec.name.endswith("init-agent"):  # its script waits for the workspace's clone
+            self.cloned.wait(10)
         self.did(spec.name)
+        if spec.name.endswith("init-clone"):
+            self.cloned.set()
         return runner.Result(["podman", "run"], 0, "", "")
 
 
@@ -71,9 +87,28 @@ def test_the_inits_run_while_the_pod_is_made(monkeypatch):
     assert set(podman.done) == {f"{POD}-a", f"{POD}-b", f"{POD}-workspace",
                                 f"{POD}-agent-workspace", f"{POD}-init-clone",
                                 f"{POD}-init-agent", f"pod {POD}", f"{POD}-agent",
-                                f"start {POD}"}
+                                f"start {POD}", f"start {POD}-agent"}
     assert podman.done.index(f"{POD}-init-clone") < podman.done.index(f"{POD}-init-agent")
-    assert podman.done[-1] == f"start {POD}"
+    # the pod's infra starts as soon as the pod is made, before its containers are
+    made = podman.done.index(f"pod {POD}")
+    assert podman.done[made:].index(f"start {POD}") < podman.done[made:].index(f"{POD}-agent")
+    # the agent's container is made while the trees are, and started alone once both
+    # are there; the other containers are made meanwhile, then the pod's start
+    assert podman.done[-3:] == [f"start {POD}-agent", f"{POD}-workspace", f"start {POD}"]
+    assert podman.done.index(f"{POD}-init-agent") < podman.done.index(f"start {POD}-agent")
+
+
+def test_the_gators_grants_are_written_while_the_trees_are_cloned(monkeypatch):
+    podman = Podman(monkeypatch, gator=True)
+    plan = a_plan()
+    plan.volumes.append(f"{POD}-gator")
+    plan.init.append(Spec(f"{POD}-init-gator", "img", mounts=[f"{POD}-gator:/g"]))
+    plan.containers.append(Spec(f"{POD}-gator", "img", labels={"io.devaipod.role": "gator"}))
+    create.execute(plan)
+    assert podman.gator_meanwhile
+    # the gator is made with the agent and started with it
+    assert podman.done[-3:] == [f"start {POD}-agent {POD}-gator", f"{POD}-workspace",
+                                f"start {POD}"]
 
 
 def test_a_failed_clone_removes_all_once_the_pod_lane_is_done(monkeypatch):
@@ -83,7 +118,8 @@ def test_a_failed_clone_removes_all_once_the_pod_lane_is_done(monkeypatch):
     assert podman.done[-1] == f"purge {POD}"  # after the containers the other lane made
     assert f"{POD}-agent" in podman.done
     assert f"rm {POD}-init-agent" in podman.done  # it waited for the clone: stopped
-    assert f"start {POD}" not in podman.done
+    assert f"start {POD}-agent" not in podman.done
+    assert podman.done.count(f"start {POD}") == 1  # only the infra, before the failure
 
 
 def test_the_agents_clone_waits_for_the_workspaces(monkeypatch):

@@ -32,7 +32,7 @@ MAX_BYTES = 64 * 1024  # of one summary (the sidecar keeps at most 500 character
 STATES = ("starting", "working", "idle", "error")
 LINES, LINE_MAX, TOOL_MAX = 5, 200, 64  # last lines kept, characters of a line and a tool
 # what the agent is doing: nothing known
-NOW: dict[str, Any] = {"tool": None, "status": "", "lines": [], "stale": False, "as_of": None}
+NOW: dict[str, Any] = {"tool": None, "status": "", "lines": [], "stale": False}
 STOPPED = {"state": "stopped", "message": "", "last_activity": None, **NOW}
 UNKNOWN = {"state": "unknown", "message": "no answer in time", "last_activity": None, **NOW}
 
@@ -58,9 +58,9 @@ def clean(answer: object) -> dict:
             "tool": tool or None,
             "status": one_line(status, LINE_MAX) if isinstance(status, str) else "",
             "lines": lines_of(lines),
-            # the sidecar answered with what it kept while it asks OpenCode again
-            "stale": answer.get("stale") is True,
-            "as_of": as_of[:40] if isinstance(as_of := answer.get("as_of"), str) else None}
+            # the sidecar answered with what it kept while it asks OpenCode again (its
+            # `as_of` is not kept: no row shows it)
+            "stale": answer.get("stale") is True}
 
 
 def lines_of(lines: object) -> list[str]:

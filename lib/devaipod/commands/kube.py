@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import logging
-
 import click
 
 from devaipod import errors
 from devaipod.clikit import context, emit_json, group, settings
 from devaipod.commands.up import default_source, request, workspace_options
-
-log = logging.getLogger("devaipod")
 
 
 @group("kube")
@@ -60,18 +56,12 @@ def generate(source, task, as_json, namespace, storage_class, copy_user_secrets,
 
 def workspace_objects(source, task, options, namespace, storage_class,
                       copy_user_secrets) -> list[dict]:
-    from devaipod.kube import backend, manifest
+    from devaipod.kube import backend
     from devaipod.workspace.create import prepare
 
     _inputs, p, _token = prepare(request(default_source(source), "up", task, options),
                                  context(), new=False, executor=PRINTED)
-    external = (backend.user_secrets(p, manifest.user_secrets(p)) if copy_user_secrets
-                else {})
-    out = manifest.convert(p, namespace=namespace, storage_class=storage_class,
-                           external=external)
-    for line in out.not_mapped:
-        log.warning("not in the Kubernetes objects: %s", line)
-    return out.objects
+    return backend.objects_of(p, namespace, storage_class, copy_user_secrets)
 
 
 class Printed:

@@ -270,16 +270,10 @@ class Kubernetes:
     def execute(self, plan: Plan, after_start: Callable[[], None], dry_run: bool) -> None:
         """Apply PLAN's objects, wait for its pod, run its after-start steps; on failure or
         Ctrl-C, delete every object with the workspace's labels."""
-        from devaipod.kube import manifest
         from devaipod.workspace.create import run_steps, step
 
-        made = manifest.convert(plan, namespace=self.cluster.namespace,
-                                storage_class=self.storage_class,
-                                external=user_secrets(plan, manifest.user_secrets(plan)))
-        for line in made.not_mapped:
-            if not line.startswith("after start: "):  # those, this backend runs
-                log.warning("kubernetes: not carried over: %s", line)
-        objects = made.objects
+        objects = objects_of(plan, self.cluster.namespace, self.storage_class,
+                             runs_after_start=True)
         name = names.name(plan.pod)  # the Pod's (the same for any name devaipod makes)
         try:
             with step("applying the workspace's objects"):
@@ -312,6 +306,23 @@ def partial_exec(backend: Kubernetes, plan_pod: str, pod_name: str,
             pod_name, found.get(role, role), in_workdir(s.workdir, with_env(s.argv))))
 
     return argv
+
+
+def objects_of(plan: Plan, namespace: str | None, storage_class: str | None,
+               copy_user_secrets: bool = True, runs_after_start: bool = False) -> list[dict]:
+    """PLAN's Kubernetes objects (`up` applies them, `kube generate` prints them), with
+    COPY_USER_SECRETS the values of the user's secrets it mounts; what has no Kubernetes
+    form is logged (not the after-start steps when the caller RUNS_AFTER_START them)."""
+    from devaipod.kube import manifest
+
+    external = (user_secrets(plan, manifest.user_secrets(plan)) if copy_user_secrets
+                else {})
+    made = manifest.convert(plan, namespace=namespace, storage_class=storage_class,
+                            external=external)
+    for line in made.not_mapped:
+        if not (runs_after_start and line.startswith("after start: ")):
+            log.warning("not in the Kubernetes objects: %s", line)
+    return made.objects
 
 
 def user_secrets(plan: Plan, names: list[str]) -> dict[str, str]:

@@ -168,8 +168,17 @@ def rm_argv(names: list[str], force: bool = False, ignore: bool = False) -> list
     return ["rm", *(["--force"] if force else []), *(["--ignore"] if ignore else []), *names]
 
 
+def start_argv(names: list[str]) -> list[str]:
+    """Start the created containers NAMES (and what they need: their pod's infra)."""
+    return ["start", *names]
+
+
 def create(spec: Spec) -> str:
     return podman.change(create_argv(spec)).stdout.strip()
+
+
+def start(names: list[str]) -> None:
+    podman.change(start_argv(names))
 
 
 def cp_argv(source: str, name: str, dest: str) -> list[str]:

@@ -187,8 +187,7 @@ def execute(plan: Plan, after_start: Callable[[], None] | None = None,
         if plan.egress is not None:
             with step("starting the egress proxy"):
                 egress.start(plan.pod, known=True)
-        with step("starting the pod"):
-            pod.start(plan.pod)
+        start_pod(plan)
         copy_home_files(plan.copies)
         run_steps(plan.after_start)
         if after_start:
@@ -204,17 +203,18 @@ def together(*calls: Callable[[], None]) -> None:
 
 
 def make_secrets(plan: Plan, secrets: dict[str, str]) -> None:
+    """SECRETS, all at once (each is one podman call of its own)."""
     if secrets:
         with step("creating secrets"):
-            for name, value in secrets.items():
-                secret.create(name, value, labels=_labels(plan))
+            together(*(partial(secret.create, name, value, labels=_labels(plan))
+                       for name, value in secrets.items()))
 
 
 def make_volumes(plan: Plan, volumes: list[str]) -> None:
+    """VOLUMES, all at once."""
     if volumes:
         with step("creating volumes"):
-            for name in volumes:
-                volume.create(name, labels=_labels(plan))
+            together(*(partial(volume.create, name, labels=_labels(plan)) for name in volumes))
 
 
 def run_inits(plan: Plan, volumes: list[str]) -> None:
@@ -228,9 +228,11 @@ def run_inits(plan: Plan, volumes: list[str]) -> None:
         first, second = todo[:2]
         second = replace(second, command=scripts.waiting(second.command))
         done = threading.Event()
+        alongside = [s for s in todo[2:] if s.name == f"{plan.pod}-init-gator"]  # its own
         together(partial(_clone_or_stop, first, plan, agent, done),
-                 partial(_until_done, done, run_init, second, describe_init(agent, plan)))
-        todo = todo[2:]
+                 partial(_until_done, done, run_init, second, describe_init(agent, plan)),
+                 *(partial(run_init, s, describe_init(s.name, plan)) for s in alongside))
+        todo = [s for s in todo[2:] if s not in alongside]
     for spec in todo:
         run_init(spec, describe_init(spec.name, plan), plan.explain.get(spec.name))
 
@@ -256,17 +258,47 @@ def _until_done(done: threading.Event, call: Callable[..., None], *args) -> None
         done.set()
 
 
+# the containers started first: the agent (everything waits for its OpenCode), the gator
+# it connects to and the sidecar everything reaches it through (in the plan's order, as
+# the pod's start would); the workspace and the worker are made while OpenCode starts
+FIRST_ROLES = ("agent", "gator", "api")
+
+
+def first_and_rest(plan: Plan) -> tuple[list[Spec], list[Spec]]:
+    first = [c for c in plan.containers if c.labels.get(layout.ROLE) in FIRST_ROLES]
+    return first, [c for c in plan.containers if c not in first]
+
+
 def make_pod(plan: Plan, keep: Keep) -> None:
-    """The pod (unless KEEP has it) and its containers, created, not started."""
+    """The pod (unless KEEP has it) with its infra container started (its network is set
+    up meanwhile, so the agent's start is only the agent's) and the containers started
+    first, created."""
     if plan.egress is not None and not keep.pod:
         with step("creating the internal network and the egress proxy"):
             egress.make(plan.egress)
     if not keep.pod:
         with step("creating the pod"):
             pod.create(plan.pod, **plan.pod_create)
-    for spec in plan.containers:
+            pod.start(plan.pod)  # only its infra container so far
+    make_containers(first_and_rest(plan)[0])
+
+
+def make_containers(specs: Iterable[Spec]) -> None:
+    for spec in specs:
         with step(f"creating container {spec.name}"):
             container.create(spec)
+
+
+def start_pod(plan: Plan) -> None:
+    """The agent, its gator and the sidecar first, then the other containers are made,
+    then the pod's start starts them."""
+    first, rest = first_and_rest(plan)
+    if first:
+        with step("starting the agent"):
+            container.start([c.name for c in first])
+    make_containers(rest)
+    with step("starting the pod"):
+        pod.start(plan.pod)
 
 
 def copy_home_files(copies: Iterable[Copy]) -> None:

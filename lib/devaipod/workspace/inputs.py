@@ -282,10 +282,14 @@ def preflight(i: Inputs) -> None:
     """Fail early, before anything is created, on the mistakes a user can make; pull the
     images that are to be pulled (the sidecar's was, by ``make``: it reads devcontainer.json)."""
     images = [i.image, *([i.gator_image] if i.gator is not None else [])]
-    pull_.ensure([ref for ref in images if ref != i.api_image], i.pull)
-    if i.network and not network_.exists(i.network, dry_assume=True):
-        raise errors.DevaipodError(f"podman network '{i.network}' does not exist",
-                                   f"create it with 'podman network create {i.network}'")
+    at_once(partial(pull_.ensure, [ref for ref in images if ref != i.api_image], i.pull),
+            partial(check_network, i.network))
+
+
+def check_network(name: str | None) -> None:
+    if name and not network_.exists(name, dry_assume=True):
+        raise errors.DevaipodError(f"podman network '{name}' does not exist",
+                                   f"create it with 'podman network create {name}'")
 
 
 def new_password() -> str:
