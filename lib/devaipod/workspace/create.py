@@ -181,8 +181,9 @@ def execute(plan: Plan, after_start: Callable[[], None] | None = None,
     volumes = [v for v in plan.volumes if v not in keep.volumes]
     with rollback_on_failure(plan.pod, dry_run, keep, [c.name for c in plan.containers]):
         together(partial(make_secrets, plan, secrets), partial(make_volumes, plan, volumes))
-        # the git trees are laid out while the pod and its containers are made: neither
-        # needs the other, and nothing starts before both are done
+        # the git trees are laid out while the pod is made, its infra started and the
+        # containers started first made: neither needs the other, and none of those
+        # containers starts before both are done
         together(partial(run_inits, plan, volumes), partial(make_pod, plan, keep))
         if plan.egress is not None:
             with step("starting the egress proxy"):
@@ -220,28 +221,34 @@ def make_volumes(plan: Plan, volumes: list[str]) -> None:
 def run_inits(plan: Plan, volumes: list[str]) -> None:
     """The init containers, in order, each only when a volume it writes is new. When both
     clones are made, the agent's container starts with the workspace's and waits for it
-    inside (its own start-up meanwhile); it is removed if the workspace's fails."""
+    inside (its own start-up meanwhile); it is removed if the workspace's fails. The
+    gator's grants, which read neither tree, are written at the same time."""
     todo = [spec for spec in plan.init if writes_any(spec, volumes)]
     names = [spec.name for spec in todo]
-    clone, agent = f"{plan.pod}-init-clone", f"{plan.pod}-init-agent"
+    clone, agent, grants = (f"{plan.pod}-init-{kind}" for kind in ("clone", "agent", "gator"))
     if names[:2] == [clone, agent]:
         first, second = todo[:2]
         second = replace(second, command=scripts.waiting(second.command))
         done = threading.Event()
-        alongside = [s for s in todo[2:] if s.name == f"{plan.pod}-init-gator"]  # its own
+        alongside = [s for s in todo[2:] if s.name == grants]
         together(partial(_clone_or_stop, first, plan, agent, done),
                  partial(_until_done, done, run_init, second, describe_init(agent, plan)),
-                 *(partial(run_init, s, describe_init(s.name, plan)) for s in alongside))
+                 *(partial(init_step, s, plan) for s in alongside))
         todo = [s for s in todo[2:] if s not in alongside]
     for spec in todo:
-        run_init(spec, describe_init(spec.name, plan), plan.explain.get(spec.name))
+        init_step(spec, plan)
+
+
+def init_step(spec: Spec, plan: Plan) -> None:
+    """Init container SPEC of PLAN, described and explained as the plan says."""
+    run_init(spec, describe_init(spec.name, plan), plan.explain.get(spec.name))
 
 
 def _clone_or_stop(spec: Spec, plan: Plan, waiting: str, done: threading.Event) -> None:
     """The workspace's clone; if it fails, the container WAITING for it is removed (also
     when it is created a moment later) until it is DONE, at most 30 s."""
     try:
-        run_init(spec, describe_init(spec.name, plan), plan.explain.get(spec.name))
+        init_step(spec, plan)
     except BaseException:
         for _ in range(60):
             with suppress(errors.DevaipodError):  # the clone's error is the one to show
