@@ -92,6 +92,31 @@ git_auth() {{
 }}
 """
 
+# defines retry_lookup COMMAND...: COMMAND, run again after 1 s and 2 s while it fails only
+# because a host name did not resolve. On a podman network, podman's DNS server
+# (aardvark-dns before 1.11; Debian 12 has 1.4) drops queries while it reloads, which it
+# does each time a container joins or leaves (containers/aardvark-dns#389): several
+# workspaces made at once hit it. COMMAND's
+# stdout passes through; its last stderr is printed when it is done, after a line per retry.
+LOOKUP_FAILED = "unable to look up|could not resolve host|temporary failure in name resolution"
+LOOKUP_SH = rf"""
+retry_lookup() {{
+  for pause in 1 2 ""; do
+    status=0
+    {{ err=$("$@" 2>&1 >&3) || status=$?; }} 3>&1
+    if [ "$status" = 0 ] || [ -z "$pause" ] \
+       || ! printf '%s' "$err" | grep -qiE '{LOOKUP_FAILED}'; then
+      [ -z "$err" ] || printf '%s\n' "$err" >&2
+      return "$status"
+    fi
+    echo "a host name did not resolve; trying again in $pause s" >&2
+    sleep "$pause"
+  done
+}}
+"""
+# what the scripts that reach a forge start with
+NET_SH = (AUTH_SH + LOOKUP_SH).lstrip("\n")
+
 
 @dataclass(frozen=True)
 class CloneAuth:

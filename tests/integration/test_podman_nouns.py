@@ -192,6 +192,26 @@ def test_missing_objects_raise_not_found(unique):
         assert caught.value.stderr, what
 
 
+def test_inspect_of_listed_objects_leaves_out_the_ones_gone_meanwhile(
+        stored_secret, unique, labels, test_image):
+    """Another devaipod removed one between the list and the inspect (five parallel
+    `up`s cleaning up after failing): the others are still answered."""
+    name, _value = stored_secret
+    gone = unique("gone")
+    secret.create(gone, "x", labels)
+    secret.rm([gone])
+    answered = podman.json_present(secret.inspect_argv([name, gone]))
+    assert [secret.name_of(s) for s in answered] == [name]
+    ctr = unique("ctr")
+    container.create(sleeper(ctr, test_image, labels=labels))
+    try:
+        found = container.inspect_present([unique("gone"), ctr])
+        assert [c["Name"] for c in found] == [ctr]
+        assert container.inspect_present([unique("gone")]) == []
+    finally:
+        container.rm([ctr], force=True)
+
+
 def test_exists_is_false_for_missing_objects(unique):
     for noun in (pod, container, volume, secret, network, image):
         assert noun.exists(unique("missing")) is False, noun.__name__
@@ -248,7 +268,7 @@ def test_unreachable_service_is_one_clear_line(tmp_path, monkeypatch):
     socket = tmp_path / "nothing-listens.sock"
     monkeypatch.setattr(connection, "_explicit", f"unix://{socket}")
     for call in (pod.ps, lambda: volume.exists("v"), lambda: secret.exists("s"),
-                 lambda: volume.create("v")):
+                 lambda: volume.create("v"), lambda: container.inspect_present(["c"])):
         with pytest.raises(errors.PodmanUnreachable) as caught:
             call()
         message = caught.value.format_message()

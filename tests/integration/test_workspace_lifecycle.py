@@ -89,7 +89,9 @@ def test_five_parallel_ups_give_five_pods(podman_service, gitserver):
     try:
         with ThreadPoolExecutor(5) as pool:
             results = list(pool.map(up, names))
-        assert all(rc == 0 for rc, _o, _e in results), [e for _r, _o, e in results]
+        failed = [f"{n}: exit {rc}\n{e}" for n, (rc, _o, e) in zip(names, results, strict=True)
+                  if rc]
+        assert not failed, "\n".join(failed)  # a str: pytest shows it whole
         rows = {r["short"]: r for r in json.loads(run_devaipod("list", "--json")[1])}
         for name in names:
             assert rows[name]["status"] == "Running"

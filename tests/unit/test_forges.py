@@ -166,6 +166,53 @@ def test_auth_sh_puts_the_header_in_gits_environment_only(tmp_path):
     assert out.stdout.splitlines() == ["NONE"]
 
 
+def run_retry_lookup(tmp_path, failures: int, error: str) -> subprocess.CompletedProcess:
+    """retry_lookup over a command that fails FAILURES times with ERROR, then prints
+    "cloned"; `sleep` records its pauses instead of sleeping."""
+    count = tmp_path / "count"
+    count.write_text("0")
+    script = forges.LOOKUP_SH + f"""
+sleep() {{ echo "slept $1" >> {tmp_path}/pauses; }}
+flaky() {{
+  n=$(($(cat {count}) + 1)); echo "$n" > {count}
+  if [ "$n" -le {failures} ]; then echo "{error} $n" >&2; return 128; fi
+  echo cloned; echo "a warning" >&2
+}}
+set -eu
+retry_lookup flaky
+echo after
+"""
+    return subprocess.run(["sh", "-c", script], capture_output=True, text=True,
+                          env={"PATH": "/usr/bin:/bin"})
+
+
+LOOKUP = "fatal: unable to look up test-git (port 9418) (Name or service not known)"
+
+
+def test_a_name_that_did_not_resolve_is_tried_again(tmp_path):
+    out = run_retry_lookup(tmp_path, 2, LOOKUP)
+    assert (out.returncode, out.stdout) == (0, "cloned\nafter\n")
+    assert out.stderr.splitlines() == [
+        "a host name did not resolve; trying again in 1 s",
+        "a host name did not resolve; trying again in 2 s", "a warning"]
+    assert (tmp_path / "pauses").read_text().split("\n")[:2] == ["slept 1", "slept 2"]
+
+
+def test_a_name_that_never_resolves_fails_after_three_tries(tmp_path):
+    out = run_retry_lookup(tmp_path, 3, "fatal: unable to access 'https://h/': "
+                                        "Could not resolve host: h")
+    assert (out.returncode, out.stdout) == (128, "")  # set -e: the script stops there
+    assert out.stderr.splitlines()[-1] == \
+        "fatal: unable to access 'https://h/': Could not resolve host: h 3"
+    assert (tmp_path / "count").read_text().strip() == "3"
+
+
+def test_other_failures_are_not_tried_again(tmp_path):
+    out = run_retry_lookup(tmp_path, 1, "fatal: repository 'x' not found")
+    assert (out.returncode, out.stderr) == (128, "fatal: repository 'x' not found 1\n")
+    assert not (tmp_path / "pauses").exists()
+
+
 def test_basic_header_is_the_gators():
     from devaipod.gator.forge import GitHub
 

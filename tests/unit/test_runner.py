@@ -50,6 +50,19 @@ def test_secret_exists_does_not_hide_a_dead_service(fp, podman_cmd):
     assert secret.exists("s1") is False
 
 
+def test_secrets_listed_leave_out_one_removed_before_the_inspect(fp, podman_cmd):
+    fp.register(podman_cmd("secret", "ls", "--quiet"), stdout="id1\nid2\n")
+    fp.register(podman_cmd("secret", "inspect", "id1", "id2"), returncode=125,
+                stdout='[{"ID": "id1", "Spec": {"Name": "kept"}}]',
+                stderr='Error: inspecting secret: no such secret "id2"\n')
+    assert [secret.name_of(s) for s in secret.ls()] == ["kept"]
+    fp.register(podman_cmd("secret", "ls", "--quiet"), stdout="id1\n")
+    fp.register(podman_cmd("secret", "inspect", "id1"), returncode=125,
+                stderr="Error: database is locked\n")
+    with pytest.raises(errors.CommandError, match="database is locked"):
+        secret.ls()  # any other failure is not a shorter list
+
+
 def test_secret_value_goes_by_stdin_not_argv(fp, podman_cmd):
     value = secrets.token_urlsafe(16)
     received = []

@@ -41,12 +41,16 @@ url=$1 ref=$2 mode=$3
 git() { command git -c safe.directory='*' "$@"; }
 @AUTH@git_auth "$4" "$5"
 # shallow where the server allows it (git's "dumb" HTTP does not)
-git clone -q --depth 1 --no-checkout "$url" /tmp/r 2>/dev/null \
-  || git clone -q --no-checkout "$url" /tmp/r
+clone() {
+  git clone -q --depth 1 --no-checkout "$url" /tmp/r 2>/dev/null \
+    || git clone -q --no-checkout "$url" /tmp/r
+}
+fetch() { git fetch -q --depth 1 origin "$ref" 2>/dev/null || git fetch -q origin "$ref"; }
+retry_lookup clone
 cd /tmp/r
 rev=HEAD
 if [ -n "$ref" ]; then
-  git fetch -q --depth 1 origin "$ref" 2>/dev/null || git fetch -q origin "$ref"
+  retry_lookup fetch
   rev=FETCH_HEAD
 fi
 case "$mode" in tar:*)
@@ -57,7 +61,7 @@ more=$(git ls-tree -r --name-only "$rev" -- .devcontainer \
 for f in .devcontainer/devcontainer.json .devcontainer.json $more; do
   if git cat-file -e "$rev:$f" 2>/dev/null; then echo "$f"; git show "$rev:$f"; exit 0; fi
 done
-""".replace("@AUTH@", forges.AUTH_SH.lstrip("\n"))
+""".replace("@AUTH@", forges.NET_SH)
 
 
 # $1 the project's directory in the volume, $2 "tar:<dir>" to export a build context

@@ -44,6 +44,18 @@ def json(args: list[str], **kwargs: Any) -> Any:
     return _json.loads(out)
 
 
+def json_present(args: list[str], **kwargs: Any) -> list[Any]:
+    """Run a ``podman NOUN inspect A B ...`` of objects just listed: the ones still there.
+    One that went meanwhile (another devaipod removed it) is left out: podman prints the
+    others and fails with "no such" for it."""
+    result = capture(args, check=False, **kwargs)
+    if not result.ok:
+        error = errors.classify(result.argv, result.returncode, result.stderr)
+        if not isinstance(error, errors.NotFound):
+            raise error
+    return _json.loads(result.stdout.strip() or "[]")
+
+
 def exists(args: list[str], dry_assume: bool | None = None) -> bool:
     """Run a ``podman NOUN exists`` command: exit 0 is yes, 1 is no. ``dry_assume``: the
     answer a dry run takes when podman cannot be reached (see runner.capture)."""

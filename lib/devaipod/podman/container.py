@@ -203,6 +203,11 @@ def inspect(names: list[str]) -> list[dict[str, Any]]:
     return podman.json(inspect_argv(names)) or []
 
 
+def inspect_present(names: list[str]) -> list[dict[str, Any]]:
+    """NAMES inspected, but those that went since they were listed."""
+    return podman.json_present(inspect_argv(names))
+
+
 def ps(filters: dict[str, str | list[str]] | None = None) -> list[dict[str, Any]]:
     return podman.json(ps_argv(filters)) or []
 

@@ -101,9 +101,10 @@ def exists(name: str) -> bool:
 
 
 def ls() -> list[dict[str, Any]]:
-    """Every secret, as `podman secret inspect` shows it (two podman calls)."""
+    """Every secret, as `podman secret inspect` shows it (two podman calls; one removed
+    between them is not in the list)."""
     ids = podman.capture(ls_argv()).stdout.split()
-    return inspect(ids) if ids else []
+    return podman.json_present(inspect_argv(ids)) if ids else []
 
 
 def labels_of(info: dict[str, Any]) -> dict[str, str]:

@@ -64,26 +64,15 @@ def mark_oom(found: list[Row]) -> None:
                if role in layout.LIMITED_ROLES and state.lower() in STOPPED}
     if not stopped:
         return
-    try:
-        infos = container.inspect(list(stopped))
-    except errors.NotFound:  # one went away meanwhile: ask for each
-        infos = [i for name in stopped for i in _inspect_one(name)]
-    for info in infos:
+    for info in container.inspect_present(list(stopped)):
         where = stopped.get(info.get("Name", ""))
         if where and (info.get("State") or {}).get("OOMKilled"):
             where[0].containers[where[1]] = OOM
 
 
-def _inspect_one(name: str) -> list[dict[str, Any]]:
-    try:
-        return container.inspect([name])
-    except errors.NotFound:
-        return []
-
-
 def sidecar(pod_name: str) -> dict[str, Any] | None:
     """POD_NAME's api container, inspected; None if it has none."""
-    found = _inspect_one(layout.container(pod_name, "api"))
+    found = container.inspect_present([layout.container(pod_name, "api")])
     return found[0] if found else None
 
 

@@ -6,7 +6,7 @@ interpolated into the script text.
 
 from __future__ import annotations
 
-from devaipod.forges import AUTH_SH
+from devaipod.forges import NET_SH
 from devaipod.layout import AGENT_UID
 
 # $1 clone URL, $2 project dir name, $3 PR ref (or ""), $4 PR branch, $5 origin URL (or ""),
@@ -19,10 +19,10 @@ url=$1 project=$2 pr_ref=$3 pr_branch=$4 origin=$5 uploadpack=$6 fork=$9 fork_br
 p=/workspaces/$project
 git() { command git -c safe.directory='*' -c advice.detachedHead=false "$@"; }
 @AUTH@git_auth "$7" "$8"
-git clone --quiet "$url" "$p"
+retry_lookup git clone --quiet "$url" "$p"
 cd "$p"
 if [ -n "$pr_ref" ]; then
-  git fetch --quiet origin "+$pr_ref:refs/heads/$pr_branch"
+  retry_lookup git fetch --quiet origin "+$pr_ref:refs/heads/$pr_branch"
   git checkout --quiet "$pr_branch"
 fi
 if [ -n "$fork" ]; then
@@ -42,7 +42,7 @@ git remote add agent "/mnt/agent-workspace/$project"
 git config remote.agent.uploadpack "$uploadpack"
 : > .git/devaipod-cloned  # the agent's init container, started meanwhile, waits for it
 echo "cloned $(git rev-parse --abbrev-ref HEAD) at $(git rev-parse --short HEAD)"
-""".replace("@AUTH@", AUTH_SH.lstrip("\n"))
+""".replace("@AUTH@", NET_SH)
 
 # $1 project dir name, $2 the stored task's instructions (or ""), $3 "worker" or "",
 # $4 the gator's instructions (or ""), $5 the workspace's user (or ""), $6 the agent's uid,
