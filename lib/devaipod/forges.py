@@ -96,8 +96,8 @@ git_auth() {{
 # because a host name did not resolve. On a podman network, podman's DNS server
 # (aardvark-dns before 1.11; Debian 12 has 1.4) drops queries while it reloads, which it
 # does each time a container joins or leaves (containers/aardvark-dns#389): several
-# workspaces made at once hit it. COMMAND's
-# stdout passes through; its last stderr is printed when it is done, after a line per retry.
+# workspaces made at once hit it. COMMAND's stdout passes through; its last stderr is
+# printed when it is done, after a line per retry.
 LOOKUP_FAILED = "unable to look up|could not resolve host|temporary failure in name resolution"
 LOOKUP_SH = rf"""
 retry_lookup() {{
