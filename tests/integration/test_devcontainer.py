@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
 
 import pytest
 
@@ -125,3 +126,52 @@ def test_object_form_commands_run_in_parallel(podman_service, images, gitserver,
                            "/tmp/parallel.log") == "waited"
     finally:
         run_devaipod("delete", "--force", name)
+
+
+# retry_lookup's `sleep`, made to wait until the test says go (the test adds the git
+# server's name to the network meanwhile, as aardvark-dns answering again would)
+GATED_SLEEP = 'sleep() { until [ -e /tmp/go ]; do command sleep 0.1; done; }\n'
+
+
+def test_the_peek_tries_again_a_host_name_that_did_not_resolve(podman_service, gitserver,
+                                                               images, unique):
+    """podman's DNS server (aardvark-dns < 1.11) drops queries while containers join the
+    network: the peek's clone, git's own error on a real network, is tried again."""
+    from devaipod import source
+    from devaipod.devcontainer import repo
+
+    net, alias, name = unique("late-net"), unique("late-git"), unique("peek")
+    podman_service.podman("network", "create", net)
+    try:
+        argv = repo._peek_argv(images["devenv"], net, source.parse(f"git://{alias}/repo.git"),
+                               None)
+        script = argv.index(repo.PEEK)
+        argv[script] = GATED_SLEEP + repo.PEEK
+        argv[argv.index("--rm")] = "--detach"
+        podman_service.podman(*argv[:1], "--name", name, *argv[1:])
+        logs = wait_for_log(podman_service, name, "a host name did not resolve")
+        assert "unable to look up" not in logs  # git's error waits for the last try
+        podman_service.podman("network", "connect", "--alias", alias, net, gitserver.host)
+        podman_service.podman("exec", name, "touch", "/tmp/go")
+        assert podman_service.podman("wait", name).stdout.strip() == "0"
+        logs = podman_service.podman("logs", name).stderr
+        assert "unable to look up" not in logs
+    finally:
+        podman_service.podman("rm", "--force", name, check=False)
+        podman_service.podman("network", "disconnect", net, gitserver.host, check=False)
+        podman_service.podman("network", "rm", net, check=False)
+
+
+def wait_for_log(podman_service, name: str, line: str, timeout: float = 120) -> str:
+    """Container NAME's output once it has LINE; fails at once if NAME ends without it."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        proc = podman_service.podman("logs", name, check=False)
+        if line in proc.stdout + proc.stderr:
+            return proc.stdout + proc.stderr
+        state = podman_service.podman("inspect", "--format", "{{.State.Status}}", name).stdout
+        if state.strip() == "exited":
+            break
+        time.sleep(0.2)
+    proc = podman_service.podman("logs", name, check=False)
+    pytest.fail(f"{name} has not logged {line!r}: {proc.stdout + proc.stderr!r}")
