@@ -149,10 +149,7 @@ def stop(pod: str, timeout: int | None = None) -> None:
 
 
 def _running(pod: str) -> bool:
-    try:
-        found = container.inspect([name(pod)])
-    except errors.NotFound:
-        return False
+    found = container.inspect_present([name(pod)])
     return bool(found and (found[0].get("State") or {}).get("Running"))
 
 

@@ -85,12 +85,8 @@ def egress_binding(name: str, labels: dict | None) -> tuple[str, str] | None:
     """An allow-list workspace's sidecar port, which its egress proxy publishes."""
     if layout.read_label(labels, "egress") != "allow-list":
         return None
-    from devaipod import errors
     from devaipod.podman import container
     from devaipod.workspace import egress
 
-    try:
-        found = container.inspect([egress.name(name)])
-    except errors.NotFound:
-        return None
+    found = container.inspect_present([egress.name(name)])
     return api_binding({"InfraConfig": (found[0].get("HostConfig") or {})}) if found else None
